@@ -1,0 +1,64 @@
+namespace Mtkd.Training.Data;
+
+/// <summary>
+/// Labelled images in memory as float32 in NCHW order, the layout TorchSharp and our ONNX models use.
+/// </summary>
+public sealed class ImageDataset
+{
+    public ImageDataset(float[] pixels, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
+    {
+        int imageSize = channels * height * width;
+        if (imageSize <= 0)
+            throw new ArgumentException($"Image shape {channels}x{height}x{width} must be positive.");
+        if (pixels.Length != labels.Length * imageSize)
+            throw new ArgumentException($"{pixels.Length} pixels do not make {labels.Length} images of {channels}x{height}x{width}.");
+        foreach (var label in labels)
+            if (label < 0 || label >= classNames.Count)
+                throw new ArgumentException($"Label {label} is outside the {classNames.Count} classes.");
+        Pixels = pixels;
+        Labels = labels;
+        Channels = channels;
+        Height = height;
+        Width = width;
+        ClassNames = classNames;
+    }
+
+    /// <summary>All images, NCHW, row-major.</summary>
+    public float[] Pixels { get; }
+    /// <summary>Class index of each image, 0-based.</summary>
+    public int[] Labels { get; }
+    public int Channels { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+    public int Count => Labels.Length;
+    public int ImageSize => Channels * Height * Width;
+    public int ClassCount => ClassNames.Count;
+
+    /// <summary>The images at the given indices, in that order.</summary>
+    public ImageDataset Subset(IReadOnlyList<int> indices)
+    {
+        var pixels = new float[indices.Count * ImageSize];
+        var labels = new int[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            Array.Copy(Pixels, (long)indices[i] * ImageSize, pixels, (long)i * ImageSize, ImageSize);
+            labels[i] = Labels[indices[i]];
+        }
+        return new ImageDataset(pixels, labels, Channels, Height, Width, ClassNames);
+    }
+
+    /// <summary>The first <paramref name="count"/> images (all of them if there are fewer).</summary>
+    public ImageDataset Take(int count) => Subset(Enumerable.Range(0, Math.Min(count, Count)).ToArray());
+
+    /// <summary>A seeded random sample of round(fraction × Count) distinct images, as used for bagging teachers.</summary>
+    public ImageDataset RandomSubset(double fraction, int seed)
+    {
+        if (fraction is <= 0 or > 1)
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "Expected a fraction in (0, 1].");
+        var order = Enumerable.Range(0, Count).ToArray();
+        new Random(seed).Shuffle(order);
+        int n = Math.Max(1, (int)Math.Round(fraction * Count));
+        return Subset(order[..n]);
+    }
+}

@@ -1,0 +1,23 @@
+namespace Mtkd.Training.Onnx;
+
+/// <summary>Names and metadata of an exported model.</summary>
+public sealed class OnnxExportOptions
+{
+    /// <summary>ONNX operator set. Default 13.</summary>
+    public int Opset { get; set; } = 13;
+
+    /// <summary>Graph input: float32 [batch, C, H, W]. Default "input".</summary>
+    public string InputName { get; set; } = "input";
+
+    /// <summary>Graph output with the class logits, [batch, classes]. Default "logits".</summary>
+    public string LogitsName { get; set; } = "logits";
+
+    /// <summary>Graph output with softmax probabilities; null leaves it out. Default "probabilities".</summary>
+    public string? ProbabilitiesName { get; set; } = "probabilities";
+
+    /// <summary>Class names, stored in the metadata property "class_names" (JSON array).</summary>
+    public IReadOnlyList<string>? ClassNames { get; set; }
+
+    /// <summary>How pixels were scaled for training, stored as metadata "normalization". Default "pixel/255".</summary>
+    public string Normalization { get; set; } = "pixel/255";
+}
