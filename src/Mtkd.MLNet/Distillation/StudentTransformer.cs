@@ -1,0 +1,85 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Mtkd.MLNet.Internal;
+using Mtkd.Training;
+using Mtkd.Training.Networks;
+using Mtkd.Training.Onnx;
+using Mtkd.Training.Training;
+
+namespace Mtkd.MLNet.Distillation;
+
+/// <summary>
+/// The distilled student as an ML.NET transformer: adds <c>StudentLogits</c>, <c>Score</c> (class probabilities) and
+/// <c>PredictedLabel</c> (a key like the training label). It is a chain of stock ML.NET transformers (ONNX scoring,
+/// then a softmax prediction head), so <c>mlContext.Model.Save</c> writes a zip that plain ML.NET loads.
+/// </summary>
+public sealed class StudentTransformer : ITransformer
+{
+    /// <summary>Column with the student's raw class logits.</summary>
+    public const string LogitsColumnName = "StudentLogits";
+
+    private readonly TransformerChain<ITransformer> chain;
+
+    private StudentTransformer(TransformerChain<ITransformer> chain, byte[] onnxModel, NetworkSpec network, long parameterCount,
+        IReadOnlyList<string> classNames, IReadOnlyList<EpochSummary> history)
+    {
+        this.chain = chain;
+        OnnxModel = onnxModel;
+        Network = network;
+        ParameterCount = parameterCount;
+        ClassNames = classNames;
+        TrainingHistory = history;
+    }
+
+    /// <summary>The student as a standalone ONNX model (input "input", outputs "logits" and "probabilities").</summary>
+    public byte[] OnnxModel { get; }
+    public NetworkSpec Network { get; }
+    public long ParameterCount { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+    public IReadOnlyList<EpochSummary> TrainingHistory { get; }
+
+    /// <summary>Writes <see cref="OnnxModel"/> to a file, for use outside ML.NET.</summary>
+    public void SaveOnnx(string path) => AtomicFile.WriteAllBytes(path, OnnxModel);
+
+    internal static StudentTransformer Create(IHostEnvironment env, SequentialNetwork student, IReadOnlyList<string> classNames,
+        DataViewSchema trainSchema, string featureColumn, string labelColumn, IReadOnlyList<EpochSummary> history)
+    {
+        var standalone = OnnxExporter.Export(student, new OnnxExportOptions { ClassNames = classNames });
+        // Inside ML.NET the graph's input and output are named after the columns, as OnnxTransformer requires.
+        var forMlNet = OnnxExporter.Export(student, new OnnxExportOptions
+        {
+            InputName = featureColumn,
+            LogitsName = LogitsColumnName,
+            ProbabilitiesName = null,
+            ClassNames = classNames,
+        });
+
+        var mlContext = env as MLContext ?? new MLContext();
+        var onnx = mlContext.Transforms.ApplyOnnxModel([LogitsColumnName], [featureColumn], new MemoryStream(forMlNet))
+            .Fit(new EmptyDataView(trainSchema));
+        var head = MlNetInternals.CreateSoftmaxPredictionHead(env, student.ClassCount, onnx.GetOutputSchema(trainSchema), LogitsColumnName, labelColumn);
+        var chain = new TransformerChain<ITransformer>(onnx, head);
+        return new StudentTransformer(chain, standalone, student.Spec, student.ParameterCount, classNames, history);
+    }
+
+    public bool IsRowToRowMapper => ((ITransformer)chain).IsRowToRowMapper;
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => chain.GetOutputSchema(inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)chain).GetRowToRowMapper(inputSchema);
+    public IDataView Transform(IDataView input) => chain.Transform(input);
+
+    // The zip holds the stock chain; loading it needs only Microsoft.ML and Microsoft.ML.OnnxTransformer.
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)chain).Save(ctx);
+
+    /// <summary>A row-less view with a given schema, to fit trivial estimators without touching data.</summary>
+    private sealed class EmptyDataView(DataViewSchema schema) : IDataView
+    {
+        public DataViewSchema Schema { get; } = schema;
+        public bool CanShuffle => false;
+        public long? GetRowCount() => 0;
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
+            throw new NotSupportedException("An empty schema view has no rows.");
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+            throw new NotSupportedException("An empty schema view has no rows.");
+    }
+}

@@ -1,0 +1,62 @@
+using System.Reflection;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
+
+namespace Mtkd.MLNet.Internal;
+
+/// <summary>
+/// The few ML.NET internals Mtkd reaches by reflection, kept in one place. Why: a third-party transformer cannot
+/// write its own state into a model zip, so the student is saved as stock ML.NET transformers; the only stock
+/// transformer that turns scores into a scalar key <c>PredictedLabel</c> carrying the training label's key values is
+/// <see cref="MulticlassPredictionTransformer{TModel}"/>, whose constructors are internal. An identity linear model
+/// (weights I, bias 0) in it gives Score = softmax(logits) exactly as ONNX would. Tests pin this to the referenced
+/// ML.NET version; a failure here names the member that changed.
+/// </summary>
+internal static class MlNetInternals
+{
+    private const BindingFlags Instance = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+
+    /// <summary>The environment behind an ML.NET catalog (what ML.NET's own extensions get from CatalogUtils).</summary>
+    public static IHostEnvironment GetEnvironment(object catalog)
+    {
+        var property = catalog.GetType().GetInterfaces()
+            .FirstOrDefault(i => i.FullName == "Microsoft.ML.Data.IInternalCatalog")
+            ?.GetProperty("Environment");
+        return property?.GetValue(catalog) as IHostEnvironment
+            ?? throw Changed($"{catalog.GetType().FullName} no longer exposes IInternalCatalog.Environment");
+    }
+
+    /// <summary>
+    /// A stock transformer mapping a logits column to <c>Score</c> = softmax(logits) and a scalar key
+    /// <c>PredictedLabel</c> typed like <paramref name="labelColumn"/> in <paramref name="trainSchema"/>.
+    /// </summary>
+    public static ITransformer CreateSoftmaxPredictionHead(
+        IHostEnvironment env, int classCount, DataViewSchema trainSchema, string logitsColumn, string labelColumn,
+        string scoreColumn = "Score", string predictedLabelColumn = "PredictedLabel")
+    {
+        var weights = new VBuffer<float>[classCount];
+        for (int c = 0; c < classCount; c++)
+        {
+            var row = new float[classCount];
+            row[c] = 1f;
+            weights[c] = new VBuffer<float>(classCount, row);
+        }
+        var bias = new float[classCount];
+
+        var modelCtor = typeof(MaximumEntropyModelParameters).GetConstructor(Instance, null,
+            [typeof(IHostEnvironment), typeof(VBuffer<float>[]), typeof(float[]), typeof(int), typeof(int), typeof(string[]), typeof(ModelStatisticsBase)], null)
+            ?? throw Changed("MaximumEntropyModelParameters(env, weights[], bias, classes, features, labelNames, stats) is gone");
+        var model = modelCtor.Invoke([env, weights, bias, classCount, classCount, null, null]);
+
+        var headType = typeof(MulticlassPredictionTransformer<MaximumEntropyModelParameters>);
+        var headCtor = headType.GetConstructor(Instance, null,
+            [typeof(IHostEnvironment), typeof(MaximumEntropyModelParameters), typeof(DataViewSchema), typeof(string), typeof(string), typeof(string), typeof(string)], null)
+            ?? throw Changed("MulticlassPredictionTransformer(env, model, schema, feature, label, score, predictedLabel) is gone");
+        return (ITransformer)headCtor.Invoke([env, model, trainSchema, logitsColumn, labelColumn, scoreColumn, predictedLabelColumn]);
+    }
+
+    private static InvalidOperationException Changed(string what) =>
+        new($"Mtkd was built against ML.NET {typeof(MLContext).Assembly.GetName().Version}; in the loaded version {what}. Use the ML.NET version Mtkd references.");
+}

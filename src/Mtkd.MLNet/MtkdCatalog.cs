@@ -1,0 +1,33 @@
+using Microsoft.ML;
+using Mtkd.MLNet.Distillation;
+using Mtkd.MLNet.Internal;
+using Mtkd.MLNet.Scoring;
+
+namespace Mtkd.MLNet;
+
+/// <summary>Entry points, as extension methods on ML.NET's catalogs.</summary>
+public static class MtkdCatalog
+{
+    /// <summary>
+    /// Scores teacher ONNX models over <paramref name="inputColumnName"/> in batches and adds their logits as
+    /// <paramref name="outputColumnName"/> (teacher-major, <c>teachers × classes</c> values).
+    /// </summary>
+    public static TeacherScoringEstimator ScoreTeachers(this TransformsCatalog catalog, IEnumerable<string> teacherModelPaths,
+        string outputColumnName = "TeacherLogits", string inputColumnName = "Features", int batchSize = 256) =>
+        catalog.ScoreTeachers(new TeacherScoringEstimator.Options
+        {
+            TeacherModelPaths = teacherModelPaths.ToArray(),
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            BatchSize = batchSize,
+        });
+
+    /// <summary>Scores teacher ONNX models in batches; see <see cref="TeacherScoringEstimator.Options"/>.</summary>
+    public static TeacherScoringEstimator ScoreTeachers(this TransformsCatalog catalog, TeacherScoringEstimator.Options options) =>
+        new(options);
+
+    /// <summary>Distills the teachers' logits into a compact student network; see <see cref="MultiTeacherDistillationOptions"/>.</summary>
+    public static MultiTeacherDistillationTrainer MultiTeacherDistillation(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, MultiTeacherDistillationOptions? options = null) =>
+        new(MlNetInternals.GetEnvironment(catalog), options ?? new MultiTeacherDistillationOptions());
+}

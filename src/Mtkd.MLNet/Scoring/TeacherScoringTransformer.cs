@@ -1,0 +1,71 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Mtkd.MLNet.Scoring;
+
+/// <summary>The fitted teacher scorer: lazily adds the teacher-logits column, scoring rows in batches as a cursor reaches them.</summary>
+public sealed class TeacherScoringTransformer : ITransformer, IDisposable
+{
+    internal TeacherScoringTransformer(IReadOnlyList<OnnxTeacher> teachers, string inputColumnName, string outputColumnName, int batchSize)
+    {
+        Teachers = teachers;
+        InputColumnName = inputColumnName;
+        OutputColumnName = outputColumnName;
+        BatchSize = batchSize;
+        ClassCount = teachers[0].ClassCount;
+        foreach (var t in teachers)
+        {
+            if (t.ClassCount != ClassCount)
+                throw new InvalidDataException($"Teacher '{t.Source}' has {t.ClassCount} classes; expected {ClassCount} like '{teachers[0].Source}'.");
+            if (t.InputSize != teachers[0].InputSize)
+                throw new InvalidDataException($"Teacher '{t.Source}' takes {t.InputSize} input values; expected {teachers[0].InputSize} like '{teachers[0].Source}'.");
+        }
+    }
+
+    internal IReadOnlyList<OnnxTeacher> Teachers { get; }
+    public string InputColumnName { get; }
+    public string OutputColumnName { get; }
+    public int BatchSize { get; }
+    public int TeacherCount => Teachers.Count;
+    public int ClassCount { get; }
+
+    public bool IsRowToRowMapper => false;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        var input = inputSchema.GetColumnOrNull(InputColumnName)
+            ?? throw new ArgumentException($"Input column '{InputColumnName}' not found.", nameof(inputSchema));
+        int size = Teachers[0].InputSize;
+        if (input.Type is not VectorDataViewType { ItemType: NumberDataViewType { RawType: var raw }, Size: var n } || raw != typeof(float) || n != size)
+            throw new ArgumentException($"Column '{InputColumnName}' is {input.Type}; the teachers expect a vector of {size} Single values.", nameof(inputSchema));
+
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        var annotations = new DataViewSchema.Annotations.Builder();
+        int width = TeacherCount * ClassCount;
+        annotations.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, width), (ref VBuffer<ReadOnlyMemory<char>> names) =>
+        {
+            var values = new ReadOnlyMemory<char>[width];
+            for (int i = 0; i < width; i++)
+                values[i] = $"t{i / ClassCount}_c{i % ClassCount}".AsMemory();
+            names = new VBuffer<ReadOnlyMemory<char>>(width, values);
+        });
+        builder.AddColumn(OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, width), annotations.ToAnnotations());
+        return builder.ToSchema();
+    }
+
+    public IDataView Transform(IDataView input) => new TeacherScoredDataView(input, this, GetOutputSchema(input.Schema));
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
+        throw new NotSupportedException("Teacher scoring batches rows, so it has no row-to-row mapper; use Transform on an IDataView.");
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException(
+            "Teacher scoring is a data-preparation step and is not saved into model zips; save the soft labels it produces, or save the distilled student.");
+
+    public void Dispose()
+    {
+        foreach (var teacher in Teachers)
+            teacher.Dispose();
+    }
+}
