@@ -1,0 +1,64 @@
+using Spectre.Console;
+
+namespace Mtkd.Cli.Demo;
+
+/// <summary>Renders the demo: progress bars while it runs, then the results table.</summary>
+internal static class DemoConsole
+{
+    public static DemoReport RunWithProgress(DemoRunner.Factory createRunner, CancellationToken cancellation)
+    {
+        DemoReport? report = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var observer = new ProgressObserver(context);
+                report = createRunner(observer).Run(cancellation);
+                observer.FinishLast();
+            });
+        return report!;
+    }
+
+    public static void PrintTable(DemoReport report)
+    {
+        var table = new Table().Title($"Fashion-MNIST: {report.TrainImages:N0} training images, {report.TestImages:N0} test images")
+            .AddColumn("Model").AddColumn(new TableColumn("Test accuracy").RightAligned()).AddColumn(new TableColumn("Parameters").RightAligned());
+        foreach (var t in report.Teachers)
+            table.AddRow(t.Name, Percent(t.Accuracy), t.Parameters.ToString("N0"));
+        table.AddRow($"ensemble ({report.Ensemble.Method})", Percent(report.Ensemble.Accuracy), report.Ensemble.Parameters.ToString("N0"));
+        double best = report.Teachers.Max(t => t.Accuracy);
+        table.AddRow("[bold]student (distilled)[/]", $"[bold]{Percent(report.Student.Accuracy)}[/]", $"[bold]{report.Student.Parameters:N0}[/]");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(
+            $"Student vs best teacher: [bold]{(report.Student.Accuracy - best) * 100:+0.00;-0.00}[/] points, vs ensemble: [bold]{(report.Student.Accuracy - report.Ensemble.Accuracy) * 100:+0.00;-0.00}[/] points; " +
+            $"{(double)report.Ensemble.Parameters / report.Student.Parameters:0.#}× fewer parameters than the ensemble. Total {report.TotalSeconds:0} s.");
+    }
+
+    private static string Percent(double accuracy) => $"{accuracy * 100:0.00} %";
+
+    private sealed class ProgressObserver(ProgressContext context) : IStageObserver
+    {
+        private ProgressTask? current;
+
+        public IProgress<double> Begin(string stage)
+        {
+            FinishLast();
+            var task = context.AddTask(Markup.Escape(stage), maxValue: 1.0);
+            current = task;
+            // Spectre's tasks are thread-safe; report synchronously so the bar follows the training loop.
+            return new SynchronousProgress(fraction => task.Value = Math.Clamp(fraction, 0, 1));
+        }
+
+        public void FinishLast()
+        {
+            if (current is { } task)
+                task.Value = task.MaxValue;
+        }
+    }
+
+    private sealed class SynchronousProgress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}
