@@ -1,0 +1,38 @@
+using Mtkd.Training.Data;
+using Mtkd.Training.Networks;
+using Mtkd.Training.Onnx;
+using Mtkd.Training.Training;
+
+namespace Mtkd.Tests;
+
+/// <summary>
+/// Real Fashion-MNIST images in small numbers, and two teachers trained on them for one epoch and exported to ONNX:
+/// enough for the flow to run end to end in seconds. Shared by the tests of one class.
+/// </summary>
+public sealed class TinyFashionMnist : IDisposable
+{
+    public TinyFashionMnist()
+    {
+        Directory = System.IO.Directory.CreateTempSubdirectory("mtkd-tiny-").FullName;
+        Train = FashionMnist.Load(DataSplit.Train).Take(600);
+        Test = FashionMnist.Load(DataSplit.Test).Take(300);
+        var paths = new List<string>();
+        for (int i = 0; i < 2; i++)
+        {
+            var subset = Train.RandomSubset(0.7, seed: i);
+            using var teacher = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.TeacherCnn), subset, seed: i);
+            NetworkTrainer.TrainSupervised(teacher, subset, new TrainerOptions { Epochs = 1, Seed = i });
+            var path = Path.Combine(Directory, $"teacher-{i}.onnx");
+            OnnxExporter.Export(teacher, path);
+            paths.Add(path);
+        }
+        TeacherPaths = paths;
+    }
+
+    public string Directory { get; }
+    public ImageDataset Train { get; }
+    public ImageDataset Test { get; }
+    public IReadOnlyList<string> TeacherPaths { get; }
+
+    public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}
