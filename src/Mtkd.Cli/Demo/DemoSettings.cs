@@ -2,7 +2,7 @@ using Mtkd.Training.Data;
 
 namespace Mtkd.Cli.Demo;
 
-/// <summary>What `mtkd demo` runs. The defaults finish in about five minutes on a 2-core machine.</summary>
+/// <summary>What `mtkd demo` runs. The defaults finish in about four minutes on a 2-core machine.</summary>
 public sealed record DemoSettings
 {
     /// <summary>Fashion-MNIST folder. Default: the Debian package's.</summary>
@@ -16,8 +16,8 @@ public sealed record DemoSettings
     /// <summary>Share of the training set each teacher sees (a seeded random subset per teacher).</summary>
     public double TeacherFraction { get; init; } = 0.7;
 
-    public int TeacherEpochs { get; init; } = 3;
-    public int StudentEpochs { get; init; } = 5;
+    public int TeacherEpochs { get; init; } = 5;
+    public int StudentEpochs { get; init; } = 8;
     public double Temperature { get; init; } = 4.0;
     public double Alpha { get; init; } = 0.5;
     public int Seed { get; init; } = 1;
