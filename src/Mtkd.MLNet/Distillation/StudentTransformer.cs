@@ -55,6 +55,8 @@ public sealed class StudentTransformer : ITransformer
             ClassNames = classNames,
         });
 
+        // ApplyOnnxModel hangs off a TransformsCatalog; the catalog's environment is the user's MLContext in every
+        // ordinary use, and any other host environment gets a private context for this stage alone.
         var mlContext = env as MLContext ?? new MLContext();
         var onnx = mlContext.Transforms.ApplyOnnxModel([LogitsColumnName], [featureColumn], new MemoryStream(forMlNet))
             .Fit(new EmptyDataView(trainSchema));
