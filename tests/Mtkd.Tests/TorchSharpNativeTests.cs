@@ -85,6 +85,31 @@ public sealed class TorchSharpNativeTests
     }
 
     [Fact]
+    public void AProjectReferencingThePackageLoadsTorchSharpAfterBuildRunAndPublish()
+    {
+        // Packs Mtkd.Training and Mtkd.MLNet, then builds, runs and publishes a consumer app against them (~30 s).
+        var repository = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repository, "Mtkd.sln")))
+            repository = Path.GetDirectoryName(repository) ?? throw new InvalidOperationException("Mtkd.sln not found above the test output.");
+        var start = new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(repository, "build", "verify-package-consumer.sh")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // Let the nested builds find their own SDK settings rather than inherit the test host's MSBuild session.
+        foreach (var name in new[] { "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildSDKsPath", "MSBuildLoadMicrosoftTargetsReadOnly" })
+            start.Environment.Remove(name);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "the consumer check did not finish in 5 minutes");
+
+        Assert.True(process.ExitCode == 0, $"consumer check failed:\n{stdout}\n{stderr.Result}");
+        Assert.Contains("package consumer check passed", stdout);
+        Assert.Equal(2, stdout.Split('\n').Count(line => line.StartsWith("consumer trained", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void NonElfInputIsRefusedWithItsName()
     {
         var path = Path.Combine(Directory.CreateTempSubdirectory("mtkd-elf-").FullName, "fake.so");
