@@ -101,6 +101,8 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
             StageSeconds: stageSeconds,
             TotalSeconds: total.Elapsed.TotalSeconds);
         AtomicFile.WriteAllText(Path.Combine(settings.OutputDirectory, "report.json"), report.ToJson());
+        // The fitted chain's teacher scorer holds ONNX Runtime sessions.
+        model.Dispose();
         return report;
     }
 

@@ -61,8 +61,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     {
         var label = schema.GetColumnOrNull(options.LabelColumnName)
             ?? throw new ArgumentException($"Label column '{options.LabelColumnName}' not found; it must be a key type (use MapValueToKey).");
-        if (label.Type is not KeyDataViewType key || key.Count is 0 or > int.MaxValue)
-            throw new ArgumentException($"Label column '{options.LabelColumnName}' is {label.Type}; expected a key type with a known count (use MapValueToKey).");
+        if (label.Type is not KeyDataViewType key || key.Count is 0 or > int.MaxValue || key.RawType != typeof(uint))
+            throw new ArgumentException($"Label column '{options.LabelColumnName}' is {label.Type}; expected a UInt32 key type with a known count (use MapValueToKey).");
         int count = (int)key.Count;
         var names = Enumerable.Range(0, count).Select(i => i.ToString()).ToArray();
         if (label.Annotations.Schema.GetColumnOrNull("KeyValues")?.Type is VectorDataViewType { ItemType: TextDataViewType })
