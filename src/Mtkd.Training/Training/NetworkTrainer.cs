@@ -81,7 +81,8 @@ public static class NetworkTrainer
         using var optimizer = optim.Adam(network.parameters(), options.LearningRate);
 
         int steps = (data.Count + options.BatchSize - 1) / options.BatchSize;
-        var order = Enumerable.Range(0, data.Count).ToArray();
+        var order = new long[data.Count]; // int64, the index type of index_select
+        for (int i = 0; i < order.Length; i++) order[i] = i;
         var shuffler = new Random(options.Seed);
         var summaries = new List<EpochSummary>();
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
@@ -96,7 +97,7 @@ public static class NetworkTrainer
                 cancellation.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 int start = step * options.BatchSize, n = Math.Min(options.BatchSize, data.Count - start);
-                var indices = tensor(order.AsSpan(start, n).ToArray().Select(i => (long)i).ToArray(), [n]);
+                var indices = tensor(order.AsSpan(start, n).ToArray(), [n]);
                 var batchLabels = labels.index_select(0, indices);
                 optimizer.zero_grad();
                 var logits = network.forward(images.index_select(0, indices));
