@@ -16,7 +16,7 @@ public static class MtkdCatalog
         string outputColumnName = "TeacherLogits", string inputColumnName = "Features", int batchSize = 256) =>
         catalog.ScoreTeachers(new TeacherScoringEstimator.Options
         {
-            TeacherModelPaths = teacherModelPaths.ToArray(),
+            Teachers = teacherModelPaths.Select(TeacherModel.FromFile).ToArray(),
             OutputColumnName = outputColumnName,
             InputColumnName = inputColumnName,
             BatchSize = batchSize,

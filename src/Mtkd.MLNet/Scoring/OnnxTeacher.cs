@@ -1,64 +1,59 @@
 using Microsoft.ML.OnnxRuntime;
+using Mtkd.Training.Onnx;
 
 namespace Mtkd.MLNet.Scoring;
+
+/// <summary>ONNX Runtime settings shared by every teacher of one scorer.</summary>
+internal sealed record TeacherSessionSettings(int? IntraOpThreads, int? InterOpThreads, int? GpuDeviceId, bool FallbackToCpu);
 
 /// <summary>One teacher model in ONNX Runtime, run on whole batches (ML.NET's OnnxTransformer runs one row per call).</summary>
 internal sealed class OnnxTeacher : IDisposable
 {
+    // Log-probability given to a probability of exactly 0, so converted outputs stay finite.
+    private const float MinimumProbability = 1e-30f;
+
     private readonly InferenceSession session;
     private readonly RunOptions runOptions = new();
-    private readonly long[] imageDimensions;
+    private readonly long[] imageShape;
     private readonly string[] inputNames;
     private readonly string[] outputNames;
+    private float[] transposed = [];
 
-    private OnnxTeacher(string source, InferenceSession session, string inputName, long[] imageDimensions, bool batchFixedAtOne, string outputName, int classCount)
+    private OnnxTeacher(InferenceSession session, ScoredTeacher description)
     {
-        Source = source;
         this.session = session;
-        this.imageDimensions = imageDimensions;
-        inputNames = [inputName];
-        outputNames = [outputName];
-        BatchFixedAtOne = batchFixedAtOne;
-        ClassCount = classCount;
-        InputSize = (int)imageDimensions.Aggregate(1L, (a, b) => a * b);
+        Description = description;
+        imageShape = description.ImageShape.ToArray();
+        inputNames = [description.InputName];
+        outputNames = [description.OutputName];
     }
 
-    public string Source { get; }
-    public int InputSize { get; }
-    public int ClassCount { get; }
-    public bool BatchFixedAtOne { get; }
+    public ScoredTeacher Description { get; }
+    public string Name => Description.Name;
+    public int InputSize => Description.InputSize;
+    public int ClassCount => Description.ClassCount;
 
-    /// <summary>Loads a teacher; the output named "logits" is used when present, else the first output.</summary>
-    public static OnnxTeacher Load(string path, SessionOptions? options = null)
+    public static OnnxTeacher Load(TeacherModel model, TeacherSessionSettings settings)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Teacher model not found: {path}", path);
+        var bytes = model.ReadBytes();
+        var info = OnnxModelInfo.Read(bytes, model.Name);
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (settings.IntraOpThreads is { } intra) options.IntraOpNumThreads = intra;
+        if (settings.InterOpThreads is { } inter) options.InterOpNumThreads = inter;
+        string provider = UseGpu(options, settings, model.Name);
+
         InferenceSession session;
         try
         {
-            session = options is null ? new InferenceSession(path) : new InferenceSession(path, options);
+            session = new InferenceSession(bytes, options);
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new InvalidDataException($"Teacher '{path}' is not a loadable ONNX model: {ex.Message}", ex);
+            throw new InvalidDataException($"Teacher '{model.Name}' is not a loadable ONNX model: {ex.Message}", ex);
         }
         try
         {
-            if (session.InputMetadata.Count != 1)
-                throw new InvalidDataException($"Teacher '{path}' has {session.InputMetadata.Count} inputs; expected one image tensor.");
-            var (inputName, input) = session.InputMetadata.First();
-            var dims = input.Dimensions;
-            if (input.ElementType != typeof(float) || dims.Length < 2 || dims.Skip(1).Any(d => d <= 0))
-                throw new InvalidDataException(
-                    $"Teacher '{path}': input '{inputName}' is {input.ElementType.Name}[{string.Join(",", dims)}]; expected float32 [batch, ...] with known sizes after the batch dimension.");
-
-            string outputName = session.OutputMetadata.ContainsKey("logits") ? "logits" : session.OutputMetadata.Keys.First();
-            var outputDims = session.OutputMetadata[outputName].Dimensions;
-            if (outputDims.Length != 2 || outputDims[1] <= 0)
-                throw new InvalidDataException(
-                    $"Teacher '{path}': output '{outputName}' has shape [{string.Join(",", outputDims)}]; expected [batch, classes] with a known class count.");
-            return new OnnxTeacher(path, session, inputName, dims.Skip(1).Select(d => (long)d).ToArray(),
-                batchFixedAtOne: dims[0] == 1, outputName, outputDims[1]);
+            return new OnnxTeacher(session, Describe(model, info, session, provider));
         }
         catch
         {
@@ -67,26 +62,126 @@ internal sealed class OnnxTeacher : IDisposable
         }
     }
 
+    private static string UseGpu(SessionOptions options, TeacherSessionSettings settings, string name)
+    {
+        if (settings.GpuDeviceId is not { } device)
+            return "CPU";
+        try
+        {
+            options.AppendExecutionProvider_CUDA(device);
+            return $"CUDA device {device}";
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            if (!settings.FallbackToCpu)
+                throw new InvalidOperationException(
+                    $"Teacher '{name}': GPU device {device} was requested but CUDA is not available ({ex.Message}). Build with -p:MtkdGpu=true on a machine with CUDA, or allow the CPU fallback.", ex);
+            return $"CPU (CUDA device {device} unavailable: {ex.Message.Split('\n')[0].Trim()})";
+        }
+    }
+
+    private static ScoredTeacher Describe(TeacherModel model, OnnxModelInfo info, InferenceSession session, string provider)
+    {
+        string name = model.Name;
+        if (session.InputMetadata.Count != 1)
+            throw new InvalidDataException(
+                $"Teacher '{name}' has {session.InputMetadata.Count} inputs ({string.Join(", ", session.InputMetadata.Keys)}); expected one image tensor.");
+        var (inputName, input) = session.InputMetadata.First();
+        var dims = input.Dimensions;
+        if (input.ElementType != typeof(float) || dims.Length < 2 || dims.Skip(1).Any(d => d <= 0))
+            throw new InvalidDataException(
+                $"Teacher '{name}': input '{inputName}' is {input.ElementType.Name}[{string.Join(",", dims)}]; expected float32 [batch, ...] with known sizes after the batch dimension.");
+        long[] imageShape = dims.Skip(1).Select(d => (long)d).ToArray();
+
+        var guess = ImageLayoutGuess.FromShape(imageShape);
+        var layout = model.InputLayout switch
+        {
+            TeacherInputLayout.Auto => guess.Layout,
+            _ when imageShape.Length != 3 => throw new ArgumentException(
+                $"Teacher '{name}': InputLayout {model.InputLayout} needs a [batch, ·, ·, ·] image input, but '{inputName}' is [{string.Join(",", dims)}]."),
+            TeacherInputLayout.Nhwc => ImageLayout.Nhwc,
+            _ => ImageLayout.Nchw,
+        };
+
+        string outputName = ChooseOutput(model, session);
+        var outputDims = session.OutputMetadata[outputName].Dimensions;
+        if (session.OutputMetadata[outputName].ElementType != typeof(float) || outputDims.Length != 2 || outputDims[1] <= 0)
+            throw new InvalidDataException(
+                $"Teacher '{name}': output '{outputName}' is {session.OutputMetadata[outputName].ElementType.Name}[{string.Join(",", outputDims)}]; expected float32 [batch, classes] with a known class count.");
+        var kind = model.OutputKind != TeacherOutputKind.Auto ? model.OutputKind
+            : info.IsProbabilityOutput(outputName) ? TeacherOutputKind.Probabilities : TeacherOutputKind.Logits;
+
+        return new ScoredTeacher(name, inputName, imageShape, layout, model.InputLayout == TeacherInputLayout.Auto && guess.Ambiguous,
+            outputName, kind, outputDims[1], dims[0] > 0 ? dims[0] : null, info.Opset, provider);
+    }
+
+    private static string ChooseOutput(TeacherModel model, InferenceSession session)
+    {
+        var outputs = session.OutputMetadata;
+        if (model.OutputName is { } wanted)
+            return outputs.ContainsKey(wanted) ? wanted
+                : throw new ArgumentException($"Teacher '{model.Name}' has no output '{wanted}'; its outputs are: {string.Join(", ", outputs.Keys)}.");
+        if (outputs.Count == 1)
+            return outputs.Keys.First();
+        if (outputs.ContainsKey("logits"))
+            return "logits";
+        return outputs.FirstOrDefault(o => o.Value.ElementType == typeof(float) && o.Value.Dimensions is [_, > 0]).Key
+            ?? throw new InvalidDataException(
+                $"Teacher '{model.Name}' has no float [batch, classes] output among: {string.Join(", ", outputs.Keys)}; name the output with TeacherModel.OutputName.");
+    }
+
     /// <summary>
-    /// Scores <paramref name="count"/> images stored back to back in <paramref name="images"/>, writing each image's
-    /// logits to <paramref name="destination"/> at <c>offset + row × stride</c>.
+    /// Scores <paramref name="count"/> images stored back to back (each C×H×W) in <paramref name="images"/>,
+    /// writing each image's logits to <paramref name="destination"/> at <c>offset + row × stride</c>.
     /// </summary>
     public void Score(float[] images, int count, float[] destination, int offset, int stride)
     {
-        int rowsPerCall = BatchFixedAtOne ? 1 : count;
+        var source = Description.InputLayout == ImageLayout.Nhwc ? ToChannelsLast(images, count) : images;
+        int fixedBatch = Description.FixedBatchSize ?? 0;
+        int rowsPerCall = fixedBatch > 0 ? fixedBatch : count;
+        var shape = new long[imageShape.Length + 1];
+        imageShape.CopyTo(shape, 1);
         for (int start = 0; start < count; start += rowsPerCall)
         {
             int n = Math.Min(rowsPerCall, count - start);
-            var shape = new long[imageDimensions.Length + 1];
-            shape[0] = n;
-            imageDimensions.CopyTo(shape, 1);
-            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
-                images.AsMemory(start * InputSize, n * InputSize), shape);
+            shape[0] = fixedBatch > 0 ? fixedBatch : n;
+            var batch = n == shape[0] ? source.AsMemory(start * InputSize, n * InputSize) : Padded(source, start, n, fixedBatch);
+            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, batch, shape);
             using var outputs = session.Run(runOptions, inputNames, [input], outputNames);
             var logits = outputs[0].GetTensorDataAsSpan<float>();
             for (int row = 0; row < n; row++)
-                logits.Slice(row * ClassCount, ClassCount).CopyTo(destination.AsSpan(offset + (start + row) * stride, ClassCount));
+            {
+                var target = destination.AsSpan(offset + (start + row) * stride, ClassCount);
+                logits.Slice(row * ClassCount, ClassCount).CopyTo(target);
+                if (Description.OutputKind == TeacherOutputKind.Probabilities)
+                    foreach (ref var v in target)
+                        v = MathF.Log(MathF.Max(v, MinimumProbability));
+            }
         }
+    }
+
+    // A model exported with a fixed batch size gets its last, short batch padded with zero images.
+    private Memory<float> Padded(float[] source, int start, int n, int fixedBatch)
+    {
+        var padded = new float[fixedBatch * InputSize];
+        source.AsSpan(start * InputSize, n * InputSize).CopyTo(padded);
+        return padded;
+    }
+
+    private float[] ToChannelsLast(float[] images, int count)
+    {
+        int h = (int)imageShape[0], w = (int)imageShape[1], c = (int)imageShape[2];
+        if (transposed.Length < count * InputSize)
+            transposed = new float[images.Length];
+        for (int i = 0; i < count; i++)
+        {
+            var from = images.AsSpan(i * InputSize, InputSize);
+            var to = transposed.AsSpan(i * InputSize, InputSize);
+            for (int ch = 0; ch < c; ch++)
+                for (int p = 0; p < h * w; p++)
+                    to[p * c + ch] = from[ch * h * w + p];
+        }
+        return transposed;
     }
 
     public void Dispose()

@@ -13,8 +13,8 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
     /// <summary>Settings of <see cref="TeacherScoringEstimator"/>.</summary>
     public sealed class Options
     {
-        /// <summary>Teacher ONNX files, all with the same input size and class count.</summary>
-        public IReadOnlyList<string> TeacherModelPaths { get; set; } = [];
+        /// <summary>The teachers, all with the same input size and class count. A path converts to <see cref="TeacherModel.FromFile"/>.</summary>
+        public IReadOnlyList<TeacherModel> Teachers { get; set; } = [];
 
         /// <summary>Float vector column fed to every teacher. Default "Features".</summary>
         public string InputColumnName { get; set; } = "Features";
@@ -22,28 +22,43 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
         /// <summary>Added column of teacher logits. Default "TeacherLogits".</summary>
         public string OutputColumnName { get; set; } = "TeacherLogits";
 
-        /// <summary>Rows per ONNX Runtime call. Default 256.</summary>
+        /// <summary>Rows per ONNX Runtime call. Default 256. Teachers exported with a fixed batch size run in batches of that size.</summary>
         public int BatchSize { get; set; } = 256;
+
+        /// <summary>ONNX Runtime threads within one operator. Default null: ONNX Runtime's default, one per core.</summary>
+        public int? IntraOpThreads { get; set; }
+
+        /// <summary>ONNX Runtime threads across operators. Default null: ONNX Runtime's default.</summary>
+        public int? InterOpThreads { get; set; }
+
+        /// <summary>CUDA device to run the teachers on. Default null: the CPU. Needs the GPU build (-p:MtkdGpu=true).</summary>
+        public int? GpuDeviceId { get; set; }
+
+        /// <summary>Whether a GPU request that cannot be met falls back to the CPU (true, the default) or fails.</summary>
+        public bool FallbackToCpu { get; set; } = true;
     }
 
     private readonly Options options;
 
     internal TeacherScoringEstimator(Options options)
     {
-        if (options.TeacherModelPaths.Count == 0)
+        if (options.Teachers.Count == 0)
             throw new ArgumentException("At least one teacher model is needed.", nameof(options));
         if (options.BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be positive.");
+        if (options.IntraOpThreads < 0 || options.InterOpThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), "IntraOpThreads and InterOpThreads must not be negative (0 lets ONNX Runtime choose).");
         this.options = options;
     }
 
     public TeacherScoringTransformer Fit(IDataView input)
     {
+        var settings = new TeacherSessionSettings(options.IntraOpThreads, options.InterOpThreads, options.GpuDeviceId, options.FallbackToCpu);
         var teachers = new List<OnnxTeacher>();
         try
         {
-            foreach (var path in options.TeacherModelPaths)
-                teachers.Add(OnnxTeacher.Load(path));
+            foreach (var teacher in options.Teachers)
+                teachers.Add(OnnxTeacher.Load(teacher, settings));
             var transformer = new TeacherScoringTransformer(teachers, options.InputColumnName, options.OutputColumnName, options.BatchSize);
             transformer.GetOutputSchema(input.Schema); // validates the input column against the teachers
             return transformer;

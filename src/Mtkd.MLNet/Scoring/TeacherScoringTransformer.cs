@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Mtkd.Training.Onnx;
 
 namespace Mtkd.MLNet.Scoring;
 
@@ -13,14 +14,28 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
         OutputColumnName = outputColumnName;
         BatchSize = batchSize;
         ClassCount = teachers[0].ClassCount;
+        var first = teachers[0].Description;
         foreach (var t in teachers)
         {
             if (t.ClassCount != ClassCount)
-                throw new InvalidDataException($"Teacher '{t.Source}' has {t.ClassCount} classes; expected {ClassCount} like '{teachers[0].Source}'.");
-            if (t.InputSize != teachers[0].InputSize)
-                throw new InvalidDataException($"Teacher '{t.Source}' takes {t.InputSize} input values; expected {teachers[0].InputSize} like '{teachers[0].Source}'.");
+                throw new InvalidDataException($"Teacher '{t.Name}' has {t.ClassCount} classes; expected {ClassCount} like '{first.Name}'.");
+            if (t.InputSize != first.InputSize)
+                throw new InvalidDataException($"Teacher '{t.Name}' takes {t.InputSize} input values; expected {first.InputSize} like '{first.Name}'.");
+            if (ImageChw(t.Description) is { } chw && ImageChw(first) is { } firstChw && chw != firstChw)
+                throw new InvalidDataException($"Teacher '{t.Name}' takes {chw} images (C×H×W); expected {firstChw} like '{first.Name}'.");
         }
+        TeacherDescriptions = teachers.Select(t => t.Description).ToArray();
     }
+
+    private static string? ImageChw(ScoredTeacher t) => t.InputLayout switch
+    {
+        ImageLayout.Nchw => $"{t.ImageShape[0]}×{t.ImageShape[1]}×{t.ImageShape[2]}",
+        ImageLayout.Nhwc => $"{t.ImageShape[2]}×{t.ImageShape[0]}×{t.ImageShape[1]}",
+        _ => null,
+    };
+
+    /// <summary>Each teacher as it runs: detected layout and output kind, class count, execution provider.</summary>
+    public IReadOnlyList<ScoredTeacher> TeacherDescriptions { get; }
 
     internal IReadOnlyList<OnnxTeacher> Teachers { get; }
     public string InputColumnName { get; }

@@ -1,0 +1,21 @@
+using Mtkd.Training.Onnx;
+
+namespace Mtkd.MLNet.Scoring;
+
+/// <summary>A loaded teacher as the scorer runs it: what was detected or overridden, and where it runs.</summary>
+public sealed record ScoredTeacher(
+    string Name,
+    string InputName,
+    IReadOnlyList<long> ImageShape,
+    ImageLayout InputLayout,
+    bool LayoutWasAmbiguous,
+    string OutputName,
+    TeacherOutputKind OutputKind,
+    int ClassCount,
+    int? FixedBatchSize,
+    long Opset,
+    string ExecutionProvider)
+{
+    /// <summary>Values per image: the product of <see cref="ImageShape"/>.</summary>
+    public int InputSize => (int)ImageShape.Aggregate(1L, (a, b) => a * b);
+}
