@@ -98,11 +98,12 @@ public sealed class EnsembleFusion
                     for (int c = 0; c < classes; c++) fused[c] += weights[t] / total * probabilities[t][c];
                 break;
         }
+        // The prediction is read off the float scores callers see, so it always agrees with argmax(score) (lowest index on a tie).
         int predicted = 0;
         for (int c = 0; c < classes; c++)
         {
             score[c] = (float)fused[c];
-            if (fused[c] > fused[predicted]) predicted = c;
+            if (score[c] > score[predicted]) predicted = c;
         }
         return predicted;
     }

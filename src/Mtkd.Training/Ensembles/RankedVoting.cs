@@ -213,15 +213,18 @@ internal sealed class RankedVoting
         double smallestGap = 1;
         for (int i = 1; i < distinct.Length; i++) smallestGap = Math.Min(smallestGap, distinct[i] - distinct[i - 1]);
         double sum = 0;
-        int winner = 0;
         var nudged = new double[classes];
         for (int c = 0; c < classes; c++)
         {
             nudged[c] = tally[c] + 0.25 * smallestGap * (classes - 1 - tieRank[c]) / classes;
             sum += nudged[c];
-            if (nudged[c] > nudged[winner]) winner = c;
         }
-        for (int c = 0; c < classes; c++) score[c] = sum > 0 ? (float)(nudged[c] / sum) : 1f / classes;
+        int winner = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            score[c] = sum > 0 ? (float)(nudged[c] / sum) : 1f / classes;
+            if (score[c] > score[winner]) winner = c;
+        }
         return winner;
     }
 }
