@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Parquet.Schema;
+
+namespace Mtkd.Training.SoftLabels;
+
+/// <summary>
+/// The Parquet layout of a soft-label dataset. Columns: <c>index</c> (int64), <c>label</c> (nullable int32),
+/// then either <c>t{t}_c{c}</c> (float) for every logit, or, with top-k, per teacher <c>t{t}_k{j}_class</c>
+/// (int32) and <c>t{t}_k{j}_logit</c> (float) for the j-th largest logit and <c>t{t}_floor</c> (float).
+/// Key-value metadata under "mtkd." names the teachers and classes.
+/// </summary>
+internal static class SoftLabelParquetSchema
+{
+    public const string Format = "mtkd.soft_labels";
+    public const string FormatVersion = "1";
+    public const string TeachersKey = "mtkd.teachers";
+    public const string ClassesKey = "mtkd.classes";
+    public const string ClassNamesKey = "mtkd.class_names";
+    public const string TopKKey = "mtkd.top_k";
+
+    public static DataField Index { get; } = new DataField<long>("index");
+    public static DataField Label { get; } = new DataField<int?>("label");
+
+    public static string TopClass(int teacher, int j) => $"t{teacher}_k{j}_class";
+    public static string TopLogit(int teacher, int j) => $"t{teacher}_k{j}_logit";
+    public static string Floor(int teacher) => $"t{teacher}_floor";
+
+    public static ParquetSchema Build(SoftLabelHeader header, int topK)
+    {
+        var fields = new List<Field> { Index, Label };
+        for (int t = 0; t < header.TeacherCount; t++)
+        {
+            if (topK == 0)
+            {
+                for (int c = 0; c < header.ClassCount; c++) fields.Add(new DataField<float>(SoftLabelHeader.LogitName(t, c)));
+                continue;
+            }
+            for (int j = 0; j < topK; j++)
+            {
+                fields.Add(new DataField<int>(TopClass(t, j)));
+                fields.Add(new DataField<float>(TopLogit(t, j)));
+            }
+            fields.Add(new DataField<float>(Floor(t)));
+        }
+        return new ParquetSchema(fields);
+    }
+
+    public static Dictionary<string, string> Metadata(SoftLabelHeader header, int topK)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            [Format] = FormatVersion,
+            [TeachersKey] = JsonSerializer.Serialize(header.TeacherNames),
+            [ClassesKey] = header.ClassCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [TopKKey] = topK.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (header.ClassNames is { } names)
+            metadata[ClassNamesKey] = JsonSerializer.Serialize(names);
+        return metadata;
+    }
+}

@@ -1,0 +1,60 @@
+namespace Mtkd.Training.SoftLabels;
+
+/// <summary>What a soft-label dataset holds besides its rows: teachers, classes and their names.</summary>
+public sealed record SoftLabelHeader(int TeacherCount, int ClassCount, IReadOnlyList<string> TeacherNames, IReadOnlyList<string>? ClassNames = null)
+{
+    /// <summary>Logits per row: teachers × classes, teacher-major.</summary>
+    public int Width => TeacherCount * ClassCount;
+
+    /// <summary>Checks counts and names; a mismatch names what was expected.</summary>
+    public void Validate()
+    {
+        if (TeacherCount < 1 || ClassCount < 1)
+            throw new ArgumentException($"A soft-label dataset needs at least one teacher and one class; got {TeacherCount} teachers and {ClassCount} classes.");
+        if (TeacherNames.Count != TeacherCount)
+            throw new ArgumentException($"{TeacherNames.Count} teacher names given for {TeacherCount} teachers.");
+        if (ClassNames is not null && ClassNames.Count != ClassCount)
+            throw new ArgumentException($"{ClassNames.Count} class names given for {ClassCount} classes.");
+    }
+
+    /// <summary>The column name of one logit, "t{teacher}_c{class}", as in the files and ML.NET's slot names.</summary>
+    public static string LogitName(int teacher, int @class) => $"t{teacher}_c{@class}";
+}
+
+/// <summary>
+/// Soft labels in memory: per row an id (the row's position in the scored data, to join features back), a label
+/// (−1 when unknown) and every teacher's logits, teacher-major.
+/// </summary>
+public sealed class SoftLabelSet
+{
+    public SoftLabelSet(SoftLabelHeader header, long[] rowIds, int[] labels, float[] logits)
+    {
+        header.Validate();
+        if (labels.Length != rowIds.Length || logits.Length != (long)rowIds.Length * header.Width)
+            throw new ArgumentException(
+                $"{rowIds.Length} row ids, {labels.Length} labels and {logits.Length} logits do not make rows of {header.TeacherCount} teachers × {header.ClassCount} classes.");
+        int bad = Array.FindIndex(labels, l => l < -1 || l >= header.ClassCount);
+        if (bad >= 0)
+            throw new ArgumentException($"Row {bad}: label {labels[bad]} is outside 0..{header.ClassCount - 1} (or −1 for unknown).");
+        Header = header;
+        RowIds = rowIds;
+        Labels = labels;
+        Logits = logits;
+    }
+
+    public SoftLabelHeader Header { get; }
+    public int TeacherCount => Header.TeacherCount;
+    public int ClassCount => Header.ClassCount;
+    public int RowCount => RowIds.Length;
+    public long[] RowIds { get; }
+
+    /// <summary>Class index per row, −1 where the label is unknown.</summary>
+    public int[] Labels { get; }
+    public float[] Logits { get; }
+
+    /// <summary>True when every row has a label.</summary>
+    public bool IsFullyLabelled => Labels.All(l => l >= 0);
+
+    /// <summary>All teachers' logits of one row.</summary>
+    public ReadOnlySpan<float> Row(int row) => Logits.AsSpan(row * Header.Width, Header.Width);
+}
