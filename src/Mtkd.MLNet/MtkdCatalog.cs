@@ -1,7 +1,9 @@
 using Microsoft.ML;
 using Mtkd.MLNet.Distillation;
+using Mtkd.MLNet.Fusion;
 using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.Scoring;
+using Mtkd.Training.Ensembles;
 
 namespace Mtkd.MLNet;
 
@@ -25,6 +27,22 @@ public static class MtkdCatalog
     /// <summary>Scores teacher ONNX models in batches; see <see cref="TeacherScoringEstimator.Options"/>.</summary>
     public static TeacherScoringEstimator ScoreTeachers(this TransformsCatalog catalog, TeacherScoringEstimator.Options options) =>
         new(options);
+
+    /// <summary>
+    /// The teachers' ensemble as a model: <c>Score</c> and a key <c>PredictedLabel</c> from the teacher-logits column,
+    /// combined by <paramref name="method"/>; see <see cref="TeacherFusionEstimator.Options"/>.
+    /// </summary>
+    public static TeacherFusionEstimator FuseTeachers(this TransformsCatalog catalog, FusionMethod method = FusionMethod.MeanProbability,
+        string teacherLogitsColumnName = "TeacherLogits", string labelColumnName = "Label") =>
+        catalog.FuseTeachers(new TeacherFusionEstimator.Options
+        {
+            Method = method,
+            TeacherLogitsColumnName = teacherLogitsColumnName,
+            LabelColumnName = labelColumnName,
+        });
+
+    /// <summary>The teachers' ensemble as a model; see <see cref="TeacherFusionEstimator.Options"/>.</summary>
+    public static TeacherFusionEstimator FuseTeachers(this TransformsCatalog catalog, TeacherFusionEstimator.Options options) => new(options);
 
     /// <summary>Distills the teachers' logits into a compact student network; see <see cref="MultiTeacherDistillationOptions"/>.</summary>
     public static MultiTeacherDistillationTrainer MultiTeacherDistillation(
