@@ -6,7 +6,8 @@ using Mtkd.MLNet.Distillation;
 
 namespace Mtkd.Tests;
 
-public sealed class StudentModelTests(TinyFashionMnist data) : IClassFixture<TinyFashionMnist>
+[Collection(TinyFashionMnistCollection.Name)]
+public sealed class StudentModelTests(TinyFashionMnist data)
 {
     private (MLContext Context, StudentTransformer Student, IDataView Test) Distill()
     {

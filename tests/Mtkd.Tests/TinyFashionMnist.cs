@@ -7,7 +7,7 @@ namespace Mtkd.Tests;
 
 /// <summary>
 /// Real Fashion-MNIST images in small numbers, and two teachers trained on them for one epoch and exported to ONNX:
-/// enough for the flow to run end to end in seconds. Shared by the tests of one class.
+/// enough for the flow to run end to end in seconds. Built once for every test class in the collection.
 /// </summary>
 public sealed class TinyFashionMnist : IDisposable
 {
@@ -35,4 +35,10 @@ public sealed class TinyFashionMnist : IDisposable
     public IReadOnlyList<string> TeacherPaths { get; }
 
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+}
+
+[CollectionDefinition(Name)]
+public sealed class TinyFashionMnistCollection : ICollectionFixture<TinyFashionMnist>
+{
+    public const string Name = "Tiny Fashion-MNIST";
 }
