@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Mtkd.Cli.Commands;
 using Mtkd.Cli.Demo;
 using Mtkd.Training;
 using Mtkd.Training.Data;
@@ -14,6 +15,9 @@ public static class Program
     {
         var root = new RootCommand("mtkd: compress an ensemble of neural networks into one small model by multi-teacher knowledge distillation.");
         root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(FuseCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
         return root;
     }
 

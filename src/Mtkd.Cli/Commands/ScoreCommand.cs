@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.ML;
+using Mtkd.MLNet;
+using Mtkd.MLNet.Data;
+using Mtkd.MLNet.Scoring;
+using Mtkd.MLNet.SoftLabels;
+using Mtkd.Training.Data;
+using Spectre.Console;
+
+namespace Mtkd.Cli.Commands;
+
+/// <summary><c>mtkd score</c>: runs the teachers over a dataset and writes the soft labels.</summary>
+internal static class ScoreCommand
+{
+    public sealed record Report(string Output, string Data, string Split, int Rows, int Teachers, int Classes, int TopK, double Seconds,
+        double ImagesPerSecond, long FileBytes, double BytesPerRow, IReadOnlyList<ScoredTeacher> TeacherDetails);
+
+    public static Command Create()
+    {
+        var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher.", Required = true, AllowMultipleArgumentsPerToken = false };
+        var data = new Option<string>("--data") { Description = "'fashion-mnist' (the Debian package's files) or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var split = new Option<string>("--split") { Description = "Which split to score: train or test.", DefaultValueFactory = _ => "train" };
+        split.AcceptOnlyFromAmong("train", "test");
+        var output = new Option<string>("--out") { Description = "Soft-label file to write: Parquet, or CSV when it ends in .csv.", Required = true };
+        var batch = new Option<int>("--batch-size") { Description = "Rows per ONNX Runtime call.", DefaultValueFactory = _ => 256 };
+        var topK = new Option<int>("--top-k") { Description = "Keep only the k largest logits per teacher (Parquet only); 0 keeps all.", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int?>("--threads") { Description = "ONNX Runtime intra-op threads (default: one per core)." };
+        var gpu = new Option<int?>("--gpu") { Description = "CUDA device id; falls back to the CPU when CUDA is unavailable." };
+        var json = new Option<string?>("--json") { Description = "Also write the figures as JSON to this file." };
+
+        var command = new Command("score", "Score teacher ONNX models over a dataset in batches and write the soft labels (per-teacher logits).")
+        {
+            teachers, data, split, output, batch, topK, threads, gpu, json,
+        };
+        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() => Run(
+            parse.GetValue(teachers)!, parse.GetValue(data)!, parse.GetValue(split)!, parse.GetValue(output)!, parse.GetValue(batch),
+            parse.GetValue(topK), parse.GetValue(threads), parse.GetValue(gpu), parse.GetValue(json)))));
+        return command;
+    }
+
+    private static int Run(string[] teacherPaths, string data, string split, string output, int batchSize, int topK, int? threads, int? gpu, string? json)
+    {
+        string directory = data == "fashion-mnist" ? FashionMnist.DefaultDirectory : data;
+        var images = FashionMnist.Load(split == "test" ? DataSplit.Test : DataSplit.Train, directory);
+        var ml = new MLContext(seed: 1);
+        var view = images.ToDataView(ml);
+        using var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options
+        {
+            Teachers = teacherPaths.Select(TeacherModel.FromFile).ToArray(),
+            BatchSize = batchSize,
+            IntraOpThreads = threads,
+            GpuDeviceId = gpu,
+        }).Fit(view);
+
+        var clock = Stopwatch.StartNew();
+        var summary = ml.Data.SaveAsSoftLabels(scorer.Transform(view), output, new SoftLabelSaveOptions { TopK = topK });
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        var table = new Table().AddColumn("Teacher").AddColumn("Input").AddColumn("Output").AddColumn(new TableColumn("Classes").RightAligned()).AddColumn("Runs on");
+        foreach (var t in scorer.TeacherDescriptions)
+            table.AddRow(Markup.Escape(t.Name), Markup.Escape($"{t.InputName} [{string.Join("×", t.ImageShape)}] {t.InputLayout}{(t.LayoutWasAmbiguous ? " (guessed)" : "")}"),
+                Markup.Escape($"{t.OutputName} ({t.OutputKind})"), t.ClassCount.ToString(), Markup.Escape(t.ExecutionProvider));
+        AnsiConsole.Write(table);
+        double perSecond = summary.RowCount / seconds;
+        AnsiConsole.MarkupLine($"Scored {summary.RowCount:N0} images with {summary.TeacherCount} teachers in {seconds:0.00} s: [bold]{perSecond:N0} images/s[/] (scoring and writing).");
+        AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(output)}[/]: {summary.FileBytes:N0} bytes, [bold]{summary.BytesPerRow:0.0} bytes per row[/]{(topK > 0 ? $" (top-{topK})" : "")}.");
+        JsonOutput.WriteIfAsked(json, new Report(output, directory, split, (int)summary.RowCount, summary.TeacherCount, summary.ClassCount, topK, seconds,
+            perSecond, summary.FileBytes, summary.BytesPerRow, scorer.TeacherDescriptions));
+        return 0;
+    }
+}

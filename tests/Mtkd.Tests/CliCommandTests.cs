@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Mtkd.Cli;
+using Mtkd.Training.Data;
+using Mtkd.Training.Ensembles;
+using Mtkd.Training.SoftLabels;
+
+namespace Mtkd.Tests;
+
+/// <summary>mtkd score, fuse and inspect, run in-process on the real Fashion-MNIST test split with two small real teachers.</summary>
+[Collection(TinyFashionMnistCollection.Name)]
+public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("mtkd-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(directory, name);
+
+    private static JsonElement Json(string path) => JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+
+    private string[] TeacherArguments => data.TeacherPaths.SelectMany(p => new[] { "--teacher", p }).ToArray();
+
+    [Fact]
+    public void Score_then_fuse_reports_what_the_file_holds()
+    {
+        string soft = PathOf("test.parquet");
+        Assert.Equal(0, Program.Main(["score", .. TeacherArguments, "--split", "test", "--out", soft, "--json", PathOf("score.json")]));
+        var score = Json(PathOf("score.json"));
+        Assert.Equal(10000, score.GetProperty("rows").GetInt32());
+        Assert.True(score.GetProperty("imagesPerSecond").GetDouble() > 0);
+        Assert.Equal(new FileInfo(soft).Length / 10000.0, score.GetProperty("bytesPerRow").GetDouble(), 6);
+
+        var set = SoftLabelFile.Read(soft);
+        Assert.Equal(FashionMnist.Load(DataSplit.Test).Labels, set.Labels);
+        Assert.Equal(Enumerable.Range(0, 10000).Select(i => (long)i), set.RowIds);
+
+        Assert.Equal(0, Program.Main(["fuse", soft, "--json", PathOf("fuse.json")]));
+        var fuse = Json(PathOf("fuse.json"));
+        var teachers = fuse.GetProperty("teachers").EnumerateArray().ToArray();
+        for (int t = 0; t < 2; t++)
+            Assert.Equal(SoftLabelAccuracy.Teacher(set.Logits, set.Labels, 2, 10, t), teachers[t].GetProperty("accuracy").GetDouble(), 12);
+        var methods = fuse.GetProperty("methods").EnumerateArray().ToDictionary(m => m.GetProperty("model").GetString()!, m => m.GetProperty("accuracy").GetDouble());
+        Assert.Equal(Enum.GetNames<FusionMethod>(), methods.Keys);
+        Assert.Equal(SoftLabelAccuracy.MeanProbability(set.Logits, set.Labels, 2, 10), methods["MeanProbability"], 12);
+    }
+
+    [Fact]
+    public void Score_writes_csv_with_the_documented_columns()
+    {
+        string csv = PathOf("test.csv");
+        Assert.Equal(0, Program.Main(["score", .. TeacherArguments, "--split", "test", "--out", csv]));
+        using var reader = new StreamReader(csv);
+        Assert.Equal("index,label," + string.Join(",", Enumerable.Range(0, 20).Select(i => $"t{i / 10}_c{i % 10}")), reader.ReadLine());
+        Assert.StartsWith("0,9,", reader.ReadLine()); // the first test image is an ankle boot, class 9
+    }
+
+    [Fact]
+    public void Inspect_describes_a_teacher()
+    {
+        Assert.Equal(0, Program.Main(["inspect", data.TeacherPaths[0], "--json", PathOf("inspect.json")]));
+        var report = Json(PathOf("inspect.json"));
+        Assert.Equal(13, report.GetProperty("opsets").GetProperty("ai.onnx").GetInt64());
+        // teacher-cnn: 105,962 trainable weights plus 96 batch-norm running statistics, all initializers in ONNX.
+        Assert.Equal(106058, report.GetProperty("parameters").GetInt64());
+        var input = report.GetProperty("inputs")[0];
+        Assert.Equal("[batch, 1, 28, 28]", input.GetProperty("shape").GetString());
+        Assert.Equal("Nchw", input.GetProperty("note").GetString());
+        var outputs = report.GetProperty("outputs").EnumerateArray().ToArray();
+        Assert.Equal("logits", outputs[0].GetProperty("name").GetString());
+        Assert.Equal("loads", report.GetProperty("onnxRuntime").GetString());
+    }
+
+    [Fact]
+    public void Bad_inputs_exit_with_1_and_leave_existing_output_alone()
+    {
+        string notOnnx = PathOf("notes.onnx");
+        File.WriteAllText(notOnnx, "not a model");
+        string existing = PathOf("keep.parquet");
+        File.WriteAllText(existing, "previous results");
+
+        Assert.Equal(1, Program.Main(["score", "--teacher", notOnnx, "--split", "test", "--out", existing]));
+        Assert.Equal(1, Program.Main(["score", .. TeacherArguments, "--split", "test", "--out", PathOf("x.csv"), "--top-k", "3"]));
+        Assert.Equal(1, Program.Main(["inspect", notOnnx]));
+        Assert.Equal(1, Program.Main(["fuse", PathOf("absent.parquet")]));
+        Assert.Equal(1, Program.Main(["fuse", existing]));
+        Assert.Equal("previous results", File.ReadAllText(existing));
+        Assert.Equal(["keep.parquet", "notes.onnx"], Directory.GetFiles(directory).Select(Path.GetFileName).Order());
+    }
+}
