@@ -4,7 +4,22 @@ using Mtkd.Training.Onnx;
 namespace Mtkd.MLNet.Scoring;
 
 /// <summary>ONNX Runtime settings shared by every teacher of one scorer.</summary>
-internal sealed record TeacherSessionSettings(int? IntraOpThreads, int? InterOpThreads, int? GpuDeviceId, bool FallbackToCpu);
+internal sealed record TeacherSessionSettings(int? IntraOpThreads, int? InterOpThreads, bool AllowSpinning, int? GpuDeviceId, bool FallbackToCpu)
+{
+    /// <summary>The ONNX Runtime session options these settings describe (the caller disposes them).</summary>
+    public SessionOptions CreateSessionOptions()
+    {
+        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (IntraOpThreads is { } intra) options.IntraOpNumThreads = intra;
+        if (InterOpThreads is { } inter) options.InterOpNumThreads = inter;
+        if (!AllowSpinning)
+        {
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        }
+        return options;
+    }
+}
 
 /// <summary>One teacher model in ONNX Runtime, run on whole batches (ML.NET's OnnxTransformer runs one row per call).</summary>
 internal sealed class OnnxTeacher : IDisposable
@@ -37,9 +52,7 @@ internal sealed class OnnxTeacher : IDisposable
     {
         var bytes = model.ReadBytes();
         var info = OnnxModelInfo.Read(bytes, model.Name);
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (settings.IntraOpThreads is { } intra) options.IntraOpNumThreads = intra;
-        if (settings.InterOpThreads is { } inter) options.InterOpNumThreads = inter;
+        using var options = settings.CreateSessionOptions();
         string provider = UseGpu(options, settings, model.Name);
 
         InferenceSession session;

@@ -1,0 +1,32 @@
+using System.Text.Json;
+
+namespace Mtkd.Tests;
+
+/// <summary>
+/// Keeps the scoring benchmark runnable: its quick profile on 512 real images. The speed targets themselves are
+/// checked by running the benchmark (see README), never by a timed test.
+/// </summary>
+public sealed class ScoringBenchmarkTests
+{
+    [Fact]
+    public void Quick_profile_runs_and_every_method_gives_the_same_logits()
+    {
+        var json = Path.Combine(Directory.CreateTempSubdirectory("mtkd-bench-test-").FullName, "bench.json");
+        Assert.Equal(0, Mtkd.Benchmarks.Program.Main(["scoring", "--quick", "--json", json]));
+        var report = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal(512, report.GetProperty("Images").GetInt32());
+        foreach (var method in report.GetProperty("Methods").EnumerateArray())
+        {
+            Assert.True(method.GetProperty("ImagesPerSecond").GetDouble() > 0);
+            Assert.True(method.GetProperty("MaxDifferenceFromBare").GetDouble() < 1e-4, method.GetProperty("Name").GetString());
+        }
+        Directory.Delete(Path.GetDirectoryName(json)!, recursive: true);
+    }
+
+    [Fact]
+    public void Unknown_options_are_refused()
+    {
+        Assert.Equal(1, Mtkd.Benchmarks.Program.Main(["scoring", "--images", "zero"]));
+        Assert.Equal(2, Mtkd.Benchmarks.Program.Main([]));
+    }
+}
