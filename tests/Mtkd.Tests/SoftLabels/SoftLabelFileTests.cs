@@ -137,3 +137,53 @@ public sealed class SoftLabelFileTests : IDisposable
         return exp.Select(e => e / sum).ToArray();
     }
 }
+
+/// <summary>SaveAsSoftLabels on data that did not come from ScoreTeachers: own ids, numeric labels, no annotations.</summary>
+public sealed class SoftLabelSaveOptionsTests : IDisposable
+{
+    private readonly Microsoft.ML.MLContext ml = new(seed: 1);
+    private readonly string directory = Directory.CreateTempSubdirectory("mtkd-save-options-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private sealed class Row
+    {
+        public long Id { get; set; }
+        public float Label { get; set; }
+        [Microsoft.ML.Data.VectorType(6)] public float[] TeacherLogits { get; set; } = [];
+    }
+
+    private Microsoft.ML.IDataView Data(params float[] labels) => ml.Data.LoadFromEnumerable(labels.Select((label, i) => new Row
+    {
+        Id = 100 + i * 10,
+        Label = label,
+        TeacherLogits = [i, 1, 2, 3, 4, i * 2],
+    }));
+
+    [Fact]
+    public void Ids_and_numeric_labels_are_written_as_given()
+    {
+        var path = Path.Combine(directory, "soft.parquet");
+        var summary = Mtkd.MLNet.SoftLabels.SoftLabelDataOperations.SaveAsSoftLabels(ml.Data, Data(0, 2, float.NaN), path,
+            new Mtkd.MLNet.SoftLabels.SoftLabelSaveOptions { IndexColumnName = "Id", TeacherCount = 2 });
+        Assert.Equal(3, summary.ClassCount);
+        var set = SoftLabelFile.Read(path);
+        Assert.Equal([100L, 110, 120], set.RowIds);
+        Assert.Equal([0, 2, -1], set.Labels); // NaN: unknown
+        Assert.Equal([2f, 1, 2, 3, 4, 4], set.Row(2).ToArray());
+    }
+
+    [Fact]
+    public void Bad_labels_and_unknown_teacher_counts_are_refused_naming_the_column()
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => Mtkd.MLNet.SoftLabels.SoftLabelDataOperations.SaveAsSoftLabels(ml.Data, Data(0, 5),
+            Path.Combine(directory, "bad.parquet"), new Mtkd.MLNet.SoftLabels.SoftLabelSaveOptions { TeacherCount = 2 }));
+        Assert.Contains("'Label'", ex.Message);
+        Assert.Contains("value 5", ex.Message);
+        Assert.Empty(Directory.GetFiles(directory)); // nothing half-written left behind
+
+        var unknown = Assert.Throws<ArgumentException>(() => Mtkd.MLNet.SoftLabels.SoftLabelDataOperations.SaveAsSoftLabels(ml.Data, Data(0),
+            Path.Combine(directory, "x.parquet")));
+        Assert.Contains("TeacherCount", unknown.Message);
+    }
+}
