@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.SoftLabels;
 using Mtkd.Training.Ensembles;
 
@@ -48,8 +49,8 @@ public sealed class TeacherFusionTransformer : ITransformer
         var keyAnnotations = new DataViewSchema.Annotations.Builder();
         if (ClassNames is { } names)
         {
-            SoftLabelDataView.AddText(scoreAnnotations, "SlotNames", names);
-            SoftLabelDataView.AddText(keyAnnotations, "KeyValues", names);
+            ArrayDataView.AddText(scoreAnnotations, "SlotNames", names);
+            ArrayDataView.AddText(keyAnnotations, "KeyValues", names);
         }
         builder.AddColumn(ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, ClassCount), scoreAnnotations.ToAnnotations());
         builder.AddColumn(PredictedLabelColumnName, new KeyDataViewType(typeof(uint), ClassCount), keyAnnotations.ToAnnotations());

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.SoftLabels;
 using Mtkd.Training.Onnx;
 
@@ -66,7 +67,7 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
                 values[i] = $"t{i / ClassCount}_c{i % ClassCount}".AsMemory();
             names = new VBuffer<ReadOnlyMemory<char>>(width, values);
         });
-        SoftLabelDataView.AddText(annotations, SoftLabelColumns.TeacherNamesKind, TeacherDescriptions.Select(t => t.Name).ToArray());
+        ArrayDataView.AddText(annotations, SoftLabelColumns.TeacherNamesKind, TeacherDescriptions.Select(t => t.Name).ToArray());
         builder.AddColumn(OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, width), annotations.ToAnnotations());
         return builder.ToSchema();
     }

@@ -73,5 +73,5 @@ public static class SoftLabelDataOperations
     /// </summary>
     public static IDataView LoadSoftLabels(this DataOperationsCatalog catalog, string path,
         string teacherLogitsColumnName = "TeacherLogits", string labelColumnName = "Label", string indexColumnName = "Index") =>
-        new SoftLabelDataView(SoftLabelFile.Read(path), indexColumnName, labelColumnName, teacherLogitsColumnName);
+        SoftLabelDataView.Create(SoftLabelFile.Read(path), indexColumnName, labelColumnName, teacherLogitsColumnName);
 }
