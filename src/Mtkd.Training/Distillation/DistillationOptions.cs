@@ -3,15 +3,23 @@ namespace Mtkd.Training.Distillation;
 /// <summary>Settings of the distillation loss.</summary>
 public sealed class DistillationOptions
 {
+    /// <summary>How the teachers are combined. Default <see cref="DistillationMode.OutputAverage"/>.</summary>
+    public DistillationMode Mode { get; set; } = DistillationMode.OutputAverage;
+
     /// <summary>Softmax temperature T for teachers and student. Default 4.</summary>
     public double Temperature { get; set; } = 4.0;
 
     /// <summary>Weight α of the hard-label cross-entropy; the soft term gets 1 − α. Default 0.5.</summary>
     public double Alpha { get; set; } = 0.5;
 
+    /// <summary>Label smoothing ε of the hard-label term: targets (1 − ε)·one-hot + ε/C. Default 0.</summary>
+    public double LabelSmoothing { get; set; }
+
     internal void Validate()
     {
+        if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown distillation mode.");
         if (!(Temperature > 0)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be positive.");
         if (Alpha is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Alpha must be in [0, 1].");
+        if (LabelSmoothing is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "Label smoothing must be in [0, 1).");
     }
 }
