@@ -11,6 +11,9 @@ namespace Mtkd.Training.Networks;
 [JsonDerivedType(typeof(FlattenLayer), "flatten")]
 [JsonDerivedType(typeof(LinearLayer), "linear")]
 [JsonDerivedType(typeof(DropoutLayer), "dropout")]
+[JsonDerivedType(typeof(ResidualBlockLayer), "residual")]
+[JsonDerivedType(typeof(DepthwiseSeparableLayer), "depthwise_separable")]
+[JsonDerivedType(typeof(GlobalAveragePoolLayer), "global_avgpool")]
 public abstract record LayerSpec;
 
 /// <summary>2-D convolution with a square kernel, with bias.</summary>
@@ -32,3 +35,15 @@ public sealed record LinearLayer(int OutFeatures = 0) : LayerSpec;
 
 /// <summary>Dropout while training; the identity in evaluation and in the exported model.</summary>
 public sealed record DropoutLayer(double Probability = 0.5) : LayerSpec;
+
+/// <summary>
+/// A ResNet basic block (He et al. 2016): 3×3 conv (stride) → BN → ReLU → 3×3 conv → BN, plus a shortcut (the
+/// identity, or a 1×1 conv with stride and BN when the shape changes), then ReLU. Convolutions have no bias.
+/// </summary>
+public sealed record ResidualBlockLayer(int OutChannels, int Stride = 1) : LayerSpec;
+
+/// <summary>A MobileNet block (Howard et al. 2017): 3×3 depthwise conv (stride) → BN → ReLU → 1×1 conv → BN → ReLU, without biases.</summary>
+public sealed record DepthwiseSeparableLayer(int OutChannels, int Stride = 1) : LayerSpec;
+
+/// <summary>Averages each channel over its map: C×H×W → [C]. Makes a network independent of the input size.</summary>
+public sealed record GlobalAveragePoolLayer : LayerSpec;

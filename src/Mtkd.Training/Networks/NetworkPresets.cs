@@ -1,30 +1,75 @@
 namespace Mtkd.Training.Networks;
 
-/// <summary>Named architectures. The teacher is the larger network of the ensemble; the student is what gets distilled.</summary>
+/// <summary>
+/// Named architectures. The teacher is the larger network of the ensemble; the others are students. Each takes
+/// any C×H×W input (the ResNets and MobileNet end in global average pooling, so their size does not depend on it).
+/// </summary>
 public static class NetworkPresets
 {
     /// <summary>Two conv blocks of 16 and 32 channels with batch norm and a 64-unit hidden layer (about 110k parameters on 28×28).</summary>
     public const string TeacherCnn = "teacher-cnn";
 
-    /// <summary>Two conv blocks of 8 and 16 channels, straight to the classes (about 9k parameters on 28×28).</summary>
+    /// <summary>Two conv blocks of w and 2w channels (w = 8 by default), straight to the classes (about 9k parameters on 28×28).</summary>
     public const string CnnSmall = "cnn-small";
 
-    public static IReadOnlyList<string> Names { get; } = [TeacherCnn, CnnSmall];
+    /// <summary>ResNet-8 for small images: a 3×3 conv of w channels (16 by default), one basic block per stage at w, 2w, 4w (stride 2 between stages), pooling, linear.</summary>
+    public const string ResNet8 = "resnet8";
 
-    public static NetworkSpec Get(string name) => name switch
+    /// <summary>ResNet-20 (He et al. 2016, CIFAR variant): as <see cref="ResNet8"/> with three basic blocks per stage.</summary>
+    public const string ResNet20 = "resnet20";
+
+    /// <summary>A small MobileNet: a 3×3 conv of w channels (16 by default), four depthwise-separable blocks (2w, 2w s2, 4w, 4w s2), pooling, linear.</summary>
+    public const string MobileNetTiny = "mobilenet-tiny";
+
+    public static IReadOnlyList<string> Names { get; } = [TeacherCnn, CnnSmall, ResNet8, ResNet20, MobileNetTiny];
+
+    /// <summary>The preset's spec; <paramref name="width"/> sets its base channel count (null: the preset's default).</summary>
+    public static NetworkSpec Get(string name, int? width = null)
     {
-        TeacherCnn => new NetworkSpec(TeacherCnn,
-        [
-            new Conv2dLayer(16), new BatchNorm2dLayer(), new ReluLayer(), new MaxPool2dLayer(),
-            new Conv2dLayer(32), new BatchNorm2dLayer(), new ReluLayer(), new MaxPool2dLayer(),
-            new FlattenLayer(), new LinearLayer(64), new ReluLayer(), new DropoutLayer(0.25), new LinearLayer(),
-        ]),
-        CnnSmall => new NetworkSpec(CnnSmall,
-        [
-            new Conv2dLayer(8), new BatchNorm2dLayer(), new ReluLayer(), new MaxPool2dLayer(),
-            new Conv2dLayer(16), new BatchNorm2dLayer(), new ReluLayer(), new MaxPool2dLayer(),
-            new FlattenLayer(), new LinearLayer(),
-        ]),
-        _ => throw new ArgumentException($"Unknown network preset '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name)),
-    };
+        if (width is < 1)
+            throw new ArgumentOutOfRangeException(nameof(width), width, "Width must be positive.");
+        return name switch
+        {
+            TeacherCnn => new NetworkSpec(TeacherCnn,
+            [
+                new Conv2dLayer(W(16)), new BatchNorm2dLayer(), new ReluLayer(), new MaxPool2dLayer(),
+                new Conv2dLayer(W(32)), new BatchNorm2dLayer(), new ReluLayer(), new MaxPool2dLayer(),
+                new FlattenLayer(), new LinearLayer(W(64)), new ReluLayer(), new DropoutLayer(0.25), new LinearLayer(),
+            ]),
+            CnnSmall => new NetworkSpec(CnnSmall,
+            [
+                new Conv2dLayer(W(8)), new BatchNorm2dLayer(), new ReluLayer(), new MaxPool2dLayer(),
+                new Conv2dLayer(W(16)), new BatchNorm2dLayer(), new ReluLayer(), new MaxPool2dLayer(),
+                new FlattenLayer(), new LinearLayer(),
+            ]),
+            ResNet8 => ResNet(ResNet8, blocksPerStage: 1, W(16)),
+            ResNet20 => ResNet(ResNet20, blocksPerStage: 3, W(16)),
+            MobileNetTiny => new NetworkSpec(MobileNetTiny,
+            [
+                new Conv2dLayer(W(16)), new BatchNorm2dLayer(), new ReluLayer(),
+                new DepthwiseSeparableLayer(W(32)), new DepthwiseSeparableLayer(W(32), Stride: 2),
+                new DepthwiseSeparableLayer(W(64)), new DepthwiseSeparableLayer(W(64), Stride: 2),
+                new GlobalAveragePoolLayer(), new LinearLayer(),
+            ]),
+            _ => throw new ArgumentException($"Unknown network preset '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name)),
+        };
+
+        // Scales the preset's default channel counts so that its base width becomes `width`.
+        int W(int channels)
+        {
+            int defaultBase = name == CnnSmall ? 8 : 16;
+            return width is { } w ? Math.Max(1, channels * w / defaultBase) : channels;
+        }
+    }
+
+    private static NetworkSpec ResNet(string name, int blocksPerStage, int width)
+    {
+        var layers = new List<LayerSpec> { new Conv2dLayer(width), new BatchNorm2dLayer(), new ReluLayer() };
+        for (int stage = 0; stage < 3; stage++)
+            for (int block = 0; block < blocksPerStage; block++)
+                layers.Add(new ResidualBlockLayer(width << stage, Stride: stage > 0 && block == 0 ? 2 : 1));
+        layers.Add(new GlobalAveragePoolLayer());
+        layers.Add(new LinearLayer());
+        return new NetworkSpec(name, layers);
+    }
 }

@@ -11,20 +11,37 @@ namespace Mtkd.Training.Networks;
 public sealed class SequentialNetwork : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential layers;
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> heads;
 
-    public SequentialNetwork(NetworkSpec spec, int channels, int height, int width, int classCount)
+    /// <param name="spec">The layers.</param>
+    /// <param name="channels">Input channels.</param>
+    /// <param name="height">Input height.</param>
+    /// <param name="width">Input width.</param>
+    /// <param name="classCount">Classes; a LinearLayer with OutFeatures 0 gets this many.</param>
+    /// <param name="heads">Copies of the final linear layer ("heads.{k}"), one per teacher for mimic_all; 1 for an ordinary network.</param>
+    public SequentialNetwork(NetworkSpec spec, int channels, int height, int width, int classCount, int heads = 1)
         : base(spec.Name)
     {
+        if (heads < 1)
+            throw new ArgumentOutOfRangeException(nameof(heads), heads, "A network needs at least one head.");
+        if (heads > 1 && spec.Layers[^1] is not LinearLayer)
+            throw new ArgumentException($"{spec.Name}: several heads need the last layer to be Linear, not {spec.Layers[^1]}.", nameof(heads));
         Spec = spec;
         InputShape = new ActivationShape(channels, height, width, false);
         ClassCount = classCount;
+        HeadCount = heads;
         Shapes = spec.InferShapes(channels, height, width, classCount);
 
+        int bodyLayers = heads > 1 ? spec.Layers.Count - 1 : spec.Layers.Count;
         var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
-        for (int i = 0; i < spec.Layers.Count; i++)
+        for (int i = 0; i < bodyLayers; i++)
             modules.Add(($"{i}", CreateModule(spec.Layers[i], Shapes[i], Shapes[i + 1])));
+        var headModules = Enumerable.Range(0, heads > 1 ? heads : 0)
+            .Select(_ => (nn.Module<Tensor, Tensor>)CreateModule(spec.Layers[^1], Shapes[^2], Shapes[^1])).ToArray();
         LayerModules = modules.Select(m => m.Item2).ToArray();
+        HeadModules = headModules;
         layers = nn.Sequential(modules);
+        this.heads = nn.ModuleList(headModules);
         RegisterComponents();
     }
 
@@ -33,13 +50,39 @@ public sealed class SequentialNetwork : nn.Module<Tensor, Tensor>
     public int ClassCount { get; }
     /// <summary>Activation shapes: input, then after each layer.</summary>
     public IReadOnlyList<ActivationShape> Shapes { get; }
-    /// <summary>The module of each spec layer, by index.</summary>
+    /// <summary>The module of each spec layer, by index; with several heads, the last layer's modules are <see cref="HeadModules"/>.</summary>
     public IReadOnlyList<nn.Module<Tensor, Tensor>> LayerModules { get; }
+
+    /// <summary>Copies of the final layer, one per teacher, when <see cref="HeadCount"/> &gt; 1; else empty.</summary>
+    public IReadOnlyList<nn.Module<Tensor, Tensor>> HeadModules { get; }
+
+    /// <summary>1 for an ordinary network; the teacher count for a mimic_all student.</summary>
+    public int HeadCount { get; }
+
+    /// <summary>Size and cost of this network for one image.</summary>
+    public NetworkComplexity Complexity => NetworkComplexity.Of(Spec, InputShape.Channels, InputShape.Height, InputShape.Width, ClassCount, HeadCount);
 
     /// <summary>Trainable parameters.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
-    public override Tensor forward(Tensor input) => layers.forward(input);
+    /// <summary>Class logits [B, C]. With several heads: the log of the mean of the heads' probabilities, so softmax gives that mean.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        if (HeadCount == 1)
+            return layers.forward(input);
+        using var scope = NewDisposeScope();
+        return Distillation.DistillationLoss.MeanOfHeadsLogProbabilities(ForwardHeads(input)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Every head's logits, [B, K, C] (K = 1 for an ordinary network).</summary>
+    public Tensor ForwardHeads(Tensor input)
+    {
+        if (HeadCount == 1)
+            return layers.forward(input).unsqueeze(1);
+        using var scope = NewDisposeScope();
+        var body = layers.forward(input);
+        return stack(HeadModules.Select(h => h.forward(body)).ToArray(), 1).MoveToOuterDisposeScope();
+    }
 
     private static nn.Module<Tensor, Tensor> CreateModule(LayerSpec layer, ActivationShape input, ActivationShape output) => layer switch
     {
@@ -50,6 +93,9 @@ public sealed class SequentialNetwork : nn.Module<Tensor, Tensor>
         FlattenLayer => nn.Flatten(),
         LinearLayer => nn.Linear(input.Size, output.Channels),
         DropoutLayer d => nn.Dropout(d.Probability),
+        ResidualBlockLayer r => new ResidualBlock(input.Channels, r.OutChannels, r.Stride),
+        DepthwiseSeparableLayer d => new DepthwiseSeparableBlock(input.Channels, d.OutChannels, d.Stride),
+        GlobalAveragePoolLayer => new GlobalAveragePool(),
         _ => throw new NotSupportedException($"Layer {layer} is not supported."),
     };
 }

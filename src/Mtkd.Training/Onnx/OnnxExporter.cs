@@ -33,7 +33,8 @@ public static class OnnxExporter
 
         string current = options.InputName;
         var spec = network.Spec;
-        for (int i = 0; i < spec.Layers.Count; i++)
+        int bodyLayers = network.HeadCount > 1 ? spec.Layers.Count - 1 : spec.Layers.Count;
+        for (int i = 0; i < bodyLayers; i++)
         {
             string name = $"layers.{i}";
             bool last = i == spec.Layers.Count - 1;
@@ -42,17 +43,10 @@ public static class OnnxExporter
             switch (spec.Layers[i])
             {
                 case Conv2dLayer c:
-                    var conv = (Conv2d)module;
-                    AddNode(graph, "Conv", name, [current, Initializer(graph, $"{name}.weight", conv.weight!), Initializer(graph, $"{name}.bias", conv.bias!)], output,
-                        Ints("kernel_shape", c.Kernel, c.Kernel), Ints("strides", c.Stride, c.Stride),
-                        Ints("pads", c.Padding, c.Padding, c.Padding, c.Padding), Ints("dilations", 1, 1), Int("group", 1));
+                    AddConv(graph, name, current, output, (Conv2d)module, c.Kernel, c.Stride, c.Padding, group: 1);
                     break;
                 case BatchNorm2dLayer:
-                    var bn = (BatchNorm2d)module;
-                    AddNode(graph, "BatchNormalization", name,
-                        [current, Initializer(graph, $"{name}.weight", bn.weight!), Initializer(graph, $"{name}.bias", bn.bias!),
-                         Initializer(graph, $"{name}.running_mean", bn.running_mean!), Initializer(graph, $"{name}.running_var", bn.running_var!)],
-                        output, Float("epsilon", (float)bn.eps));
+                    AddBatchNorm(graph, name, current, output, (BatchNorm2d)module);
                     break;
                 case ReluLayer:
                     AddNode(graph, "Relu", name, [current], output);
@@ -64,9 +58,24 @@ public static class OnnxExporter
                     AddNode(graph, "Flatten", name, [current], output, Int("axis", 1));
                     break;
                 case LinearLayer:
-                    var linear = (Linear)module;
-                    AddNode(graph, "Gemm", name, [current, Initializer(graph, $"{name}.weight", linear.weight!), Initializer(graph, $"{name}.bias", linear.bias!)],
-                        output, Int("transB", 1));
+                    AddLinear(graph, name, current, output, (Linear)module);
+                    break;
+                case ResidualBlockLayer r:
+                    AddResidualBlock(graph, name, current, output, (ResidualBlock)module, r.Stride);
+                    break;
+                case DepthwiseSeparableLayer d:
+                    var block = (DepthwiseSeparableBlock)module;
+                    int inChannels = (int)block.depthwise.weight!.shape[0];
+                    AddConv(graph, $"{name}.depthwise", current, $"{name}.depthwise.output", block.depthwise, 3, d.Stride, 1, group: inChannels);
+                    AddBatchNorm(graph, $"{name}.bn1", $"{name}.depthwise.output", $"{name}.bn1.output", block.bn1);
+                    AddNode(graph, "Relu", $"{name}.relu1", [$"{name}.bn1.output"], $"{name}.relu1.output");
+                    AddConv(graph, $"{name}.pointwise", $"{name}.relu1.output", $"{name}.pointwise.output", block.pointwise, 1, 1, 0, group: 1);
+                    AddBatchNorm(graph, $"{name}.bn2", $"{name}.pointwise.output", $"{name}.bn2.output", block.bn2);
+                    AddNode(graph, "Relu", $"{name}.relu2", [$"{name}.bn2.output"], output);
+                    break;
+                case GlobalAveragePoolLayer:
+                    AddNode(graph, "GlobalAveragePool", $"{name}.pool", [current], $"{name}.pooled");
+                    AddNode(graph, "Flatten", name, [$"{name}.pooled"], output, Int("axis", 1));
                     break;
                 case DropoutLayer:
                     // Identity at inference; only the final layer needs a node, to carry the output name.
@@ -78,6 +87,8 @@ public static class OnnxExporter
             }
             current = output;
         }
+        if (network.HeadCount > 1)
+            AddMeanOfHeads(graph, network, current, options.LogitsName);
         graph.Output.Add(TensorValue(options.LogitsName, "batch", network.ClassCount));
         if (options.ProbabilitiesName is { } probabilities)
         {
@@ -104,6 +115,63 @@ public static class OnnxExporter
 
     private static void AddMetadata(ModelProto model, string key, string value) =>
         model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+
+    private static void AddConv(GraphProto graph, string name, string input, string output, Conv2d conv, int kernel, int stride, int padding, int group)
+    {
+        var inputs = new List<string> { input, Initializer(graph, $"{name}.weight", conv.weight!) };
+        if (conv.bias is { } bias)
+            inputs.Add(Initializer(graph, $"{name}.bias", bias));
+        AddNode(graph, "Conv", name, inputs.ToArray(), output,
+            Ints("kernel_shape", kernel, kernel), Ints("strides", stride, stride), Ints("pads", padding, padding, padding, padding),
+            Ints("dilations", 1, 1), Int("group", group));
+    }
+
+    private static void AddBatchNorm(GraphProto graph, string name, string input, string output, BatchNorm2d bn) =>
+        AddNode(graph, "BatchNormalization", name,
+            [input, Initializer(graph, $"{name}.weight", bn.weight!), Initializer(graph, $"{name}.bias", bn.bias!),
+             Initializer(graph, $"{name}.running_mean", bn.running_mean!), Initializer(graph, $"{name}.running_var", bn.running_var!)],
+            output, Float("epsilon", (float)bn.eps));
+
+    private static void AddLinear(GraphProto graph, string name, string input, string output, Linear linear) =>
+        AddNode(graph, "Gemm", name, [input, Initializer(graph, $"{name}.weight", linear.weight!), Initializer(graph, $"{name}.bias", linear.bias!)],
+            output, Int("transB", 1));
+
+    private static void AddResidualBlock(GraphProto graph, string name, string input, string output, ResidualBlock block, int stride)
+    {
+        AddConv(graph, $"{name}.conv1", input, $"{name}.conv1.output", block.conv1, 3, stride, 1, group: 1);
+        AddBatchNorm(graph, $"{name}.bn1", $"{name}.conv1.output", $"{name}.bn1.output", block.bn1);
+        AddNode(graph, "Relu", $"{name}.relu1", [$"{name}.bn1.output"], $"{name}.relu1.output");
+        AddConv(graph, $"{name}.conv2", $"{name}.relu1.output", $"{name}.conv2.output", block.conv2, 3, 1, 1, group: 1);
+        AddBatchNorm(graph, $"{name}.bn2", $"{name}.conv2.output", $"{name}.bn2.output", block.bn2);
+        string shortcut = input;
+        if (block.shortcut_conv is { } conv)
+        {
+            AddConv(graph, $"{name}.shortcut_conv", input, $"{name}.shortcut_conv.output", conv, 1, stride, 0, group: 1);
+            AddBatchNorm(graph, $"{name}.shortcut_bn", $"{name}.shortcut_conv.output", $"{name}.shortcut.output", block.shortcut_bn!);
+            shortcut = $"{name}.shortcut.output";
+        }
+        AddNode(graph, "Add", $"{name}.add", [$"{name}.bn2.output", shortcut], $"{name}.sum");
+        AddNode(graph, "Relu", name, [$"{name}.sum"], output);
+    }
+
+    // mimic_all students: logits = log(mean over heads of softmax(head)), so softmax(logits) is the heads' mean probability.
+    private static void AddMeanOfHeads(GraphProto graph, SequentialNetwork network, string features, string logitsName)
+    {
+        var probabilities = new List<string>();
+        for (int k = 0; k < network.HeadCount; k++)
+        {
+            string head = $"heads.{k}";
+            AddLinear(graph, head, features, $"{head}.logits", (Linear)network.HeadModules[k]);
+            AddNode(graph, "Softmax", $"{head}.softmax", [$"{head}.logits"], $"{head}.probabilities", Int("axis", 1));
+            probabilities.Add($"{head}.probabilities");
+        }
+        AddNode(graph, "Sum", "heads.sum", probabilities.ToArray(), "heads.sum.output");
+        var scale = new TensorProto { Name = "heads.count_inverse", DataType = (int)TensorProto.Types.DataType.Float };
+        scale.FloatData.Add(1f / network.HeadCount);
+        graph.Initializer.Add(scale);
+        AddNode(graph, "Mul", "heads.mean", ["heads.sum.output", "heads.count_inverse"], "heads.mean_probabilities");
+        AddNode(graph, "Log", "heads.log", ["heads.mean_probabilities"], logitsName);
+    }
 
     private static void AddNode(GraphProto graph, string op, string name, string[] inputs, string output, params AttributeProto[] attributes)
     {

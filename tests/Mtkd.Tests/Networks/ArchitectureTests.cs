@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Mtkd.Training;
+using Mtkd.Training.Networks;
+using Mtkd.Training.Onnx;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Mtkd.Tests.Networks;
+
+/// <summary>Every preset, on grey 28×28 and on RGB inputs up to 240×320: shapes, counts, and ONNX parity with TorchSharp.</summary>
+public sealed class ArchitectureTests(ITestOutputHelper output)
+{
+    public static TheoryData<string, int?, int, int, int, int> Cases() => new()
+    {
+        { NetworkPresets.CnnSmall, null, 1, 28, 28, 1 },
+        { NetworkPresets.TeacherCnn, null, 1, 28, 28, 1 },
+        { NetworkPresets.ResNet8, null, 1, 28, 28, 1 },
+        { NetworkPresets.ResNet20, 8, 1, 28, 28, 1 },
+        { NetworkPresets.MobileNetTiny, null, 1, 28, 28, 1 },
+        { NetworkPresets.MobileNetTiny, 8, 3, 240, 320, 1 },
+        { NetworkPresets.ResNet8, 4, 3, 240, 320, 1 },
+        { NetworkPresets.CnnSmall, null, 3, 60, 80, 1 },
+        { NetworkPresets.ResNet8, 8, 1, 28, 28, 3 }, // a mimic_all student with three heads
+        { NetworkPresets.CnnSmall, null, 1, 28, 28, 2 },
+    };
+
+    /// <summary>Moves batch-norm statistics off their initial values (synthetic noise batches), so evaluation mode matters.</summary>
+    private static SequentialNetwork Build(string preset, int? width, int channels, int height, int widthPixels, int heads)
+    {
+        TorchRuntime.EnsureLoaded();
+        random.manual_seed(11);
+        var network = new SequentialNetwork(NetworkPresets.Get(preset, width), channels, height, widthPixels, 10, heads);
+        network.train();
+        using (no_grad())
+            for (int i = 0; i < 3; i++)
+            {
+                using var scope = NewDisposeScope();
+                network.forward(rand(4, channels, height, widthPixels) * 2);
+            }
+        network.eval();
+        return network;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Onnx_export_matches_TorchSharp(string preset, int? width, int channels, int height, int widthPixels, int heads)
+    {
+        using var network = Build(preset, width, channels, height, widthPixels, heads);
+        var bytes = OnnxExporter.Export(network);
+        using var session = new InferenceSession(bytes);
+        using var scope = NewDisposeScope();
+        var input = rand(3, channels, height, widthPixels);
+        float[] expected;
+        using (no_grad()) expected = network.forward(input).data<float>().ToArray();
+        using var value = OrtValue.CreateTensorValueFromMemory(input.data<float>().ToArray(), [3, channels, height, widthPixels]);
+        using var outputs = session.Run(new RunOptions(), ["input"], [value], ["logits"]);
+        var actual = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        double worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
+        output.WriteLine($"{preset} w={width} {channels}×{height}×{widthPixels} heads={heads}: max |Δ| = {worst:G3}");
+        Assert.True(worst < 1e-4, $"max |Δ| = {worst:G3}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Counted_parameters_match_the_module(string preset, int? width, int channels, int height, int widthPixels, int heads)
+    {
+        using var network = Build(preset, width, channels, height, widthPixels, heads);
+        Assert.Equal(network.ParameterCount, network.Complexity.Parameters);
+        Assert.True(network.Complexity.MultiplyAccumulates > 0);
+    }
+
+    [Fact]
+    public void Multiply_accumulates_of_cnn_small_by_hand()
+    {
+        // conv 8@3×3 on 28×28×1: 28·28·8·9 = 56,448; conv 16@3×3 on 14×14×8: 14·14·16·8·9 = 225,792; linear 784→10: 7,840.
+        var complexity = NetworkComplexity.Of(NetworkPresets.Get(NetworkPresets.CnnSmall), 1, 28, 28, 10);
+        Assert.Equal(56448 + 225792 + 7840, complexity.MultiplyAccumulates);
+        Assert.Equal(9146, complexity.Parameters);
+    }
+
+    [Theory]
+    [InlineData(NetworkPresets.ResNet8, 8)]
+    [InlineData(NetworkPresets.ResNet20, 20)]
+    public void ResNets_have_the_depth_in_their_name(string preset, int depth)
+    {
+        // Weighted layers: the stem conv, two convs per basic block, the classifier.
+        var spec = NetworkPresets.Get(preset);
+        int weighted = spec.Layers.Sum(l => l switch { Conv2dLayer or LinearLayer => 1, ResidualBlockLayer => 2, _ => 0 });
+        Assert.Equal(depth, weighted);
+    }
+
+    [Fact]
+    public void Width_scales_every_channel_count()
+    {
+        var narrow = NetworkComplexity.Of(NetworkPresets.Get(NetworkPresets.ResNet8, 8), 1, 28, 28, 10);
+        var wide = NetworkComplexity.Of(NetworkPresets.Get(NetworkPresets.ResNet8, 32), 1, 28, 28, 10);
+        Assert.True(wide.Parameters > 10 * narrow.Parameters);
+        Assert.Throws<ArgumentOutOfRangeException>(() => NetworkPresets.Get(NetworkPresets.ResNet8, 0));
+    }
+
+    [Fact]
+    public void Specs_round_trip_through_json()
+    {
+        foreach (var name in NetworkPresets.Names)
+        {
+            var spec = NetworkPresets.Get(name);
+            var back = JsonSerializer.Deserialize<NetworkSpec>(JsonSerializer.Serialize(spec))!;
+            Assert.Equal(spec.Layers, back.Layers);
+        }
+    }
+}
