@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
@@ -6,48 +5,94 @@ using static TorchSharp.torch;
 
 namespace Mtkd.Training.Training;
 
-/// <summary>Trains a <see cref="SequentialNetwork"/> with Adam, either on hard labels (teachers) or by distillation (students).</summary>
+/// <summary>What a student learns from: every teacher's logits per image, and for supernet2 the teachers' penultimate features.</summary>
+/// <param name="TeacherLogits">Per image, <paramref name="TeacherCount"/> blocks of C logits (the layout of the soft-label column).</param>
+/// <param name="TeacherCount">K.</param>
+/// <param name="TeacherFeatures">Per image, the concatenated penultimate features of all teachers (supernet2 only).</param>
+public sealed record DistillationTargets(float[] TeacherLogits, int TeacherCount, float[]? TeacherFeatures = null);
+
+/// <summary>Trains a <see cref="SequentialNetwork"/>, either on hard labels (teachers) or by distillation (students).</summary>
 public static class NetworkTrainer
 {
-    /// <summary>Creates a network with weights initialized from <paramref name="seed"/>.</summary>
-    public static SequentialNetwork CreateNetwork(NetworkSpec spec, ImageDataset shapeOf, int seed)
+    /// <summary>Creates a network with weights initialized from <paramref name="seed"/>; <paramref name="heads"/> &gt; 1 for mimic_all students.</summary>
+    public static SequentialNetwork CreateNetwork(NetworkSpec spec, ImageDataset shapeOf, int seed, int heads = 1)
     {
         TorchRuntime.EnsureLoaded();
         random.manual_seed(seed);
-        return new SequentialNetwork(spec, shapeOf.Channels, shapeOf.Height, shapeOf.Width, shapeOf.ClassCount);
+        return new SequentialNetwork(spec, shapeOf.Channels, shapeOf.Height, shapeOf.Width, shapeOf.ClassCount, heads);
     }
 
     /// <summary>Standard training: cross-entropy against the true labels.</summary>
     public static IReadOnlyList<EpochSummary> TrainSupervised(
         SequentialNetwork network, ImageDataset data, TrainerOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
-    {
-        options.Validate();
-        return Run(network, data, options, (logits, _, labels) => nn.functional.cross_entropy(logits, labels), progress, cancellation);
-    }
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, ImageDataset? validation = null) =>
+        TrainingLoop.Run(network, data, validation, options, Fingerprint(network, data, options, "supervised"),
+            _ => (images, _, labels) =>
+            {
+                var logits = network.forward(images);
+                return (nn.functional.cross_entropy(logits, labels), logits);
+            },
+            progress, cancellation);
 
-    /// <summary>
-    /// Distillation with <see cref="DistillationLoss.OutputAverage"/>. <paramref name="teacherLogits"/> holds, per image,
-    /// <paramref name="teacherCount"/> blocks of <c>ClassCount</c> logits (the layout of the soft-label column).
-    /// </summary>
+    /// <summary>Distillation with the loss of <paramref name="distillation"/>'s mode (output_avg by default).</summary>
     public static IReadOnlyList<EpochSummary> Distill(
         SequentialNetwork student, ImageDataset data, float[] teacherLogits, int teacherCount,
         TrainerOptions options, DistillationOptions distillation,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default) =>
+        Distill(student, data, new DistillationTargets(teacherLogits, teacherCount), options, distillation, null, progress, cancellation);
+
+    /// <summary>Distillation in any mode, with optional validation data for early stopping and the metrics log.</summary>
+    public static IReadOnlyList<EpochSummary> Distill(
+        SequentialNetwork student, ImageDataset data, DistillationTargets targets, TrainerOptions options, DistillationOptions distillation,
+        ImageDataset? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
         distillation.Validate();
-        long expected = (long)data.Count * teacherCount * data.ClassCount;
-        if (teacherCount < 1 || teacherLogits.LongLength != expected)
+        int k = targets.TeacherCount, c = data.ClassCount;
+        long expected = (long)data.Count * k * c;
+        if (k < 1 || targets.TeacherLogits.LongLength != expected)
             throw new ArgumentException(
-                $"Teacher logits have {teacherLogits.LongLength} values; expected {data.Count} images × {teacherCount} teachers × {data.ClassCount} classes = {expected}.",
-                nameof(teacherLogits));
+                $"Teacher logits have {targets.TeacherLogits.LongLength} values; expected {data.Count} images × {k} teachers × {c} classes = {expected}.",
+                nameof(targets));
+        if (distillation.Mode == DistillationMode.MimicAll && student.HeadCount != k)
+            throw new ArgumentException($"mimic_all needs a student with one head per teacher ({k}); this one has {student.HeadCount}. Create it with heads: {k}.", nameof(student));
+        if (distillation.Mode != DistillationMode.MimicAll && student.HeadCount != 1)
+            throw new ArgumentException($"Only mimic_all trains a student with several heads; {distillation.Mode.Name()} needs one.", nameof(student));
 
-        using var allTeachers = tensor(teacherLogits, [data.Count, teacherCount, data.ClassCount]);
-        return Run(student, data, options,
-            (logits, indices, labels) => DistillationLoss.OutputAverage(
-                logits, allTeachers.index_select(0, indices), labels, distillation.Temperature, distillation.Alpha),
-            progress, cancellation);
+        var (teacherValues, teachers) = distillation.Mode switch
+        {
+            DistillationMode.Supernet => (SupernetAggregator.FitAndApply(targets.TeacherLogits, data.Labels, c, options.Seed).Logits, 1),
+            DistillationMode.Supernet2 => (SupernetAggregator.FitAndApply(
+                targets.TeacherFeatures ?? throw new ArgumentException("supernet2 needs the teachers' penultimate features (DistillationTargets.TeacherFeatures).", nameof(targets)),
+                data.Labels, c, options.Seed).Logits, 1),
+            _ => (targets.TeacherLogits, k),
+        };
+
+        Tensor? allTeachers = null;
+        try
+        {
+            return TrainingLoop.Run(student, data, validation, options, Fingerprint(student, data, options, $"{distillation.Mode.Name()} T={distillation.Temperature} a={distillation.Alpha} ls={distillation.LabelSmoothing} K={k}"),
+                device =>
+                {
+                    allTeachers = tensor(teacherValues, [data.Count, teachers, c], device: device);
+                    return (images, indices, labels) =>
+                    {
+                        var batchTeachers = allTeachers.index_select(0, indices);
+                        if (distillation.Mode == DistillationMode.MimicAll)
+                        {
+                            var heads = student.ForwardHeads(images);
+                            return (DistillationLoss.Compute(distillation, heads, batchTeachers, labels), DistillationLoss.MeanOfHeadsLogProbabilities(heads));
+                        }
+                        var logits = student.forward(images);
+                        return (DistillationLoss.Compute(distillation, logits, batchTeachers, labels), logits);
+                    };
+                },
+                progress, cancellation);
+        }
+        finally
+        {
+            allTeachers?.Dispose();
+        }
     }
 
     /// <summary>Logits of the network in evaluation mode for every image, [N × ClassCount] row-major.</summary>
@@ -67,52 +112,8 @@ public static class NetworkTrainer
         return result;
     }
 
-    private delegate Tensor LossFunction(Tensor logits, Tensor batchIndices, Tensor labels);
-
-    private static IReadOnlyList<EpochSummary> Run(
-        SequentialNetwork network, ImageDataset data, TrainerOptions options, LossFunction loss,
-        IProgress<TrainingProgress>? progress, CancellationToken cancellation)
-    {
-        if (network.InputShape != new ActivationShape(data.Channels, data.Height, data.Width, false))
-            throw new ArgumentException($"Network expects {network.InputShape} images; the data has [{data.Channels}x{data.Height}x{data.Width}].");
-        random.manual_seed(options.Seed);
-        using var images = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width]);
-        using var labels = tensor(data.Labels.Select(l => (long)l).ToArray(), [data.Count]);
-        using var optimizer = optim.Adam(network.parameters(), options.LearningRate);
-
-        int steps = (data.Count + options.BatchSize - 1) / options.BatchSize;
-        var order = new long[data.Count]; // int64, the index type of index_select
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        var shuffler = new Random(options.Seed);
-        var summaries = new List<EpochSummary>();
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
-        {
-            var clock = Stopwatch.StartNew();
-            network.train();
-            shuffler.Shuffle(order);
-            double lossSum = 0;
-            long correct = 0;
-            for (int step = 0; step < steps; step++)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                int start = step * options.BatchSize, n = Math.Min(options.BatchSize, data.Count - start);
-                var indices = tensor(order.AsSpan(start, n).ToArray(), [n]);
-                var batchLabels = labels.index_select(0, indices);
-                optimizer.zero_grad();
-                var logits = network.forward(images.index_select(0, indices));
-                var value = loss(logits, indices, batchLabels);
-                value.backward();
-                optimizer.step();
-
-                double stepLoss = value.item<float>();
-                lossSum += stepLoss * n;
-                correct += logits.argmax(1).eq(batchLabels).sum().item<long>();
-                progress?.Report(new TrainingProgress(epoch, options.Epochs, step + 1, steps, stepLoss));
-            }
-            summaries.Add(new EpochSummary(epoch, lossSum / data.Count, (double)correct / data.Count, clock.Elapsed.TotalSeconds));
-        }
-        network.eval();
-        return summaries;
-    }
+    // What a checkpoint must agree on to be resumed by this run.
+    private static string Fingerprint(SequentialNetwork network, ImageDataset data, TrainerOptions o, string task) =>
+        $"{task}; {network.Spec.Name} heads={network.HeadCount} params={network.ParameterCount}; {data.Count} images; " +
+        $"epochs={o.Epochs} batch={o.BatchSize} lr={o.LearningRate} seed={o.Seed} {o.Optimizer} wd={o.WeightDecay} {o.Schedule} warmup={o.WarmupEpochs}";
 }

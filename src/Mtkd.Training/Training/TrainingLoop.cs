@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using Mtkd.Training.Data;
+using Mtkd.Training.Networks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Mtkd.Training.Training;
+
+/// <summary>
+/// The training loop behind teacher training and every distillation mode: optimizer, schedule, augmentation,
+/// validation, early stopping, checkpoints and the metrics log. Every step runs in its own dispose scope.
+/// Determinism: batch order, dropout and augmentation are seeded from (seed, epoch) and the learning rate is a
+/// function of the step, so a run resumed from a checkpoint ends with the same weights as an uninterrupted one.
+/// </summary>
+internal static class TrainingLoop
+{
+    /// <summary>One step's loss and the [B, C] logits that count for accuracy, for the images at <paramref name="indices"/>.</summary>
+    public delegate (Tensor Loss, Tensor Predictions) StepFunction(Tensor images, Tensor indices, Tensor labels);
+
+    public static IReadOnlyList<EpochSummary> Run(
+        SequentialNetwork network, ImageDataset data, ImageDataset? validation, TrainerOptions options, string fingerprint,
+        Func<Device, StepFunction> createStep, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+    {
+        options.Validate();
+        CheckShape(network, data, "training");
+        if (validation is not null) CheckShape(network, validation, "validation");
+        if (options.EarlyStoppingPatience is not null && validation is null)
+            throw new ArgumentException("Early stopping watches validation data; pass a validation set or turn EarlyStoppingPatience off.");
+
+        var (device, deviceMessage) = TrainingDevice.Resolve(options.Device);
+        int steps = (data.Count + options.BatchSize - 1) / options.BatchSize;
+        if (deviceMessage is not null)
+            progress?.Report(new TrainingProgress(1, options.Epochs, 0, steps, double.NaN, Message: deviceMessage));
+        network.to(device);
+
+        using var images = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width], device: device);
+        using var labels = tensor(data.Labels.Select(l => (long)l).ToArray(), [data.Count], device: device);
+        using var optimizer = CreateOptimizer(network, options);
+        var step = createStep(device);
+
+        var checkpoint = options.CheckpointDirectory is { } directory ? new TrainingCheckpoint(directory) : null;
+        var history = new List<EpochSummary>();
+        double? best = null;
+        int bestEpoch = 0;
+        bool stopped = false;
+        if (checkpoint is { Exists: true })
+        {
+            var state = checkpoint.Load(network, optimizer, fingerprint);
+            (history, best, bestEpoch, stopped) = (state.History, state.BestMetric, state.BestEpoch, state.Stopped);
+            progress?.Report(new TrainingProgress(Math.Min(state.EpochsDone + 1, options.Epochs), options.Epochs, 0, steps, double.NaN,
+                Message: $"Resuming from the checkpoint in {options.CheckpointDirectory} after epoch {state.EpochsDone}."));
+        }
+
+        using var bestWeights = new BestWeights(network, checkpoint);
+        var order = new long[data.Count]; // int64, the index type of index_select
+        for (int epoch = history.Count + 1; epoch <= options.Epochs && !stopped; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            network.train();
+            random.manual_seed(Mix(options.Seed, epoch, 1)); // dropout
+            var shuffler = new Random(Mix(options.Seed, epoch, 2));
+            var augmentRandom = new Random(Mix(options.Seed, epoch, 3));
+            for (int i = 0; i < order.Length; i++) order[i] = i;
+            shuffler.Shuffle(order);
+
+            double lossSum = 0, learningRate = 0;
+            long correct = 0;
+            for (int s = 0; s < steps; s++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                learningRate = LearningRateSchedule.At(options, (long)(epoch - 1) * steps + s, steps);
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+                int start = s * options.BatchSize, n = Math.Min(options.BatchSize, data.Count - start);
+                var indices = tensor(order.AsSpan(start, n).ToArray(), [n], device: device);
+                var batchLabels = labels.index_select(0, indices);
+                var batch = TensorAugmentation.Apply(images.index_select(0, indices), options.Augmentation, augmentRandom);
+                optimizer.zero_grad();
+                var (loss, predictions) = step(batch, indices, batchLabels);
+                loss.backward();
+                optimizer.step();
+
+                double stepLoss = loss.item<float>();
+                lossSum += stepLoss * n;
+                correct += predictions.argmax(1).eq(batchLabels).sum().item<long>();
+                if (s < steps - 1)
+                    progress?.Report(new TrainingProgress(epoch, options.Epochs, s + 1, steps, stepLoss));
+            }
+
+            var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : Evaluate(network, validation, device);
+            var summary = new EpochSummary(epoch, lossSum / data.Count, (double)correct / data.Count, clock.Elapsed.TotalSeconds,
+                validationLoss, validationAccuracy, learningRate);
+            history.Add(summary);
+
+            string? message = null;
+            if (options.EarlyStoppingPatience is { } patience)
+            {
+                double metric = options.EarlyStoppingMetric == EarlyStoppingMetric.ValidationLoss ? validationLoss!.Value : -validationAccuracy!.Value;
+                if (best is null || metric < best)
+                {
+                    (best, bestEpoch) = (metric, epoch);
+                    bestWeights.Keep();
+                }
+                else if (epoch - bestEpoch >= patience)
+                {
+                    stopped = true;
+                    message = $"Early stopping after epoch {epoch}: no better {options.EarlyStoppingMetric} for {patience} epochs; keeping epoch {bestEpoch}'s weights.";
+                }
+            }
+            if (options.MetricsPath is { } metrics)
+                MetricsLog.Write(metrics, history);
+            checkpoint?.Save(network, optimizer, new TrainingCheckpoint.State(epoch, stopped, best, bestEpoch, history, fingerprint));
+            progress?.Report(new TrainingProgress(epoch, options.Epochs, steps, steps, summary.MeanLoss, summary, message));
+        }
+
+        if (options.EarlyStoppingPatience is not null)
+            bestWeights.Restore();
+        network.eval();
+        network.to(CPU);
+        return history;
+    }
+
+    /// <summary>Cross-entropy and accuracy of the network's predictions, in evaluation mode.</summary>
+    public static (double Loss, double Accuracy) Evaluate(SequentialNetwork network, ImageDataset data, Device device, int batchSize = 512)
+    {
+        network.eval();
+        using var noGrad = no_grad();
+        double lossSum = 0;
+        long correct = 0;
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            int n = Math.Min(batchSize, data.Count - start);
+            var batch = tensor(data.Pixels.AsSpan(start * data.ImageSize, n * data.ImageSize).ToArray(), [n, data.Channels, data.Height, data.Width], device: device);
+            var labels = tensor(data.Labels.AsSpan(start, n).ToArray().Select(l => (long)l).ToArray(), [n], device: device);
+            var logits = network.forward(batch);
+            lossSum += nn.functional.cross_entropy(logits, labels).item<float>() * n;
+            correct += logits.argmax(1).eq(labels).sum().item<long>();
+        }
+        network.train();
+        return (lossSum / data.Count, (double)correct / data.Count);
+    }
+
+    private static OptimizerHelper CreateOptimizer(SequentialNetwork network, TrainerOptions o) => o.Optimizer switch
+    {
+        OptimizerKind.Adam => optim.Adam(network.parameters(), o.LearningRate, weight_decay: o.WeightDecay),
+        OptimizerKind.AdamW => optim.AdamW(network.parameters(), o.LearningRate, weight_decay: o.WeightDecay),
+        OptimizerKind.Sgd => optim.SGD(network.parameters(), o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov),
+        _ => throw new ArgumentOutOfRangeException(nameof(o), o.Optimizer, "Unknown optimizer."),
+    };
+
+    private static void CheckShape(SequentialNetwork network, ImageDataset data, string role)
+    {
+        if (network.InputShape != new ActivationShape(data.Channels, data.Height, data.Width, false))
+            throw new ArgumentException($"Network expects {network.InputShape} images; the {role} data has [{data.Channels}x{data.Height}x{data.Width}].");
+        if (network.ClassCount != data.ClassCount)
+            throw new ArgumentException($"Network has {network.ClassCount} classes; the {role} data has {data.ClassCount}.");
+    }
+
+    private static int Mix(int seed, int epoch, int stream) => HashCode.Combine(seed, epoch, stream) & int.MaxValue;
+
+    /// <summary>The best weights so far, in memory and (with checkpoints) on disk, so a resumed run can still restore them.</summary>
+    private sealed class BestWeights(SequentialNetwork network, TrainingCheckpoint? checkpoint) : IDisposable
+    {
+        private Dictionary<string, Tensor>? copy;
+
+        public void Keep()
+        {
+            Release();
+            copy = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+            checkpoint?.SaveBest(network);
+        }
+
+        public void Restore()
+        {
+            if (copy is not null)
+                network.load_state_dict(copy);
+            else if (checkpoint is { HasBest: true })
+                checkpoint.LoadBest(network); // resumed after the best epoch: it is on disk only
+        }
+
+        private void Release()
+        {
+            if (copy is null) return;
+            foreach (var t in copy.Values) t.Dispose();
+            copy = null;
+        }
+
+        public void Dispose() => Release();
+    }
+}
