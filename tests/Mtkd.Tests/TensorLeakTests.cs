@@ -29,4 +29,31 @@ public sealed class TensorLeakTests
         Assert.Equal(before, afterTraining);
         Assert.Equal(before, afterDistillation);
     }
+
+    [Fact]
+    public void Every_training_feature_leaves_no_tensors_behind_and_counts_stay_flat_across_epochs()
+    {
+        var random = new Random(6);
+        var data = new ImageDataset( // synthetic noise images: only tensor bookkeeping is checked
+            Enumerable.Range(0, 64 * 784).Select(_ => (float)random.NextDouble()).ToArray(),
+            Enumerable.Range(0, 64).Select(i => i % 10).ToArray(), 1, 28, 28, FashionMnist.ClassNames);
+        var teacherLogits = Enumerable.Range(0, 64 * 3 * 10).Select(_ => (float)random.NextDouble()).ToArray();
+        using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.ResNet8, 4), data, seed: 1, heads: 3);
+        var options = new TrainerOptions
+        {
+            Epochs = 4, BatchSize = 16, Optimizer = OptimizerKind.Sgd, Schedule = ScheduleKind.OneCycle, WarmupEpochs = 1,
+            EarlyStoppingPatience = 10, Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, RotationDegrees = 10 },
+        };
+        var perEpoch = new List<long>();
+        var progress = new Training.TrainingLoopTests.SynchronousProgress(p => { if (p.Completed is not null) perEpoch.Add(LiveTensors()); });
+
+        long before = LiveTensors();
+        NetworkTrainer.Distill(student, data, new DistillationTargets(teacherLogits, 3), options,
+            new Mtkd.Training.Distillation.DistillationOptions { Mode = Mtkd.Training.Distillation.DistillationMode.MimicAll }, data.Take(20), progress);
+        long after = LiveTensors();
+
+        Assert.Equal(before, after);
+        Assert.Equal(4, perEpoch.Count);
+        Assert.All(perEpoch, count => Assert.Equal(perEpoch[0], count)); // nothing accumulates from one epoch to the next
+    }
 }

@@ -168,6 +168,7 @@ internal static class TrainingLoop
         public void Keep()
         {
             Release();
+            using var scope = NewDisposeScope(); // disposes the detach() views; the clones leave it
             copy = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
             checkpoint?.SaveBest(network);
         }
