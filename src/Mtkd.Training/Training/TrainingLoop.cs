@@ -20,7 +20,8 @@ internal static class TrainingLoop
 
     public static IReadOnlyList<EpochSummary> Run(
         SequentialNetwork network, ImageDataset data, ImageDataset? validation, TrainerOptions options, string fingerprint,
-        Func<Device, StepFunction> createStep, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+        Func<Device, StepFunction> createStep, IProgress<TrainingProgress>? progress, CancellationToken cancellation,
+        Action<EpochSummary>? afterEpoch = null)
     {
         options.Validate();
         CheckShape(network, data, "training");
@@ -111,6 +112,7 @@ internal static class TrainingLoop
             if (options.MetricsPath is { } metrics)
                 MetricsLog.Write(metrics, history);
             checkpoint?.Save(network, optimizer, new TrainingCheckpoint.State(epoch, stopped, best, bestEpoch, history, fingerprint));
+            afterEpoch?.Invoke(summary);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, steps, steps, summary.MeanLoss, summary, message));
         }
 
