@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Mtkd.MLNet.Internal;
+using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
@@ -23,21 +24,100 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     {
         this.env = env;
         this.options = options;
-        NetworkPresets.Get(options.Student); // fail early on an unknown preset
+        NetworkPresets.Get(options.Student, options.StudentWidth); // fail early on an unknown preset
+        if (options.ValidationFraction is < 0 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
     }
 
     public StudentTransformer Fit(IDataView input)
     {
         var (classCount, classNames) = LabelClasses(input.Schema);
-        var (dataset, teacherLogits, teacherCount) = ReadTrainingData(input, classCount, classNames);
+        var scorers = new List<TeacherScoringTransformer>();
+        try
+        {
+            input = ScoreOnTheFlyIfAsked(input, scorers);
+            var (dataset, teacherLogits, teacherCount, features) = ReadTrainingData(input, classCount, classNames);
+            var (train, validation, trainLogits, trainFeatures) = SplitValidation(dataset, teacherLogits, teacherCount, features);
 
-        var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(options.Student), dataset, options.Seed);
-        var history = NetworkTrainer.Distill(student, dataset, teacherLogits, teacherCount,
-            new TrainerOptions { Epochs = options.Epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = options.Seed },
-            new DistillationOptions { Temperature = options.Temperature, Alpha = options.Alpha },
-            options.Progress);
+            var trainer = TrainerOptions();
+            var distillation = new DistillationOptions { Mode = options.Mode, Temperature = options.Temperature, Alpha = options.Alpha, LabelSmoothing = options.LabelSmoothing };
+            var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(options.Student, options.StudentWidth), train, options.Seed,
+                heads: options.Mode == DistillationMode.MimicAll ? teacherCount : 1);
+            using var channel = env.Start("MultiTeacherDistillation");
+            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures), trainer, distillation,
+                validation, new ChannelProgress(channel, options.Progress));
+            return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history);
+        }
+        finally
+        {
+            foreach (var scorer in scorers) scorer.Dispose();
+        }
+    }
 
-        return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history);
+    private TrainerOptions TrainerOptions() => new()
+    {
+        Epochs = options.Epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = options.Seed,
+        Optimizer = options.Optimizer, WeightDecay = options.WeightDecay, Momentum = options.Momentum, Nesterov = options.Nesterov,
+        Schedule = options.Schedule, WarmupEpochs = options.WarmupEpochs, EarlyStoppingPatience = options.EarlyStoppingPatience,
+        EarlyStoppingMetric = options.EarlyStoppingMetric, Augmentation = options.Augmentation, CheckpointDirectory = options.CheckpointDirectory,
+        MetricsPath = options.MetricsPath, Device = options.Device,
+    };
+
+    // Teachers given in the options are scored here when the data has no logits column yet (and, for supernet2, no features column).
+    private IDataView ScoreOnTheFlyIfAsked(IDataView input, List<TeacherScoringTransformer> scorers)
+    {
+        if (input.Schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null && options.Teachers.Count > 0)
+        {
+            scorers.Add(new TeacherScoringEstimator(new TeacherScoringEstimator.Options
+            {
+                Teachers = options.Teachers, InputColumnName = options.FeatureColumnName, OutputColumnName = options.TeacherLogitsColumnName,
+            }).Fit(input));
+            input = scorers[^1].Transform(input);
+        }
+        if (options.Mode == DistillationMode.Supernet2 && input.Schema.GetColumnOrNull(options.TeacherFeaturesColumnName) is null
+            && options.TeacherFeaturesOutputName is { } featuresOutput && options.Teachers.Count > 0)
+        {
+            scorers.Add(new TeacherScoringEstimator(new TeacherScoringEstimator.Options
+            {
+                Teachers = options.Teachers.Select(t => t with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(),
+                InputColumnName = options.FeatureColumnName, OutputColumnName = options.TeacherFeaturesColumnName,
+            }).Fit(input));
+            input = scorers[^1].Transform(input);
+        }
+        return input;
+    }
+
+    // A seeded share of the rows for validation; the rest trains.
+    private (ImageDataset Train, ImageDataset? Validation, float[] Logits, float[]? Features) SplitValidation(
+        ImageDataset data, float[] logits, int teacherCount, float[]? features)
+    {
+        double fraction = options.ValidationFraction > 0 ? options.ValidationFraction : options.EarlyStoppingPatience is not null ? 0.1 : 0;
+        if (fraction == 0)
+            return (data, null, logits, features);
+        var order = Enumerable.Range(0, data.Count).ToArray();
+        new Random(options.Seed).Shuffle(order);
+        int validationCount = Math.Max(1, (int)(data.Count * fraction));
+        var trainRows = order.Skip(validationCount).Order().ToArray();
+        var validationRows = order.Take(validationCount).Order().ToArray();
+        int width = teacherCount * data.ClassCount;
+        float[] Rows(float[] values, int rowWidth) => trainRows.SelectMany(r => values.AsSpan(r * rowWidth, rowWidth).ToArray()).ToArray();
+        return (data.Subset(trainRows), data.Subset(validationRows), Rows(logits, width),
+            features is null ? null : Rows(features, features.Length / data.Count));
+    }
+
+    /// <summary>Epoch summaries and decisions to ML.NET's log; every report to the user's progress too.</summary>
+    private sealed class ChannelProgress(IChannel channel, IProgress<TrainingProgress>? user) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Message is { } message)
+                channel.Info(MessageSensitivity.None, "{0}", message);
+            if (value.Completed is { } e)
+                channel.Info(MessageSensitivity.None, "{0}", $"Epoch {e.Epoch}/{value.Epochs}: loss {e.MeanLoss:F4}, train accuracy {e.TrainAccuracy:P2}" +
+                    (e.ValidationAccuracy is { } v ? $", validation accuracy {v:P2}, validation loss {e.ValidationLoss:F4}" : "") +
+                    $", learning rate {e.LearningRate:G3}, {e.Seconds:F1} s");
+            user?.Report(value);
+        }
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -46,7 +126,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             throw new ArgumentException($"Label column '{options.LabelColumnName}' must exist and be a scalar key (use MapValueToKey).", nameof(inputSchema));
         if (SchemaShapes.Find(inputSchema, options.FeatureColumnName)?.Kind != SchemaShape.Column.VectorKind.Vector)
             throw new ArgumentException($"Feature column '{options.FeatureColumnName}' must exist and be a known-size vector.", nameof(inputSchema));
-        if (SchemaShapes.Find(inputSchema, options.TeacherLogitsColumnName) is null)
+        if (SchemaShapes.Find(inputSchema, options.TeacherLogitsColumnName) is null && options.Teachers.Count == 0)
             throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...).", nameof(inputSchema));
         // A SchemaShape records kind and item type, not sizes or key counts, so placeholder sizes describe the columns.
         return SchemaShapes.With(inputSchema, b =>
@@ -74,15 +154,20 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         return (count, names);
     }
 
-    private (ImageDataset Data, float[] TeacherLogits, int TeacherCount) ReadTrainingData(IDataView input, int classCount, string[] classNames)
+    private (ImageDataset Data, float[] TeacherLogits, int TeacherCount, float[]? Features) ReadTrainingData(IDataView input, int classCount, string[] classNames)
     {
         var schema = input.Schema;
         var featureColumn = schema.GetColumnOrNull(options.FeatureColumnName)
             ?? throw new ArgumentException($"Feature column '{options.FeatureColumnName}' not found.");
         var teacherColumn = schema.GetColumnOrNull(options.TeacherLogitsColumnName)
-            ?? throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...).");
+            ?? throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...), or set Teachers to score them here.");
+        DataViewSchema.Column? teacherFeatures = null;
+        if (options.Mode == DistillationMode.Supernet2)
+            teacherFeatures = schema.GetColumnOrNull(options.TeacherFeaturesColumnName)
+                ?? throw new ArgumentException($"supernet2 needs the teachers' penultimate features in column '{options.TeacherFeaturesColumnName}': score them with ScoreTeachers and the teachers' feature output (TeacherModel.OutputName), or set Teachers and TeacherFeaturesOutputName.");
         int featureSize = FloatVectorSize(featureColumn);
         int teacherWidth = FloatVectorSize(teacherColumn);
+        if (teacherFeatures is { } tf) FloatVectorSize(tf);
         if (teacherWidth % classCount != 0)
             throw new ArgumentException($"Column '{teacherColumn.Name}' has {teacherWidth} values, not a whole number of teachers × {classCount} classes.");
         var (channels, height, width) = ImageShape(featureSize);
@@ -90,11 +175,15 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var pixels = new List<float>();
         var labels = new List<int>();
         var logits = new List<float>();
+        var features = teacherFeatures is null ? null : new List<float>();
         var labelColumn = schema[options.LabelColumnName];
-        using (var cursor = input.GetRowCursor([featureColumn, labelColumn, teacherColumn]))
+        var columns = new List<DataViewSchema.Column> { featureColumn, labelColumn, teacherColumn };
+        if (teacherFeatures is { } f) columns.Add(f);
+        using (var cursor = input.GetRowCursor(columns))
         {
             var getFeatures = cursor.GetGetter<VBuffer<float>>(featureColumn);
             var getTeachers = cursor.GetGetter<VBuffer<float>>(teacherColumn);
+            var getTeacherFeatures = teacherFeatures is { } column ? cursor.GetGetter<VBuffer<float>>(column) : null;
             var getLabel = cursor.GetGetter<uint>(labelColumn);
             VBuffer<float> buffer = default;
             uint key = 0;
@@ -108,12 +197,17 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                 pixels.AddRange(buffer.DenseValues());
                 getTeachers(ref buffer);
                 logits.AddRange(buffer.DenseValues());
+                if (getTeacherFeatures is not null)
+                {
+                    getTeacherFeatures(ref buffer);
+                    features!.AddRange(buffer.DenseValues());
+                }
             }
         }
         if (labels.Count == 0)
             throw new ArgumentException("The training data has no rows.");
         var data = new ImageDataset(pixels.ToArray(), labels.ToArray(), channels, height, width, classNames);
-        return (data, logits.ToArray(), teacherWidth / classCount);
+        return (data, logits.ToArray(), teacherWidth / classCount, features?.ToArray());
     }
 
     private (int Channels, int Height, int Width) ImageShape(int featureSize)
