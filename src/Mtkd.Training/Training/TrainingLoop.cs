@@ -160,7 +160,15 @@ internal static class TrainingLoop
             throw new ArgumentException($"Network has {network.ClassCount} classes; the {role} data has {data.ClassCount}.");
     }
 
-    private static int Mix(int seed, int epoch, int stream) => HashCode.Combine(seed, epoch, stream) & int.MaxValue;
+    // A fixed mix of (seed, epoch, stream) into one seed. Not HashCode.Combine: that is randomised per process,
+    // which would make the same seed give different weights in different runs.
+    internal static int Mix(int seed, int epoch, int stream)
+    {
+        ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL + (ulong)(uint)epoch * 0xBF58476D1CE4E5B9UL + (ulong)(uint)stream * 0x94D049BB133111EBUL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & int.MaxValue);
+    }
 
     /// <summary>The best weights so far, in memory and (with checkpoints) on disk, so a resumed run can still restore them.</summary>
     private sealed class BestWeights(SequentialNetwork network, TrainingCheckpoint? checkpoint) : IDisposable

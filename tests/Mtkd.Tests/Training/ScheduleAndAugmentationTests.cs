@@ -97,3 +97,14 @@ public sealed class ScheduleAndAugmentationTests
         Assert.Equal(a, b);
     }
 }
+
+public sealed class SeedMixingTests
+{
+    [Fact]
+    public void Per_epoch_seeds_are_fixed_numbers_not_per_process_hashes()
+    {
+        // The same SplitMix-style arithmetic done in Python gives 486982573; a per-process hash (HashCode.Combine) would change from run to run.
+        Assert.Equal(486982573, Mtkd.Training.Training.TrainingLoop.Mix(1, 1, 1));
+        Assert.NotEqual(Mtkd.Training.Training.TrainingLoop.Mix(1, 1, 1), Mtkd.Training.Training.TrainingLoop.Mix(1, 2, 1));
+    }
+}
