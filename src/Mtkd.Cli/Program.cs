@@ -15,8 +15,10 @@ public static class Program
     {
         var root = new RootCommand("mtkd: compress an ensemble of neural networks into one small model by multi-teacher knowledge distillation.");
         root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(TeachersCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(FuseCommand.Create());
+        root.Subcommands.Add(DistillCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         return root;
     }

@@ -95,6 +95,9 @@ public static class NetworkTrainer
         }
     }
 
+    /// <summary>Cross-entropy and accuracy of the network on labelled images, in evaluation mode on the CPU.</summary>
+    public static (double Loss, double Accuracy) Evaluate(SequentialNetwork network, ImageDataset data) => TrainingLoop.Evaluate(network, data, CPU);
+
     /// <summary>Logits of the network in evaluation mode for every image, [N × ClassCount] row-major.</summary>
     public static float[] PredictLogits(SequentialNetwork network, ImageDataset data, int batchSize = 512)
     {

@@ -126,6 +126,7 @@ internal static class TrainingLoop
     /// <summary>Cross-entropy and accuracy of the network's predictions, in evaluation mode.</summary>
     public static (double Loss, double Accuracy) Evaluate(SequentialNetwork network, ImageDataset data, Device device, int batchSize = 512)
     {
+        bool wasTraining = network.training;
         network.eval();
         using var noGrad = no_grad();
         double lossSum = 0;
@@ -140,7 +141,7 @@ internal static class TrainingLoop
             lossSum += nn.functional.cross_entropy(logits, labels).item<float>() * n;
             correct += logits.argmax(1).eq(labels).sum().item<long>();
         }
-        network.train();
+        if (wasTraining) network.train(); // validation mid-run returns the network to training mode
         return (lossSum / data.Count, (double)correct / data.Count);
     }
 

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Mtkd.MLNet;
+using Mtkd.MLNet.Data;
+using Mtkd.MLNet.Scoring;
+using Mtkd.Training.Distillation;
+using Mtkd.Training.Networks;
+using Mtkd.Training.Onnx;
+using Mtkd.Training.SoftLabels;
+using Mtkd.Training.Training;
+using Spectre.Console;
+
+namespace Mtkd.Cli.Commands;
+
+/// <summary><c>mtkd distill</c>: trains a student from teachers or a soft-label file; resumes from its checkpoints when run again.</summary>
+internal static class DistillCommand
+{
+    public sealed record Report(string Mode, string Student, long Parameters, long MultiplyAccumulates, int Teachers, int EpochsRun,
+        double TestAccuracy, double? BestValidationAccuracy, double Seconds, string Onnx, string Metrics);
+
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "'fashion-mnist' or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher." };
+        var softLabels = new Option<string?>("--soft-labels") { Description = "A soft-label file of the training split (from mtkd score) instead of --teacher." };
+        var teacherFeatures = new Option<string?>("--teacher-features") { Description = "supernet2: the teachers' output holding their penultimate features." };
+        var mode = new Option<string>("--mode") { Description = $"Distillation mode: {string.Join(", ", DistillationModes.All)}.", DefaultValueFactory = _ => "output_avg" };
+        var student = new Option<string>("--student") { Description = $"Student preset: {string.Join(", ", NetworkPresets.Names)}.", DefaultValueFactory = _ => NetworkPresets.CnnSmall };
+        var width = new Option<int?>("--width") { Description = "Base channel count of the student (default: the preset's)." };
+        var temperature = new Option<double>("--temperature") { Description = "Temperature T.", DefaultValueFactory = _ => 4 };
+        var alpha = new Option<double>("--alpha") { Description = "Weight of the hard-label cross-entropy.", DefaultValueFactory = _ => 0.5 };
+        var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the hard-label term.", DefaultValueFactory = _ => 0 };
+        var output = new Option<string>("--out") { Description = "Folder for student.onnx, metrics.csv, report.json and checkpoints/.", Required = true };
+        var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
+        var training = new TrainingFlags(defaultEpochs: 8);
+        var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
+        {
+            data, teachers, softLabels, teacherFeatures, mode, student, width, temperature, alpha, smoothing, output, json,
+        };
+        training.AddTo(command);
+        command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            var distillation = new DistillationOptions
+            {
+                Mode = DistillationModes.Parse(parse.GetValue(mode)!), Temperature = parse.GetValue(temperature), Alpha = parse.GetValue(alpha),
+                LabelSmoothing = parse.GetValue(smoothing),
+            };
+            string directory = parse.GetValue(output)!;
+            var options = training.Options(parse);
+            options.CheckpointDirectory = Path.Combine(directory, "checkpoints");
+            options.MetricsPath = Path.Combine(directory, "metrics.csv");
+            var images = training.LoadData(parse, parse.GetValue(data)!);
+            var targets = Targets(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), parse.GetValue(teacherFeatures), distillation.Mode, images);
+
+            var spec = NetworkPresets.Get(parse.GetValue(student)!, parse.GetValue(width));
+            using var network = NetworkTrainer.CreateNetwork(spec, images.Train, options.Seed,
+                heads: distillation.Mode == DistillationMode.MimicAll ? targets.TeacherCount : 1);
+            var history = TrainingConsole.Run("distill", stage =>
+                NetworkTrainer.Distill(network, images.Train, targets, options, distillation, images.Validation, stage($"{distillation.Mode.Name()} → {spec.Name}"), cancellation));
+
+            string onnx = Path.Combine(directory, "student.onnx");
+            OnnxExporter.Export(network, onnx, new OnnxExportOptions { ClassNames = images.Test.ClassNames });
+            var (_, accuracy) = NetworkTrainer.Evaluate(network, images.Test);
+            var complexity = network.Complexity;
+            var report = new Report(distillation.Mode.Name(), spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, targets.TeacherCount, history.Count,
+                accuracy, history.Max(e => e.ValidationAccuracy), clock.Elapsed.TotalSeconds, onnx, options.MetricsPath);
+            AnsiConsole.MarkupLine(Markup.Escape($"Student {spec.Name} ({complexity.Parameters:N0} parameters, {complexity.MultiplyAccumulates:N0} MACs per image), " +
+                $"{distillation.Mode.Name()} from {targets.TeacherCount} teachers: test accuracy {accuracy * 100:0.00} % after {history.Count} epochs ({report.Seconds:0} s)."));
+            AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(onnx)}[/] and [blue]{Markup.Escape(options.MetricsPath)}[/].");
+            Mtkd.Training.AtomicFile.WriteAllText(Path.Combine(directory, "report.json"), System.Text.Json.JsonSerializer.Serialize(report,
+                new System.Text.Json.JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase }));
+            JsonOutput.WriteIfAsked(parse.GetValue(json), report);
+            return 0;
+        })));
+        return command;
+    }
+
+    private static DistillationTargets Targets(string[] teachers, string? softLabels, string? featuresOutput, DistillationMode mode, TrainingData images)
+    {
+        if ((teachers.Length > 0) == (softLabels is not null))
+            throw new ArgumentException("Give the teachers either as --teacher A.onnx --teacher B.onnx … or as --soft-labels FILE, not both or neither.");
+        if (mode == DistillationMode.Supernet2 && (featuresOutput is null || teachers.Length == 0))
+            throw new ArgumentException("supernet2 needs --teacher models and --teacher-features NAME, the output holding their penultimate features.");
+        if (softLabels is not null)
+            return new DistillationTargets(SoftLabelsFor(images, softLabels, out int count), count);
+
+        var logits = Score(images.Train, teachers.Select(TeacherModel.FromFile).ToArray(), out int teacherCount);
+        float[]? features = featuresOutput is null ? null
+            : Score(images.Train, teachers.Select(t => TeacherModel.FromFile(t) with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(), out _);
+        return new DistillationTargets(logits, teacherCount, features);
+    }
+
+    private static float[] Score(Mtkd.Training.Data.ImageDataset images, TeacherModel[] teachers, out int teacherCount)
+    {
+        var ml = new MLContext(seed: 1);
+        var view = images.ToDataView(ml);
+        using var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options { Teachers = teachers }).Fit(view);
+        teacherCount = scorer.TeacherCount;
+        var result = new float[images.Count * scorer.TeacherCount * scorer.ClassCount];
+        var scored = scorer.Transform(view);
+        using var cursor = scored.GetRowCursor([scored.Schema["TeacherLogits"]]);
+        var getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["TeacherLogits"]);
+        VBuffer<float> row = default;
+        int offset = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref row);
+            row.CopyTo(result.AsSpan(offset, row.Length));
+            offset += row.Length;
+        }
+        return result;
+    }
+
+    // The soft-label file must cover the training split by row index (as mtkd score writes it); rows held out for validation are dropped.
+    private static float[] SoftLabelsFor(TrainingData images, string path, out int teacherCount)
+    {
+        var set = SoftLabelFile.Read(path);
+        var byRow = new Dictionary<long, int>();
+        for (int i = 0; i < set.RowCount; i++) byRow[set.RowIds[i]] = i;
+        if (set.ClassCount != images.Train.ClassCount)
+            throw new InvalidDataException($"{path} has {set.ClassCount} classes; the training data has {images.Train.ClassCount}.");
+        teacherCount = set.TeacherCount;
+        var result = new float[images.Train.Count * set.Header.Width];
+        for (int i = 0; i < images.TrainRows.Length; i++)
+        {
+            int row = images.TrainRows[i];
+            if (!byRow.TryGetValue(row, out int source))
+                throw new InvalidDataException($"{path} has no row with index {row}; it must hold soft labels for every training image (mtkd score --split train).");
+            if (set.Labels[source] >= 0 && set.Labels[source] != images.Train.Labels[i])
+                throw new InvalidDataException($"{path}: row {row} is labelled {set.Labels[source]}, but training image {row} is class {images.Train.Labels[i]}; the file is not for this data.");
+            set.Row(source).CopyTo(result.AsSpan(i * set.Header.Width, set.Header.Width));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using Mtkd.Training.Networks;
+using Mtkd.Training.Onnx;
+using Mtkd.Training.Training;
+using Spectre.Console;
+
+namespace Mtkd.Cli.Commands;
+
+/// <summary><c>mtkd teachers</c>: trains an ensemble (bagging or snapshots) and exports every teacher to ONNX.</summary>
+internal static class TeachersCommand
+{
+    public sealed record Teacher(string Path, string Metrics, double TestAccuracy, long Parameters, int Epochs);
+
+    public sealed record Report(string Method, string Architecture, int Count, double Fraction, IReadOnlyList<Teacher> Teachers);
+
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "'fashion-mnist' or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var count = new Option<int>("--count") { Description = "Number of teachers (snapshots with --method snapshot).", DefaultValueFactory = _ => 3 };
+        var fraction = new Option<double>("--fraction") { Description = "Bagging: share of the training images each teacher trains on.", DefaultValueFactory = _ => 0.7 };
+        var method = new Option<string>("--method") { Description = "bagging (teachers on random subsets) or snapshot (one run, a snapshot per cosine cycle).", DefaultValueFactory = _ => "bagging" };
+        var cycle = new Option<int?>("--cycle-epochs") { Description = "Snapshot: epochs per cycle (default: --epochs)." };
+        var arch = new Option<string>("--arch") { Description = $"Architecture: {string.Join(", ", NetworkPresets.Names)}.", DefaultValueFactory = _ => NetworkPresets.TeacherCnn };
+        var width = new Option<int?>("--width") { Description = "Base channel count of the architecture (default: the preset's)." };
+        var output = new Option<string>("--out") { Description = "Folder for teacher-<i>.onnx, teacher-<i>.csv and teachers.json.", Required = true };
+        var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
+        var training = new TrainingFlags(defaultEpochs: 5);
+        var command = new Command("teachers", "Train an ensemble of teachers and export each to ONNX.") { data, count, fraction, method, cycle, arch, width, output, json };
+        training.AddTo(command);
+        command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
+        {
+            var options = training.Options(parse);
+            var images = training.LoadData(parse, parse.GetValue(data)!);
+            var spec = NetworkPresets.Get(parse.GetValue(arch)!, parse.GetValue(width));
+            string directory = parse.GetValue(output)!;
+            Directory.CreateDirectory(directory);
+            int k = parse.GetValue(count);
+            var generated = parse.GetValue(method) switch
+            {
+                "bagging" => TrainingConsole.Run("teachers", stage =>
+                {
+                    options.MetricsPath = Path.Combine(directory, "teacher.csv"); // teacher-<i>.csv
+                    var bars = Enumerable.Range(0, k).Select(i => stage($"teacher {i}")).ToArray();
+                    return TeacherGeneration.Bagging(images.Train, spec, k, parse.GetValue(fraction), options, images.Validation,
+                        new SynchronousProgress<(int Teacher, TrainingProgress Progress)>(p => bars[p.Teacher].Report(p.Progress)), cancellation).ToArray();
+                }),
+                "snapshot" => TrainingConsole.Run("snapshots", stage =>
+                {
+                    options.MetricsPath = Path.Combine(directory, "snapshots.csv");
+                    return TeacherGeneration.Snapshots(images.Train, spec, k, parse.GetValue(cycle) ?? options.Epochs, options, images.Validation,
+                        stage("snapshot run"), cancellation).ToArray();
+                }),
+                var other => throw new ArgumentException($"--method '{other}' is not one of bagging, snapshot."),
+            };
+            return Finish(generated, images, directory, parse.GetValue(method)!, spec.Name, parse.GetValue(fraction), parse.GetValue(json));
+        })));
+        return command;
+    }
+
+    private static int Finish(GeneratedTeacher[] generated, TrainingData images, string directory, string method, string architecture, double fraction, string? json)
+    {
+        var teachers = new List<Teacher>();
+        try
+        {
+            foreach (var t in generated)
+            {
+                var path = Path.Combine(directory, $"teacher-{t.Index}.onnx");
+                OnnxExporter.Export(t.Network, path, new OnnxExportOptions { ClassNames = images.Test.ClassNames });
+                var (_, accuracy) = NetworkTrainer.Evaluate(t.Network, images.Test);
+                teachers.Add(new Teacher(path, method == "bagging" ? Path.Combine(directory, $"teacher-{t.Index}.csv") : Path.Combine(directory, "snapshots.csv"),
+                    accuracy, t.Network.ParameterCount, t.History.Count));
+            }
+        }
+        finally
+        {
+            foreach (var t in generated) t.Network.Dispose();
+        }
+        var table = new Table().AddColumn("Teacher").AddColumn(new TableColumn("Test accuracy").RightAligned()).AddColumn(new TableColumn("Parameters").RightAligned());
+        foreach (var t in teachers) table.AddRow(Markup.Escape(t.Path), $"{t.TestAccuracy * 100:0.00} %", t.Parameters.ToString("N0"));
+        AnsiConsole.Write(table);
+        var report = new Report(method, architecture, teachers.Count, fraction, teachers);
+        Mtkd.Training.AtomicFile.WriteAllText(Path.Combine(directory, "teachers.json"), System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase }));
+        JsonOutput.WriteIfAsked(json, report);
+        return 0;
+    }
+}
+
+/// <summary>Reports on the calling thread, so a progress bar follows the training loop step by step.</summary>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

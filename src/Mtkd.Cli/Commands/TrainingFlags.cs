@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Mtkd.Training.Training;
+
+namespace Mtkd.Cli.Commands;
+
+/// <summary>The training options shared by <c>mtkd teachers</c> and <c>mtkd distill</c>, as flags.</summary>
+internal sealed class TrainingFlags
+{
+    private readonly Option<int> epochs;
+    private readonly Option<int> batchSize = new("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => 128 };
+    private readonly Option<double> learningRate = new("--lr") { Description = "Base learning rate (about 0.05 suits SGD).", DefaultValueFactory = _ => 2e-3 };
+    private readonly Option<string> optimizer = new("--optimizer") { Description = "adam, adamw or sgd.", DefaultValueFactory = _ => "adam" };
+    private readonly Option<double> momentum = new("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => 0.9 };
+    private readonly Option<bool> nesterov = new("--nesterov") { Description = "Nesterov momentum for SGD." };
+    private readonly Option<double> weightDecay = new("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => 0 };
+    private readonly Option<string> schedule = new("--schedule") { Description = "constant, cosine, onecycle, step or cyclic.", DefaultValueFactory = _ => "constant" };
+    private readonly Option<double> warmup = new("--warmup") { Description = "Epochs of linear learning-rate warm-up.", DefaultValueFactory = _ => 0 };
+    private readonly Option<int?> patience = new("--patience") { Description = "Early stopping: epochs without improvement on the validation split before stopping (keeps the best weights)." };
+    private readonly Option<string> stopOn = new("--early-stopping") { Description = "What early stopping watches: loss or accuracy.", DefaultValueFactory = _ => "loss" };
+    private readonly Option<double?> validationFraction = new("--validation-fraction") { Description = "Share of the training images held out for validation (default 0, or 0.1 with --patience)." };
+    private readonly Option<int> shift = new("--shift") { Description = "Augmentation: random shift by up to this many pixels.", DefaultValueFactory = _ => 0 };
+    private readonly Option<bool> flip = new("--flip") { Description = "Augmentation: random horizontal flips." };
+    private readonly Option<double> rotate = new("--rotate") { Description = "Augmentation: random rotation by up to this many degrees.", DefaultValueFactory = _ => 0 };
+    private readonly Option<string> device = new("--device") { Description = "cpu, cuda (falls back to the CPU with a message) or auto.", DefaultValueFactory = _ => "cpu" };
+    private readonly Option<bool> quick = new("--quick") { Description = "Only the first 2,000 training and 1,000 test images: a run small enough for tests." };
+    private readonly Option<int> seed = new("--seed") { Description = "Random seed; the same seed gives the same weights on the CPU.", DefaultValueFactory = _ => 1 };
+
+    public TrainingFlags(int defaultEpochs) =>
+        epochs = new Option<int>("--epochs") { Description = "Passes over the training data.", DefaultValueFactory = _ => defaultEpochs };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { epochs, batchSize, learningRate, optimizer, momentum, nesterov, weightDecay, schedule, warmup,
+                     patience, stopOn, validationFraction, shift, flip, rotate, device, seed, quick })
+            command.Options.Add(option);
+    }
+
+    public int Seed(ParseResult parse) => parse.GetValue(seed);
+
+    /// <summary>The images these flags ask for: --data is read by the command, the split and --quick here.</summary>
+    public TrainingData LoadData(ParseResult parse, string data) =>
+        TrainingData.Load(data, ValidationFraction(parse), parse.GetValue(seed), parse.GetValue(quick));
+
+    public double ValidationFraction(ParseResult parse) =>
+        parse.GetValue(validationFraction) ?? (parse.GetValue(patience) is not null ? 0.1 : 0);
+
+    public TrainerOptions Options(ParseResult parse) => new()
+    {
+        Epochs = parse.GetValue(epochs),
+        BatchSize = parse.GetValue(batchSize),
+        LearningRate = parse.GetValue(learningRate),
+        Optimizer = parse.GetValue(optimizer) switch
+        {
+            "adam" => OptimizerKind.Adam, "adamw" => OptimizerKind.AdamW, "sgd" => OptimizerKind.Sgd,
+            var other => throw new ArgumentException($"--optimizer '{other}' is not one of adam, adamw, sgd."),
+        },
+        Momentum = parse.GetValue(momentum),
+        Nesterov = parse.GetValue(nesterov),
+        WeightDecay = parse.GetValue(weightDecay),
+        Schedule = parse.GetValue(schedule) switch
+        {
+            "constant" => ScheduleKind.Constant, "cosine" => ScheduleKind.Cosine, "onecycle" => ScheduleKind.OneCycle,
+            "step" => ScheduleKind.Step, "cyclic" => ScheduleKind.CyclicCosine,
+            var other => throw new ArgumentException($"--schedule '{other}' is not one of constant, cosine, onecycle, step, cyclic."),
+        },
+        WarmupEpochs = parse.GetValue(warmup),
+        EarlyStoppingPatience = parse.GetValue(patience),
+        EarlyStoppingMetric = parse.GetValue(stopOn) switch
+        {
+            "loss" => EarlyStoppingMetric.ValidationLoss, "accuracy" => EarlyStoppingMetric.ValidationAccuracy,
+            var other => throw new ArgumentException($"--early-stopping '{other}' is not one of loss, accuracy."),
+        },
+        Augmentation = new AugmentationOptions { ShiftPixels = parse.GetValue(shift), HorizontalFlip = parse.GetValue(flip), RotationDegrees = parse.GetValue(rotate) },
+        Device = parse.GetValue(device)!,
+        Seed = parse.GetValue(seed),
+    };
+}

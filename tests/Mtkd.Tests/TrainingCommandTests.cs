@@ -1,0 +1,79 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Mtkd.Cli;
+
+namespace Mtkd.Tests;
+
+/// <summary>mtkd teachers and mtkd distill with --quick (2,000 real training images, 1,000 test images).</summary>
+public sealed class TrainingCommandTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("mtkd-train-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private string PathOf(params string[] parts) => Path.Combine([directory, .. parts]);
+
+    private static JsonElement Json(string path) => JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+
+    private string[] Teachers()
+    {
+        Assert.Equal(0, Program.Main(["teachers", "--quick", "--count", "2", "--epochs", "1", "--out", PathOf("teachers")]));
+        return [PathOf("teachers", "teacher-0.onnx"), PathOf("teachers", "teacher-1.onnx")];
+    }
+
+    [Fact]
+    public void Teachers_then_distill_write_models_metrics_and_reports_and_a_rerun_resumes()
+    {
+        var teachers = Teachers();
+        var report = Json(PathOf("teachers", "teachers.json"));
+        Assert.Equal(2, report.GetProperty("teachers").GetArrayLength());
+        Assert.All(report.GetProperty("teachers").EnumerateArray(), t => Assert.InRange(t.GetProperty("testAccuracy").GetDouble(), 0.2, 1));
+        Assert.True(File.Exists(PathOf("teachers", "teacher-1.csv")));
+
+        string[] distill = ["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--mode", "loss_avg", "--quick", "--epochs", "2",
+            "--schedule", "cosine", "--shift", "1", "--out", PathOf("student")];
+        Assert.Equal(0, Program.Main(distill));
+        var student = Json(PathOf("student", "report.json"));
+        Assert.Equal("loss_avg", student.GetProperty("mode").GetString());
+        Assert.Equal(2, student.GetProperty("epochsRun").GetInt32());
+        Assert.InRange(student.GetProperty("testAccuracy").GetDouble(), 0.2, 1);
+        Assert.Equal(3, File.ReadAllLines(PathOf("student", "metrics.csv")).Length);
+        using (var session = new InferenceSession(PathOf("student", "student.onnx")))
+            Assert.Equal([-1, 10], session.OutputMetadata["logits"].Dimensions);
+
+        var onnx = File.ReadAllBytes(PathOf("student", "student.onnx"));
+        var metrics = File.ReadAllText(PathOf("student", "metrics.csv"));
+        Assert.Equal(0, Program.Main(distill)); // finds the finished checkpoint: no training, the same student
+        Assert.Equal(onnx, File.ReadAllBytes(PathOf("student", "student.onnx")));
+        Assert.Equal(metrics, File.ReadAllText(PathOf("student", "metrics.csv")));
+
+        // The same seed in a fresh output folder gives the same model, byte for byte.
+        Assert.Equal(0, Program.Main([.. distill[..^1], PathOf("again")]));
+        Assert.Equal(onnx, File.ReadAllBytes(PathOf("again", "student.onnx")));
+    }
+
+    [Fact]
+    public void Distill_reads_soft_labels_from_mtkd_score_and_snapshots_make_teachers()
+    {
+        Assert.Equal(0, Program.Main(["teachers", "--quick", "--method", "snapshot", "--count", "2", "--epochs", "1", "--out", PathOf("snapshots")]));
+        Assert.Equal(0, Program.Main(["score", "--teacher", PathOf("snapshots", "teacher-0.onnx"), "--teacher", PathOf("snapshots", "teacher-1.onnx"),
+            "--split", "train", "--out", PathOf("train.parquet")]));
+        Assert.Equal(0, Program.Main(["distill", "--soft-labels", PathOf("train.parquet"), "--mode", "supernet", "--quick", "--epochs", "1",
+            "--validation-fraction", "0.1", "--out", PathOf("student"), "--json", PathOf("student.json")]));
+        var report = Json(PathOf("student.json"));
+        Assert.Equal("supernet", report.GetProperty("mode").GetString());
+        Assert.True(report.GetProperty("bestValidationAccuracy").GetDouble() > 0.2);
+    }
+
+    [Fact]
+    public void Bad_requests_exit_with_1()
+    {
+        var teachers = Teachers();
+        Assert.Equal(1, Program.Main(["distill", "--out", PathOf("a"), "--quick"])); // no teachers
+        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--soft-labels", PathOf("x.parquet"), "--out", PathOf("b"), "--quick"]));
+        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--mode", "supernet2", "--out", PathOf("c"), "--quick"]));
+        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--mode", "averaging", "--out", PathOf("d"), "--quick"]));
+        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--optimizer", "lbfgs", "--out", PathOf("e"), "--quick"]));
+        Assert.Equal(1, Program.Main(["teachers", "--method", "boosting", "--out", PathOf("f"), "--quick"]));
+    }
+}
