@@ -24,6 +24,18 @@ public sealed class ScoringBenchmarkTests
     }
 
     [Fact]
+    public void Distillation_benchmark_quick_profile_runs()
+    {
+        var json = Path.Combine(Directory.CreateTempSubdirectory("mtkd-bench-test-").FullName, "bench.json");
+        Assert.Equal(0, Mtkd.Benchmarks.Program.Main(["distillation", "--quick", "--json", json]));
+        var report = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal(1000, report.GetProperty("Images").GetInt32());
+        Assert.True(report.GetProperty("MtkdImagesPerSecond").GetDouble() > 0);
+        Assert.Equal(3, report.GetProperty("ResidentMegabytesPerEpoch").GetArrayLength());
+        Directory.Delete(Path.GetDirectoryName(json)!, recursive: true);
+    }
+
+    [Fact]
     public void Unknown_options_are_refused()
     {
         Assert.Equal(1, Mtkd.Benchmarks.Program.Main(["scoring", "--images", "zero"]));

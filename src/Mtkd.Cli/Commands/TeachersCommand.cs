@@ -65,7 +65,7 @@ internal static class TeachersCommand
             foreach (var t in generated)
             {
                 var path = Path.Combine(directory, $"teacher-{t.Index}.onnx");
-                OnnxExporter.Export(t.Network, path, new OnnxExportOptions { ClassNames = images.Test.ClassNames });
+                OnnxExporter.Export(t.Network, path, new OnnxExportOptions { ClassNames = images.Test.ClassNames, FeaturesName = "features" });
                 var (_, accuracy) = NetworkTrainer.Evaluate(t.Network, images.Test);
                 teachers.Add(new Teacher(path, method == "bagging" ? Path.Combine(directory, $"teacher-{t.Index}.csv") : Path.Combine(directory, "snapshots.csv"),
                     accuracy, t.Network.ParameterCount, t.History.Count));

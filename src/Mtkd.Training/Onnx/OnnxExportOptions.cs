@@ -15,6 +15,12 @@ public sealed class OnnxExportOptions
     /// <summary>Graph output with softmax probabilities; null leaves it out. Default "probabilities".</summary>
     public string? ProbabilitiesName { get; set; } = "probabilities";
 
+    /// <summary>
+    /// Name of an extra output with the penultimate activations (the input of the final linear layer), which
+    /// supernet2 distillation reads; null for none. Default null.
+    /// </summary>
+    public string? FeaturesName { get; set; }
+
     /// <summary>Class names, stored in the metadata property "class_names" (JSON array).</summary>
     public IReadOnlyList<string>? ClassNames { get; set; }
 

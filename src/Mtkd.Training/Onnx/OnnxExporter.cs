@@ -40,6 +40,8 @@ public static class OnnxExporter
             bool last = i == spec.Layers.Count - 1;
             string output = last ? options.LogitsName : $"{name}.output";
             var module = network.LayerModules[i];
+            if (last && options.FeaturesName is { } featuresName)
+                AddFeatures(graph, network, current, featuresName);
             switch (spec.Layers[i])
             {
                 case Conv2dLayer c:
@@ -88,7 +90,11 @@ public static class OnnxExporter
             current = output;
         }
         if (network.HeadCount > 1)
+        {
+            if (options.FeaturesName is { } featuresName)
+                AddFeatures(graph, network, current, featuresName);
             AddMeanOfHeads(graph, network, current, options.LogitsName);
+        }
         graph.Output.Add(TensorValue(options.LogitsName, "batch", network.ClassCount));
         if (options.ProbabilitiesName is { } probabilities)
         {
@@ -115,6 +121,14 @@ public static class OnnxExporter
 
     private static void AddMetadata(ModelProto model, string key, string value) =>
         model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+
+    private static void AddFeatures(GraphProto graph, SequentialNetwork network, string value, string name)
+    {
+        if (network.Spec.Layers[^1] is not LinearLayer)
+            throw new NotSupportedException($"{network.Spec.Name}: a features output needs the last layer to be Linear.");
+        AddNode(graph, "Identity", "features", [value], name);
+        graph.Output.Add(TensorValue(name, "batch", network.Shapes[^2].Size));
+    }
 
     private static void AddConv(GraphProto graph, string name, string input, string output, Conv2d conv, int kernel, int stride, int padding, int group)
     {

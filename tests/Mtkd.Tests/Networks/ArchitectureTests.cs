@@ -70,6 +70,28 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
         Assert.True(network.Complexity.MultiplyAccumulates > 0);
     }
 
+    [Theory]
+    [InlineData(NetworkPresets.TeacherCnn, 1)]
+    [InlineData(NetworkPresets.ResNet8, 3)]
+    public void The_features_output_is_what_the_final_linear_layer_reads(string preset, int heads)
+    {
+        using var network = Build(preset, 8, 1, 28, 28, heads);
+        using var session = new InferenceSession(OnnxExporter.Export(network, new OnnxExportOptions { FeaturesName = "features" }));
+        using var scope = NewDisposeScope();
+        var input = rand(2, 1, 28, 28);
+        using var value = OrtValue.CreateTensorValueFromMemory(input.data<float>().ToArray(), [2, 1, 28, 28]);
+        using var outputs = session.Run(new RunOptions(), ["input"], [value], ["features"]);
+        var features = tensor(outputs[0].GetTensorDataAsSpan<float>().ToArray(), [2, network.Shapes[^2].Size]);
+        var head = (TorchSharp.Modules.Linear)(heads == 1 ? network.LayerModules[^1] : network.HeadModules[0]);
+        float[] expected, actual;
+        using (no_grad())
+        {
+            expected = network.ForwardHeads(input).select(1, 0).data<float>().ToArray();
+            actual = head.forward(features).data<float>().ToArray();
+        }
+        Assert.True(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max() < 1e-4);
+    }
+
     [Fact]
     public void Multiply_accumulates_of_cnn_small_by_hand()
     {

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mtkd.Training;
+using Mtkd.Training.Data;
+using Mtkd.Training.Distillation;
+using Mtkd.Training.Networks;
+using Mtkd.Training.Training;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Mtkd.Benchmarks;
+
+/// <summary>
+/// One distillation epoch (output_avg, cnn-small, batch 128, Fashion-MNIST, soft labels in memory) through
+/// NetworkTrainer.Distill, against a bare TorchSharp loop over pre-made batch tensors doing the same work
+/// (forward, the same loss, backward, Adam step). The two alternate epoch by epoch in one process (a bare epoch
+/// runs as each Distill epoch ends), so both see the same machine; after a warm-up round, the fastest epoch of
+/// each is reported, since a shared machine adds noise in one direction only. Then resident memory after each
+/// epoch of a longer run, to show it stays flat.
+/// </summary>
+internal static class DistillationBenchmark
+{
+    public sealed record Report(int Images, int Teachers, int BatchSize, int Rounds, double MtkdSeconds, double MtkdImagesPerSecond, double BareSeconds,
+        double BareImagesPerSecond, double Ratio, double MedianRoundRatio, IReadOnlyList<double> ResidentMegabytesPerEpoch, string TeacherSource);
+
+    public static Report Run(int images, int memoryEpochs, int rounds = 3)
+    {
+        TorchRuntime.EnsureLoaded();
+        var data = FashionMnist.Load(DataSplit.Train).Take(images);
+        const int teachers = 3, batchSize = 128;
+        var random = new Random(1);
+        // Synthetic soft labels: speed does not depend on their values.
+        var logits = Enumerable.Range(0, data.Count * teachers * data.ClassCount).Select(_ => (float)(random.NextDouble() * 10 - 5)).ToArray();
+        var distillation = new DistillationOptions();
+
+        using var bare = new BareLoop(data, logits, teachers, batchSize, distillation);
+        var bareSeconds = new List<double>();
+        using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
+        var history = NetworkTrainer.Distill(student, data, new DistillationTargets(logits, teachers), new TrainerOptions { Epochs = 1 + rounds, BatchSize = batchSize },
+            distillation, progress: new Epochs(() => bareSeconds.Add(bare.RunEpoch())));
+        var mtkdSeconds = history.Select(e => e.Seconds).ToArray();
+        double mtkd = mtkdSeconds.Skip(1).Min(), bareBest = bareSeconds.Skip(1).Min();
+        var roundRatios = Enumerable.Range(1, rounds).Select(i => bareSeconds[i] / mtkdSeconds[i]).Order().ToArray();
+
+        var resident = new List<double>();
+        using var longRun = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 2);
+        NetworkTrainer.Distill(longRun, data, new DistillationTargets(logits, teachers), new TrainerOptions { Epochs = memoryEpochs, BatchSize = batchSize }, distillation,
+            progress: new Epochs(() =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                resident.Add(Process.GetCurrentProcess().WorkingSet64 / 1048576.0);
+            }));
+        return new Report(data.Count, teachers, batchSize, rounds, mtkd, data.Count / mtkd, bareBest, data.Count / bareBest, bareBest / mtkd,
+            roundRatios[roundRatios.Length / 2], resident, "synthetic logits (speed does not depend on them)");
+    }
+
+    /// <summary>The reference: the same network, loss and optimizer over batches cut before timing starts.</summary>
+    private sealed class BareLoop : IDisposable
+    {
+        private readonly SequentialNetwork network;
+        private readonly TorchSharp.Modules.Adam optimizer;
+        private readonly List<(Tensor Images, Tensor Teachers, Tensor Labels)> batches = [];
+        private readonly DistillationOptions distillation;
+
+        public BareLoop(ImageDataset data, float[] logits, int teachers, int batchSize, DistillationOptions distillation)
+        {
+            this.distillation = distillation;
+            random.manual_seed(1);
+            network = new SequentialNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), 1, 28, 28, 10);
+            optimizer = optim.Adam(network.parameters(), 2e-3);
+            var order = Enumerable.Range(0, data.Count).ToArray();
+            new Random(1).Shuffle(order);
+            for (int start = 0; start < data.Count; start += batchSize)
+            {
+                var rows = order.Skip(start).Take(batchSize).ToArray();
+                batches.Add((
+                    tensor(rows.SelectMany(r => data.Pixels.AsSpan(r * 784, 784).ToArray()).ToArray(), [rows.Length, 1, 28, 28]),
+                    tensor(rows.SelectMany(r => logits.AsSpan(r * teachers * 10, teachers * 10).ToArray()).ToArray(), [rows.Length, teachers, 10]),
+                    tensor(rows.Select(r => (long)data.Labels[r]).ToArray(), [rows.Length])));
+            }
+        }
+
+        public double RunEpoch()
+        {
+            network.train();
+            var clock = Stopwatch.StartNew();
+            foreach (var (images, teacherLogits, labels) in batches)
+            {
+                using var scope = NewDisposeScope();
+                optimizer.zero_grad();
+                var output = network.forward(images);
+                var loss = DistillationLoss.OutputAverage(output, teacherLogits, labels, distillation.Temperature, distillation.Alpha);
+                loss.backward();
+                optimizer.step();
+                _ = loss.item<float>(); // the training loop reads the loss each step too
+            }
+            return clock.Elapsed.TotalSeconds;
+        }
+
+        public void Dispose()
+        {
+            foreach (var (a, b, c) in batches) { a.Dispose(); b.Dispose(); c.Dispose(); }
+            optimizer.Dispose();
+            network.Dispose();
+        }
+    }
+
+    public static void Print(Report r)
+    {
+        var table = new Table().Title($"One distillation epoch (fastest of {r.Rounds} alternating rounds): output_avg, cnn-small, batch {r.BatchSize}, {r.Images:N0} Fashion-MNIST images, {r.Teachers} teachers")
+            .AddColumn("Loop").AddColumn(new TableColumn("Seconds").RightAligned()).AddColumn(new TableColumn("Images/s").RightAligned());
+        table.AddRow("NetworkTrainer.Distill", $"{r.MtkdSeconds:0.00}", $"{r.MtkdImagesPerSecond:N0}");
+        table.AddRow("bare TorchSharp loop, pre-made batches", $"{r.BareSeconds:0.00}", $"{r.BareImagesPerSecond:N0}");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"Distill vs bare loop: [bold]{r.Ratio:0.00}×[/] fastest vs fastest, {r.MedianRoundRatio:0.00}× median of the rounds (target ≥ 0.95×). Soft labels: {Markup.Escape(r.TeacherSource)}.");
+        AnsiConsole.MarkupLine(Markup.Escape($"Resident memory after each of {r.ResidentMegabytesPerEpoch.Count} epochs (MiB): " +
+            string.Join(", ", r.ResidentMegabytesPerEpoch.Select(m => m.ToString("0", CultureInfo.InvariantCulture))) +
+            $"; growth from epoch 2 to the last: {r.ResidentMegabytesPerEpoch[^1] - r.ResidentMegabytesPerEpoch[Math.Min(1, r.ResidentMegabytesPerEpoch.Count - 1)]:+0;-0} MiB."));
+    }
+
+    private sealed class Epochs(Action atEpochEnd) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Completed is not null) atEpochEnd();
+        }
+    }
+}
