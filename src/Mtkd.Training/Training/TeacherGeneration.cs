@@ -29,19 +29,26 @@ public static class TeacherGeneration
             int seed = options.Seed + k;
             var subset = fraction < 1 ? data.RandomSubset(fraction, seed) : data;
             var teacherOptions = Copy(options, seed, Suffixed(options.MetricsPath, k), Suffixed(options.CheckpointDirectory, k));
-            var network = NetworkTrainer.CreateNetwork(spec, subset, seed);
-            try
-            {
-                int teacher = k;
-                var history = NetworkTrainer.TrainSupervised(network, subset, teacherOptions,
-                    progress is null ? null : new Relay(p => progress.Report((teacher, p))), cancellation, validation);
-                yield return new GeneratedTeacher(k, network, history, history[^1].ValidationAccuracy);
-            }
-            finally
-            {
-                // The caller owns yielded networks; one abandoned mid-training is ours to free.
-                if (cancellation.IsCancellationRequested) network.Dispose();
-            }
+            int teacher = k;
+            var (network, history) = TrainOne(spec, subset, teacherOptions, validation,
+                progress is null ? null : new Relay(p => progress.Report((teacher, p))), cancellation);
+            yield return new GeneratedTeacher(k, network, history, history[^1].ValidationAccuracy);
+        }
+    }
+
+    // Trains one teacher; a network whose training fails is freed here, one that succeeds belongs to the caller.
+    private static (SequentialNetwork Network, IReadOnlyList<EpochSummary> History) TrainOne(NetworkSpec spec, ImageDataset data, TrainerOptions options,
+        ImageDataset? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+    {
+        var network = NetworkTrainer.CreateNetwork(spec, data, options.Seed);
+        try
+        {
+            return (network, NetworkTrainer.TrainSupervised(network, data, options, progress, cancellation, validation));
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
         }
     }
 
