@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(FuseCommand.Create());
         root.Subcommands.Add(DistillCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         return root;
     }

@@ -47,6 +47,12 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.Equal(onnx, File.ReadAllBytes(PathOf("student", "student.onnx")));
         Assert.Equal(metrics, File.ReadAllText(PathOf("student", "metrics.csv")));
 
+        // mtkd export rebuilds the same student from the checkpoint; folded, it has no batch-norm nodes and the same outputs.
+        Assert.Equal(0, Program.Main(["export", PathOf("student"), "--out", PathOf("exported.onnx")]));
+        Assert.Equal(onnx, File.ReadAllBytes(PathOf("exported.onnx")));
+        Assert.Equal(0, Program.Main(["export", PathOf("student", "checkpoints"), "--out", PathOf("folded.onnx"), "--fold-batchnorm", "--opset", "11"]));
+        Assert.Equal(1, Program.Main(["export", PathOf("nothing-here"), "--out", PathOf("x.onnx")]));
+
         // The same seed in a fresh output folder gives the same model, byte for byte.
         Assert.Equal(0, Program.Main([.. distill[..^1], PathOf("again")]));
         Assert.Equal(onnx, File.ReadAllBytes(PathOf("again", "student.onnx")));

@@ -16,8 +16,13 @@ public static class OnnxExporter
 {
     private const string Producer = "Mtkd";
 
-    public static byte[] Export(SequentialNetwork network, OnnxExportOptions? options = null) =>
-        BuildModel(network, options ?? new OnnxExportOptions()).ToByteArray();
+    /// <summary>The model's bytes, checked by <see cref="OnnxModelValidator"/> before they are returned.</summary>
+    public static byte[] Export(SequentialNetwork network, OnnxExportOptions? options = null)
+    {
+        var bytes = BuildModel(network, options ?? new OnnxExportOptions()).ToByteArray();
+        OnnxModelValidator.Validate(bytes, $"The export of {network.Spec.Name}");
+        return bytes;
+    }
 
     /// <summary>Exports to a file (written to a temporary file first, then renamed).</summary>
     public static void Export(SequentialNetwork network, string path, OnnxExportOptions? options = null) =>
@@ -25,8 +30,8 @@ public static class OnnxExporter
 
     private static ModelProto BuildModel(SequentialNetwork network, OnnxExportOptions options)
     {
-        if (options.Opset < 13)
-            throw new ArgumentOutOfRangeException(nameof(options), options.Opset, "Opset 13 or newer is supported.");
+        if (options.Opset < 9)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Opset, "Opset 9 or newer is supported.");
         var graph = new GraphProto { Name = network.Spec.Name };
         var input = network.InputShape;
         graph.Input.Add(TensorValue(options.InputName, "batch", input.Channels, input.Height, input.Width));
@@ -34,6 +39,7 @@ public static class OnnxExporter
         string current = options.InputName;
         var spec = network.Spec;
         int bodyLayers = network.HeadCount > 1 ? spec.Layers.Count - 1 : spec.Layers.Count;
+        bool fold = options.FoldBatchNorm;
         for (int i = 0; i < bodyLayers; i++)
         {
             string name = $"layers.{i}";
@@ -44,6 +50,12 @@ public static class OnnxExporter
                 AddFeatures(graph, network, current, featuresName);
             switch (spec.Layers[i])
             {
+                case Conv2dLayer c when fold && i + 1 < bodyLayers && spec.Layers[i + 1] is BatchNorm2dLayer:
+                    // The batch norm's node disappears; its output name stays, so later nodes read the same value.
+                    output = i + 1 == spec.Layers.Count - 1 ? options.LogitsName : $"layers.{i + 1}.output";
+                    AddConvBatchNorm(graph, name, $"layers.{i + 1}", current, output, (Conv2d)module, (BatchNorm2d)network.LayerModules[i + 1], c.Kernel, c.Stride, c.Padding, 1, fold);
+                    i++;
+                    break;
                 case Conv2dLayer c:
                     AddConv(graph, name, current, output, (Conv2d)module, c.Kernel, c.Stride, c.Padding, group: 1);
                     break;
@@ -63,16 +75,14 @@ public static class OnnxExporter
                     AddLinear(graph, name, current, output, (Linear)module);
                     break;
                 case ResidualBlockLayer r:
-                    AddResidualBlock(graph, name, current, output, (ResidualBlock)module, r.Stride);
+                    AddResidualBlock(graph, name, current, output, (ResidualBlock)module, r.Stride, fold);
                     break;
                 case DepthwiseSeparableLayer d:
                     var block = (DepthwiseSeparableBlock)module;
                     int inChannels = (int)block.depthwise.weight!.shape[0];
-                    AddConv(graph, $"{name}.depthwise", current, $"{name}.depthwise.output", block.depthwise, 3, d.Stride, 1, group: inChannels);
-                    AddBatchNorm(graph, $"{name}.bn1", $"{name}.depthwise.output", $"{name}.bn1.output", block.bn1);
+                    AddConvBatchNorm(graph, $"{name}.depthwise", $"{name}.bn1", current, $"{name}.bn1.output", block.depthwise, block.bn1, 3, d.Stride, 1, inChannels, fold);
                     AddNode(graph, "Relu", $"{name}.relu1", [$"{name}.bn1.output"], $"{name}.relu1.output");
-                    AddConv(graph, $"{name}.pointwise", $"{name}.relu1.output", $"{name}.pointwise.output", block.pointwise, 1, 1, 0, group: 1);
-                    AddBatchNorm(graph, $"{name}.bn2", $"{name}.pointwise.output", $"{name}.bn2.output", block.bn2);
+                    AddConvBatchNorm(graph, $"{name}.pointwise", $"{name}.bn2", $"{name}.relu1.output", $"{name}.bn2.output", block.pointwise, block.bn2, 1, 1, 0, 1, fold);
                     AddNode(graph, "Relu", $"{name}.relu2", [$"{name}.bn2.output"], output);
                     break;
                 case GlobalAveragePoolLayer:
@@ -150,22 +160,42 @@ public static class OnnxExporter
         AddNode(graph, "Gemm", name, [input, Initializer(graph, $"{name}.weight", linear.weight!), Initializer(graph, $"{name}.bias", linear.bias!)],
             output, Int("transB", 1));
 
-    private static void AddResidualBlock(GraphProto graph, string name, string input, string output, ResidualBlock block, int stride)
+    private static void AddResidualBlock(GraphProto graph, string name, string input, string output, ResidualBlock block, int stride, bool fold)
     {
-        AddConv(graph, $"{name}.conv1", input, $"{name}.conv1.output", block.conv1, 3, stride, 1, group: 1);
-        AddBatchNorm(graph, $"{name}.bn1", $"{name}.conv1.output", $"{name}.bn1.output", block.bn1);
+        AddConvBatchNorm(graph, $"{name}.conv1", $"{name}.bn1", input, $"{name}.bn1.output", block.conv1, block.bn1, 3, stride, 1, 1, fold);
         AddNode(graph, "Relu", $"{name}.relu1", [$"{name}.bn1.output"], $"{name}.relu1.output");
-        AddConv(graph, $"{name}.conv2", $"{name}.relu1.output", $"{name}.conv2.output", block.conv2, 3, 1, 1, group: 1);
-        AddBatchNorm(graph, $"{name}.bn2", $"{name}.conv2.output", $"{name}.bn2.output", block.bn2);
+        AddConvBatchNorm(graph, $"{name}.conv2", $"{name}.bn2", $"{name}.relu1.output", $"{name}.bn2.output", block.conv2, block.bn2, 3, 1, 1, 1, fold);
         string shortcut = input;
         if (block.shortcut_conv is { } conv)
         {
-            AddConv(graph, $"{name}.shortcut_conv", input, $"{name}.shortcut_conv.output", conv, 1, stride, 0, group: 1);
-            AddBatchNorm(graph, $"{name}.shortcut_bn", $"{name}.shortcut_conv.output", $"{name}.shortcut.output", block.shortcut_bn!);
+            AddConvBatchNorm(graph, $"{name}.shortcut_conv", $"{name}.shortcut_bn", input, $"{name}.shortcut.output", conv, block.shortcut_bn!, 1, stride, 0, 1, fold);
             shortcut = $"{name}.shortcut.output";
         }
         AddNode(graph, "Add", $"{name}.add", [$"{name}.bn2.output", shortcut], $"{name}.sum");
         AddNode(graph, "Relu", name, [$"{name}.sum"], output);
+    }
+
+    /// <summary>
+    /// A convolution and the batch norm after it: two nodes, or with <paramref name="fold"/> one convolution with
+    /// W' = W·γ/√(σ²+ε) per output channel and b' = (b − μ)·γ/√(σ²+ε) + β.
+    /// </summary>
+    private static void AddConvBatchNorm(GraphProto graph, string name, string bnName, string input, string output, Conv2d conv, BatchNorm2d bn,
+        int kernel, int stride, int padding, int group, bool fold)
+    {
+        if (!fold)
+        {
+            AddConv(graph, name, input, $"{name}.output", conv, kernel, stride, padding, group);
+            AddBatchNorm(graph, bnName, $"{name}.output", output, bn);
+            return;
+        }
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var scale = bn.weight! / (bn.running_var! + bn.eps).sqrt();
+        var weight = conv.weight! * scale.view(-1, 1, 1, 1);
+        var bias = ((conv.bias is { } b ? b : zeros_like(bn.running_mean!)) - bn.running_mean!) * scale + bn.bias!;
+        AddNode(graph, "Conv", name, [input, Initializer(graph, $"{name}.weight", weight), Initializer(graph, $"{name}.bias", bias)], output,
+            Ints("kernel_shape", kernel, kernel), Ints("strides", stride, stride), Ints("pads", padding, padding, padding, padding),
+            Ints("dilations", 1, 1), Int("group", group));
     }
 
     // mimic_all students: logits = log(mean over heads of softmax(head)), so softmax(logits) is the heads' mean probability.

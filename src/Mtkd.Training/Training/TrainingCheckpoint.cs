@@ -12,7 +12,7 @@ namespace Mtkd.Training.Training;
 /// </summary>
 internal sealed class TrainingCheckpoint(string directory)
 {
-    private const string StateFile = "state.json", WeightsFile = "last.bin", OptimizerFile = "optimizer.bin", BestFile = "best.bin";
+    internal const string StateFile = "state.json", WeightsFile = "last.bin", OptimizerFile = "optimizer.bin", BestFile = "best.bin", ModelFile = "model.json";
 
     public sealed record State(int EpochsDone, bool Stopped, double? BestMetric, int BestEpoch, List<EpochSummary> History, string Fingerprint);
 
@@ -35,9 +35,10 @@ internal sealed class TrainingCheckpoint(string directory)
 
     public bool HasBest => File.Exists(Path.Combine(directory, BestFile));
 
-    public void Save(SequentialNetwork network, OptimizerHelper optimizer, State state)
+    public void Save(SequentialNetwork network, OptimizerHelper optimizer, State state, IReadOnlyList<string> classNames)
     {
         Directory.CreateDirectory(directory);
+        AtomicFile.WriteAllText(Path.Combine(directory, ModelFile), JsonSerializer.Serialize(StudentCheckpoint.Describe(network, classNames)));
         Replace(WeightsFile, temp => network.save(temp));
         Replace(OptimizerFile, temp => optimizer.save_state_dict(temp));
         AtomicFile.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(state));

@@ -111,7 +111,7 @@ internal static class TrainingLoop
             }
             if (options.MetricsPath is { } metrics)
                 MetricsLog.Write(metrics, history);
-            checkpoint?.Save(network, optimizer, new TrainingCheckpoint.State(epoch, stopped, best, bestEpoch, history, fingerprint));
+            checkpoint?.Save(network, optimizer, new TrainingCheckpoint.State(epoch, stopped, best, bestEpoch, history, fingerprint), data.ClassNames);
             afterEpoch?.Invoke(summary);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, steps, steps, summary.MeanLoss, summary, message));
         }
