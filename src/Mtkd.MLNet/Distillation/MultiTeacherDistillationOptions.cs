@@ -101,6 +101,12 @@ public sealed class MultiTeacherDistillationOptions
     /// <summary>"cpu", "cuda" (falls back to the CPU) or "auto". Default "cpu".</summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>CUDA device on which the fitted student runs in ONNX Runtime. Default null: the CPU. Needs the GPU build.</summary>
+    public int? GpuDeviceId { get; set; }
+
+    /// <summary>Whether the fitted student falls back to the CPU when <see cref="GpuDeviceId"/> cannot be used. Default true.</summary>
+    public bool FallbackToCpu { get; set; } = true;
+
     /// <summary>Seed of initialization and batch order. Default 1.</summary>
     public int Seed { get; set; } = 1;
 

@@ -46,7 +46,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             using var channel = env.Start("MultiTeacherDistillation");
             var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures), trainer, distillation,
                 validation, new ChannelProgress(channel, options.Progress));
-            return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history);
+            return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history,
+                options.GpuDeviceId, options.FallbackToCpu);
         }
         finally
         {

@@ -43,7 +43,8 @@ public sealed class StudentTransformer : ITransformer
     public void SaveOnnx(string path) => AtomicFile.WriteAllBytes(path, OnnxModel);
 
     internal static StudentTransformer Create(IHostEnvironment env, SequentialNetwork student, IReadOnlyList<string> classNames,
-        DataViewSchema trainSchema, string featureColumn, string labelColumn, IReadOnlyList<EpochSummary> history)
+        DataViewSchema trainSchema, string featureColumn, string labelColumn, IReadOnlyList<EpochSummary> history,
+        int? gpuDeviceId = null, bool fallbackToCpu = true)
     {
         var standalone = OnnxExporter.Export(student, new OnnxExportOptions { ClassNames = classNames });
         // Inside ML.NET the graph's input and output are named after the columns, as OnnxTransformer requires.
@@ -58,12 +59,35 @@ public sealed class StudentTransformer : ITransformer
         // ApplyOnnxModel hangs off a TransformsCatalog; the catalog's environment is the user's MLContext in every
         // ordinary use, and any other host environment gets a private context for this stage alone.
         var mlContext = env as MLContext ?? new MLContext();
-        var onnx = mlContext.Transforms.ApplyOnnxModel([LogitsColumnName], [featureColumn], new MemoryStream(forMlNet))
+        var (device, provider) = CheckGpu(gpuDeviceId, fallbackToCpu);
+        var onnx = mlContext.Transforms.ApplyOnnxModel([LogitsColumnName], [featureColumn], new MemoryStream(forMlNet), device, fallbackToCpu)
             .Fit(new EmptyDataView(trainSchema));
         var head = MlNetInternals.CreateSoftmaxPredictionHead(env, student.ClassCount, onnx.GetOutputSchema(trainSchema), LogitsColumnName, labelColumn);
         var chain = new TransformerChain<ITransformer>(onnx, head);
-        return new StudentTransformer(chain, standalone, student.Spec, student.ParameterCount, classNames, history);
+        return new StudentTransformer(chain, standalone, student.Spec, student.ParameterCount, classNames, history) { ExecutionProvider = provider };
     }
+
+    // ML.NET's own fallback catches ONNX Runtime's errors but not the missing entry point of a CPU-only build, so
+    // the CUDA provider is tried here first.
+    private static (int? DeviceId, string Provider) CheckGpu(int? gpuDeviceId, bool fallbackToCpu)
+    {
+        if (gpuDeviceId is not { } device)
+            return (null, "CPU");
+        try
+        {
+            using var options = Microsoft.ML.OnnxRuntime.SessionOptions.MakeSessionOptionWithCudaProvider(device);
+            return (device, $"CUDA device {device}");
+        }
+        catch (Exception ex) when (ex is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            if (!fallbackToCpu)
+                throw new InvalidOperationException($"The student was asked to run on GPU device {device}, but CUDA is not available ({ex.Message}). Build with -p:MtkdGpu=true on a machine with CUDA, or allow the CPU fallback.", ex);
+            return (null, $"CPU (CUDA device {device} unavailable: {ex.Message.Split('\n')[0].Trim()})");
+        }
+    }
+
+    /// <summary>Where the student runs in ONNX Runtime: "CPU", "CUDA device N", or the CPU with the reason a GPU request fell back.</summary>
+    public string ExecutionProvider { get; private init; } = "CPU";
 
     public bool IsRowToRowMapper => ((ITransformer)chain).IsRowToRowMapper;
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => chain.GetOutputSchema(inputSchema);
