@@ -110,3 +110,53 @@ public sealed class StudentInPipelinesTests(TinyFashionMnist data)
         Assert.Equal(onCpu.Transform(test).GetColumn<uint>("PredictedLabel"), onGpu.Transform(test).GetColumn<uint>("PredictedLabel"));
     }
 }
+
+/// <summary>A saved student loads in an app that references only Microsoft.ML, Microsoft.ML.OnnxTransformer and ONNX Runtime.</summary>
+[Collection(TinyFashionMnistCollection.Name)]
+public sealed class SavedStudentConsumerTests(TinyFashionMnist data)
+{
+    [Fact]
+    public void An_app_without_Mtkd_loads_the_zip_and_predicts_the_same()
+    {
+        var ml = new MLContext(seed: 1);
+        var student = ml.Transforms.ScoreTeachers(data.TeacherPaths)
+            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Epochs = 1 }))
+            .Fit(data.Train.ToDataView(ml)).LastTransformer;
+        var test = data.Test.Take(25);
+        var folder = Path.Combine(data.Directory, $"consumer-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        ml.Model.Save(student, test.ToDataView(ml).Schema, Path.Combine(folder, "student.zip"));
+        File.WriteAllBytes(Path.Combine(folder, "features.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(test.Pixels.AsSpan()).ToArray());
+
+        // The consumer is built beside the tests, in the same configuration.
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var consumer = Path.Combine(RepositoryRoot(), "tests", "ZipConsumer", "bin", configuration, "net10.0", "ZipConsumer.dll");
+        Assert.True(File.Exists(consumer), $"{consumer} is missing; build Mtkd.sln");
+        var run = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet",
+            [consumer, Path.Combine(folder, "student.zip"), Path.Combine(folder, "features.bin"), "784", Path.Combine(folder, "out.txt")])
+        { RedirectStandardError = true })!;
+        string errors = run.StandardError.ReadToEnd();
+        run.WaitForExit();
+        Assert.True(run.ExitCode == 0, errors);
+
+        var lines = File.ReadAllLines(Path.Combine(folder, "out.txt"));
+        Assert.Equal("mtkd-assemblies: ", lines[0]); // nothing of Mtkd was loaded
+        var scored = student.Transform(test.ToDataView(ml));
+        var labels = scored.GetColumn<uint>("PredictedLabel").ToArray();
+        var scores = scored.GetColumn<float[]>("Score").ToArray();
+        for (int i = 0; i < 25; i++)
+        {
+            var parts = lines[i + 1].Split(' ');
+            Assert.Equal(labels[i], uint.Parse(parts[0]));
+            var theirs = parts.Skip(1).Select(p => float.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.True(scores[i].Zip(theirs, (a, b) => Math.Abs(a - b)).Max() < 1e-6);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mtkd.sln"))) directory = directory.Parent;
+        return directory?.FullName ?? throw new InvalidOperationException("Mtkd.sln not found above the test directory.");
+    }
+}
