@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(FuseCommand.Create());
         root.Subcommands.Add(DistillCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         return root;
     }

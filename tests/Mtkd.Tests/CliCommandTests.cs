@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Mtkd.Cli;
+using Microsoft.ML;
+using Mtkd.MLNet;
 using Mtkd.Training.Data;
 using Mtkd.Training.Ensembles;
 using Mtkd.Training.SoftLabels;
@@ -58,7 +60,7 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
     public void Inspect_describes_a_teacher()
     {
         Assert.Equal(0, Program.Main(["inspect", data.TeacherPaths[0], "--json", PathOf("inspect.json")]));
-        var report = Json(PathOf("inspect.json"));
+        var report = Json(PathOf("inspect.json")).GetProperty("models")[0];
         Assert.Equal(13, report.GetProperty("opsets").GetProperty("ai.onnx").GetInt64());
         // teacher-cnn: 105,962 trainable weights plus 96 batch-norm running statistics, all initializers in ONNX.
         Assert.Equal(106058, report.GetProperty("parameters").GetInt64());
@@ -68,6 +70,45 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
         var outputs = report.GetProperty("outputs").EnumerateArray().ToArray();
         Assert.Equal("logits", outputs[0].GetProperty("name").GetString());
         Assert.Equal("loads", report.GetProperty("onnxRuntime").GetString());
+        // teacher-cnn on 28×28: conv 28·28·16·9 + conv 14·14·32·16·9 + linear 1568·64 + 64·10 = 1,117,056 MACs.
+        Assert.Equal(112896 + 903168 + 100352 + 640, report.GetProperty("multiplyAccumulates").GetInt64());
+
+        Assert.Equal(0, Program.Main(["inspect", .. data.TeacherPaths, "--json", PathOf("ensemble.json")]));
+        var ensemble = Json(PathOf("ensemble.json")).GetProperty("ensemble");
+        Assert.Equal(2 * 106058, ensemble.GetProperty("parameters").GetInt64());
+        Assert.Equal(2 * 1117056, ensemble.GetProperty("multiplyAccumulates").GetInt64());
+    }
+
+    [Fact]
+    public void Evaluate_reports_accuracy_per_class_figures_and_compression_for_onnx_and_zip_models()
+    {
+        Assert.Equal(0, Program.Main(["evaluate", data.TeacherPaths[0], "--teacher", data.TeacherPaths[0], "--teacher", data.TeacherPaths[1], "--json", PathOf("eval.json")]));
+        var report = Json(PathOf("eval.json"));
+        var test = FashionMnist.Load(DataSplit.Test);
+        // The same accuracy counted independently with a plain ONNX Runtime session.
+        using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(data.TeacherPaths[0]))
+        using (var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(test.Pixels, [10000, 1, 28, 28]))
+        using (var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), ["input"], [input], ["logits"]))
+        {
+            var logits = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+            int correct = Enumerable.Range(0, 10000).Count(i => Array.IndexOf(logits, logits.Skip(i * 10).Take(10).Max(), i * 10, 10) - i * 10 == test.Labels[i]);
+            Assert.Equal(correct / 10000.0, report.GetProperty("accuracy").GetDouble(), 10);
+        }
+        var matrix = report.GetProperty("confusionMatrix").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
+        Assert.Equal(10000, matrix.Sum(r => r.Sum()));
+        Assert.Equal(1000, report.GetProperty("classes")[3].GetProperty("support").GetInt32());
+        Assert.True(report.GetProperty("millisecondsPerImageAtBatch1").GetDouble() > 0);
+        Assert.Equal(106058, report.GetProperty("figures").GetProperty("parameters").GetInt64());
+        Assert.Equal(2 * 106058, report.GetProperty("ensemble").GetProperty("parameters").GetInt64());
+
+        var ml = new Microsoft.ML.MLContext(seed: 1);
+        var student = ml.Transforms.ScoreTeachers(data.TeacherPaths)
+            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Epochs = 1 })).Fit(Mtkd.MLNet.Data.ImageDatasetDataView.ToDataView(data.Train, ml)).LastTransformer;
+        var testView = Mtkd.MLNet.Data.ImageDatasetDataView.ToDataView(test, ml);
+        ml.Model.Save(student, testView.Schema, PathOf("student.zip"));
+        Assert.Equal(0, Program.Main(["evaluate", PathOf("student.zip"), "--json", PathOf("zip.json")]));
+        Assert.Equal(ml.MulticlassClassification.Evaluate(student.Transform(testView)).MicroAccuracy, Json(PathOf("zip.json")).GetProperty("accuracy").GetDouble(), 10);
+        Assert.Equal(1, Program.Main(["evaluate", PathOf("absent.onnx")]));
     }
 
     [Fact]

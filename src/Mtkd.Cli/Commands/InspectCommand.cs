@@ -11,18 +11,37 @@ internal static class InspectCommand
     public sealed record Tensor(string Name, string ElementType, string Shape, string Note);
 
     public sealed record Report(string File, long Bytes, string Producer, long IrVersion, IReadOnlyDictionary<string, long> Opsets, long Parameters,
-        int Nodes, IReadOnlyList<Tensor> Inputs, IReadOnlyList<Tensor> Outputs, IReadOnlyDictionary<string, string> Metadata, string OnnxRuntime);
+        long MultiplyAccumulates, int Nodes, IReadOnlyList<Tensor> Inputs, IReadOnlyList<Tensor> Outputs, IReadOnlyDictionary<string, string> Metadata, string OnnxRuntime);
+
+    public sealed record Reports(IReadOnlyList<Report> Models, ModelFigures? Ensemble);
 
     public static Command Create()
     {
-        var model = new Argument<string>("MODEL") { Description = "An ONNX model file." };
+        var models = new Argument<string[]>("MODEL") { Description = "ONNX model files; several are also summed as an ensemble.", Arity = ArgumentArity.OneOrMore };
         var json = new Option<string?>("--json") { Description = "Also write the description as JSON to this file." };
-        var command = new Command("inspect", "Print an ONNX model's inputs, outputs, shapes, layout guess, opset and parameter count.") { model, json };
-        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() => Run(parse.GetValue(model)!, parse.GetValue(json)))));
+        var command = new Command("inspect", "Print an ONNX model's inputs, outputs, shapes, layout guess, opset, parameters and multiply-accumulates.") { models, json };
+        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
+        {
+            var paths = parse.GetValue(models)!;
+            var reports = paths.Select(Describe).ToArray();
+            ModelFigures? ensemble = null;
+            if (paths.Length > 1)
+            {
+                var members = paths.Select(ModelFigures.Of).ToArray();
+                ensemble = ModelFigures.Ensemble(members);
+                var table = new Table().AddColumn("Model").AddColumn(new TableColumn("Parameters").RightAligned())
+                    .AddColumn(new TableColumn("MACs per image").RightAligned()).AddColumn(new TableColumn("Bytes").RightAligned());
+                foreach (var m in members.Append(ensemble))
+                    table.AddRow(Markup.Escape(m.Name), m.Parameters.ToString("N0"), m.MultiplyAccumulates.ToString("N0"), m.Bytes.ToString("N0"));
+                AnsiConsole.Write(table);
+            }
+            JsonOutput.WriteIfAsked(parse.GetValue(json), new Reports(reports, ensemble));
+            return 0;
+        })));
         return command;
     }
 
-    private static int Run(string path, string? json)
+    private static Report Describe(string path)
     {
         var info = OnnxModelInfo.Read(path);
         var inputs = info.Inputs.Select(i => Describe(i, InputNote(i))).ToArray();
@@ -34,7 +53,9 @@ internal static class InspectCommand
         grid.AddRow("[bold]Producer[/]", Markup.Escape(info.Producer.Length > 0 ? info.Producer : "(not recorded)"));
         grid.AddRow("[bold]IR version[/]", info.IrVersion.ToString());
         grid.AddRow("[bold]Opsets[/]", Markup.Escape(string.Join(", ", info.Opsets.Select(o => $"{o.Key} {o.Value}"))));
-        grid.AddRow("[bold]Parameters[/]", $"{info.ParameterCount:N0} in {info.NodeCount:N0} nodes");
+        grid.AddRow("[bold]Parameters[/]", $"{info.ParameterCount:N0} in {info.NodeCount:N0} nodes (every floating-point initializer, batch-norm statistics included)");
+        grid.AddRow("[bold]MACs per image[/]", Markup.Escape(info.Cost.Uncounted.Count == 0 ? info.Cost.MultiplyAccumulates.ToString("N0")
+            : $"at least {info.Cost.MultiplyAccumulates:N0} ({string.Join(", ", info.Cost.Uncounted)} not counted)"));
         grid.AddRow("[bold]ONNX Runtime[/]", Markup.Escape(runtime));
         AnsiConsole.Write(grid);
 
@@ -45,9 +66,8 @@ internal static class InspectCommand
         foreach (var (key, value) in info.Metadata)
             AnsiConsole.MarkupLine($"[grey]metadata[/] {Markup.Escape(key)} = {Markup.Escape(value.Length > 100 ? value[..100] + "…" : value)}");
 
-        JsonOutput.WriteIfAsked(json, new Report(path, new FileInfo(path).Length, info.Producer, info.IrVersion, info.Opsets, info.ParameterCount,
-            info.NodeCount, inputs, outputs, info.Metadata, runtime));
-        return 0;
+        return new Report(path, new FileInfo(path).Length, info.Producer, info.IrVersion, info.Opsets, info.ParameterCount,
+            info.Cost.MultiplyAccumulates, info.NodeCount, inputs, outputs, info.Metadata, runtime);
     }
 
     private static Tensor Describe(OnnxTensorInfo t, string note) =>

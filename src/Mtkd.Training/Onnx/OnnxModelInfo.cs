@@ -35,6 +35,7 @@ public sealed class OnnxModelInfo
         Outputs = graph.Output.Select(Describe).ToArray();
         ParameterCount = graph.Initializer.Where(IsFloatingPoint).Sum(t => t.Dims.Aggregate(1L, (a, b) => a * b));
         NodeCount = graph.Node.Count;
+        Cost = OnnxGraphCost.Of(graph);
         foreach (var node in graph.Node)
             foreach (var output in node.Output)
                 producers[output] = node;
@@ -54,6 +55,9 @@ public sealed class OnnxModelInfo
     /// <summary>Number of floating-point weights stored as initializers.</summary>
     public long ParameterCount { get; }
     public int NodeCount { get; }
+
+    /// <summary>Multiply-accumulates per image, from the graph's shapes.</summary>
+    public OnnxGraphCost Cost { get; }
 
     /// <summary>The default-domain opset, or 0 when the model imports none.</summary>
     public long Opset => Opsets.TryGetValue("ai.onnx", out var v) ? v : 0;

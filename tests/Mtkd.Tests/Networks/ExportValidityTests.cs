@@ -56,6 +56,9 @@ public sealed class ExportValidityTests(ITestOutputHelper output)
         Assert.Empty(OnnxModelValidator.Check(bytes));
         var model = ModelProto.Parser.ParseFrom(bytes);
         Assert.Equal(fold, model.Graph.Node.All(n => n.OpType != "BatchNormalization"));
+        var cost = OnnxModelInfo.Read(bytes, preset).Cost; // counted from the graph's shapes, not from the spec
+        Assert.Empty(cost.Uncounted);
+        Assert.Equal(network.Complexity.MultiplyAccumulates, cost.MultiplyAccumulates);
 
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         using var session = new InferenceSession(bytes, options);

@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Mtkd.MLNet;
+using Mtkd.MLNet.Data;
+using Mtkd.MLNet.Scoring;
+using Mtkd.Training.Data;
+using Spectre.Console;
+
+namespace Mtkd.Cli.Commands;
+
+/// <summary><c>mtkd evaluate</c>: accuracy, per-class precision and recall, the confusion matrix, latency and size of a model.</summary>
+internal static class EvaluateCommand
+{
+    public sealed record ClassRow(string Class, double Precision, double Recall, int Support);
+
+    public sealed record Report(string Model, string Split, int Images, double Accuracy, IReadOnlyList<ClassRow> Classes, int[][] ConfusionMatrix,
+        double MillisecondsPerImageAtBatch1, double ImagesPerSecondAtBatch256, ModelFigures? Figures, ModelFigures? Ensemble);
+
+    public static Command Create()
+    {
+        var model = new Argument<string>("MODEL") { Description = "A student or teacher: an ONNX file, or an ML.NET model zip." };
+        var data = new Option<string>("--data") { Description = "'fashion-mnist' or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var split = new Option<string>("--split") { Description = "train or test.", DefaultValueFactory = _ => "test" };
+        split.AcceptOnlyFromAmong("train", "test");
+        var teachers = new Option<string[]>("--teacher") { Description = "Teacher ONNX files, to set the model's size against the ensemble's." };
+        var json = new Option<string?>("--json") { Description = "Also write the figures as JSON to this file." };
+        var command = new Command("evaluate", "Accuracy, per-class precision and recall, confusion matrix, latency and size of a model.") { model, data, split, teachers, json };
+        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
+        {
+            string path = parse.GetValue(model)!;
+            if (!File.Exists(path)) throw new FileNotFoundException($"Model not found: {path}", path);
+            string directory = parse.GetValue(data) == "fashion-mnist" ? FashionMnist.DefaultDirectory : parse.GetValue(data)!;
+            var images = FashionMnist.Load(parse.GetValue(split) == "train" ? DataSplit.Train : DataSplit.Test, directory);
+            bool zip = path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
+            var (predicted, throughput) = zip ? PredictWithMlNet(path, images) : PredictWithOnnx(path, images);
+            double latency = zip ? ZipLatency(path, images) : OnnxLatency(path, images);
+            var figures = zip ? null : ModelFigures.Of(path);
+            var teacherPaths = parse.GetValue(teachers) ?? [];
+            var ensemble = teacherPaths.Length > 0 ? ModelFigures.Ensemble(teacherPaths.Select(ModelFigures.Of).ToArray()) : null;
+            var report = Summarise(path, parse.GetValue(split)!, images, predicted, latency, throughput, figures, ensemble);
+            Print(report, images.ClassNames);
+            JsonOutput.WriteIfAsked(parse.GetValue(json), report);
+            return 0;
+        })));
+        return command;
+    }
+
+    // ONNX models go through ScoreTeachers, which accepts any layout, output name or probability output.
+    private static (int[] Predicted, double ImagesPerSecond) PredictWithOnnx(string path, ImageDataset images)
+    {
+        var ml = new MLContext(seed: 1);
+        var view = images.ToDataView(ml);
+        using var scorer = ml.Transforms.ScoreTeachers([path], batchSize: 256).Fit(view);
+        var clock = Stopwatch.StartNew();
+        var logits = scorer.Transform(view).GetColumn<float[]>("TeacherLogits").ToArray();
+        double seconds = clock.Elapsed.TotalSeconds;
+        return (logits.Select(ArgMax).ToArray(), images.Count / seconds);
+    }
+
+    private static (int[] Predicted, double ImagesPerSecond) PredictWithMlNet(string path, ImageDataset images)
+    {
+        var ml = new MLContext(seed: 1);
+        var model = ml.Model.Load(path, out _);
+        var view = images.ToDataView(ml);
+        var clock = Stopwatch.StartNew();
+        var keys = model.Transform(view).GetColumn<uint>("PredictedLabel").ToArray();
+        double seconds = clock.Elapsed.TotalSeconds;
+        return (keys.Select(k => (int)k - 1).ToArray(), images.Count / seconds);
+    }
+
+    private static double OnnxLatency(string path, ImageDataset images)
+    {
+        using var session = new InferenceSession(path);
+        var input = session.InputMetadata.First();
+        var shape = input.Value.Dimensions.Select(d => (long)(d > 0 ? d : 1)).ToArray();
+        using var runOptions = new RunOptions();
+        return Median(Enumerable.Range(0, 200).Select(i =>
+        {
+            using var value = OrtValue.CreateTensorValueFromMemory(images.Pixels.AsSpan((i % images.Count) * images.ImageSize, images.ImageSize).ToArray(), shape);
+            var clock = Stopwatch.StartNew();
+            using var outputs = session.Run(runOptions, [input.Key], [value], [session.OutputMetadata.Keys.First()]);
+            return clock.Elapsed.TotalMilliseconds;
+        }).Skip(20).ToArray()); // the first runs include ONNX Runtime's lazy start-up
+    }
+
+    private sealed class Row
+    {
+        [VectorType] public float[] Features { get; set; } = [];
+    }
+
+    private sealed class Prediction
+    {
+        public uint PredictedLabel { get; set; }
+    }
+
+    private static double ZipLatency(string path, ImageDataset images)
+    {
+        var ml = new MLContext(seed: 1);
+        var model = ml.Model.Load(path, out _);
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, images.ImageSize);
+        var engine = ml.Model.CreatePredictionEngine<Row, Prediction>(model, inputSchemaDefinition: schema);
+        return Median(Enumerable.Range(0, 200).Select(i =>
+        {
+            var row = new Row { Features = images.Pixels.AsSpan((i % images.Count) * images.ImageSize, images.ImageSize).ToArray() };
+            var clock = Stopwatch.StartNew();
+            engine.Predict(row);
+            return clock.Elapsed.TotalMilliseconds;
+        }).Skip(20).ToArray());
+    }
+
+    private static Report Summarise(string path, string split, ImageDataset images, int[] predicted, double latency, double throughput,
+        ModelFigures? figures, ModelFigures? ensemble)
+    {
+        int classes = images.ClassCount;
+        var confusion = Enumerable.Range(0, classes).Select(_ => new int[classes]).ToArray(); // [true][predicted]
+        for (int i = 0; i < images.Count; i++)
+            if (predicted[i] >= 0 && predicted[i] < classes) confusion[images.Labels[i]][predicted[i]]++;
+        var rows = Enumerable.Range(0, classes).Select(c =>
+        {
+            int truePositives = confusion[c][c], predictedAs = confusion.Sum(r => r[c]), actual = confusion[c].Sum();
+            return new ClassRow(images.ClassNames[c], predictedAs == 0 ? 0 : (double)truePositives / predictedAs, actual == 0 ? 0 : (double)truePositives / actual, actual);
+        }).ToArray();
+        double accuracy = Enumerable.Range(0, classes).Sum(c => confusion[c][c]) / (double)images.Count;
+        return new Report(path, split, images.Count, accuracy, rows, confusion, latency, throughput, figures, ensemble);
+    }
+
+    private static void Print(Report r, IReadOnlyList<string> classNames)
+    {
+        AnsiConsole.MarkupLine(Markup.Escape($"{r.Model} on {r.Images:N0} {r.Split} images: accuracy {r.Accuracy * 100:0.00} %; " +
+            $"{r.MillisecondsPerImageAtBatch1:0.000} ms per image at batch 1 (median of 180), {r.ImagesPerSecondAtBatch256:N0} images/s " +
+            (r.Model.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) ? "through ML.NET (row by row)." : "at batch 256.")));
+        var classes = new Table().AddColumn("Class").AddColumn(new TableColumn("Precision").RightAligned()).AddColumn(new TableColumn("Recall").RightAligned()).AddColumn(new TableColumn("Images").RightAligned());
+        foreach (var c in r.Classes) classes.AddRow(Markup.Escape(c.Class), $"{c.Precision * 100:0.0} %", $"{c.Recall * 100:0.0} %", c.Support.ToString("N0"));
+        AnsiConsole.Write(classes);
+        var matrix = new Table().Title("Confusion matrix (rows: true class, columns: predicted)").AddColumn("");
+        for (int c = 0; c < classNames.Count; c++) matrix.AddColumn(new TableColumn(c.ToString()).RightAligned());
+        for (int t = 0; t < classNames.Count; t++)
+            matrix.AddRow([$"{t} {Markup.Escape(classNames[t])}", .. r.ConfusionMatrix[t].Select(v => v.ToString())]);
+        AnsiConsole.Write(matrix);
+        if (r.Figures is { } f)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"Size: {f.Parameters:N0} parameters, {f.MultiplyAccumulates:N0} MACs per image, {f.Bytes:N0} bytes." + (f.Note.Length > 0 ? $" ({f.Note})" : "")));
+            if (r.Ensemble is { } e)
+                AnsiConsole.MarkupLine(Markup.Escape($"Against the {e.Name}: {e.Parameters:N0} parameters ({(double)e.Parameters / f.Parameters:0.0}× more), " +
+                    $"{e.MultiplyAccumulates:N0} MACs ({(double)e.MultiplyAccumulates / f.MultiplyAccumulates:0.0}× more), {e.Bytes:N0} bytes ({(double)e.Bytes / f.Bytes:0.0}× more)."));
+        }
+    }
+
+    private static int ArgMax(float[] row)
+    {
+        int best = 0;
+        for (int c = 1; c < row.Length; c++) if (row[c] > row[best]) best = c;
+        return best;
+    }
+
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        return values[values.Length / 2];
+    }
+}
