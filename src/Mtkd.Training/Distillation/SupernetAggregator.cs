@@ -9,6 +9,9 @@ namespace Mtkd.Training.Distillation;
 /// </summary>
 public static class SupernetAggregator
 {
+    /// <summary>The frozen aggregator: logits = W·((x − mean) / std) + b, for export or reuse.</summary>
+    public sealed record Model(float[] Mean, float[] Std, float[] Weight, float[] Bias, int InputWidth, int ClassCount);
+
     /// <summary>Trains the aggregator and returns its logits for every image [N × C] and its training accuracy.</summary>
     /// <param name="inputs">[N × D] per-image inputs, row-major.</param>
     /// <param name="labels">N class indices.</param>
@@ -16,6 +19,13 @@ public static class SupernetAggregator
     /// <param name="seed">Seed of the initial weights and batch order.</param>
     /// <param name="epochs">Passes over the data. Default 20.</param>
     public static (float[] Logits, double Accuracy) FitAndApply(float[] inputs, IReadOnlyList<int> labels, int classCount, int seed, int epochs = 20)
+    {
+        var (logits, accuracy, _) = Fit(inputs, labels, classCount, seed, epochs);
+        return (logits, accuracy);
+    }
+
+    /// <summary>As <see cref="FitAndApply"/>, also returning the aggregator itself (see <c>OnnxExporter.ExportAggregator</c>).</summary>
+    public static (float[] Logits, double Accuracy, Model Aggregator) Fit(float[] inputs, IReadOnlyList<int> labels, int classCount, int seed, int epochs = 20)
     {
         int n = labels.Count;
         if (n == 0 || inputs.Length % n != 0)
@@ -49,6 +59,8 @@ public static class SupernetAggregator
         using var noGrad = no_grad();
         using var logits = layer.forward(standardized);
         using var correct = logits.argmax(1).eq(y).sum();
-        return (logits.data<float>().ToArray(), correct.item<long>() / (double)n);
+        var model = new Model(mean.data<float>().ToArray(), std.data<float>().ToArray(), layer.weight!.detach().data<float>().ToArray(),
+            layer.bias!.detach().data<float>().ToArray(), width, classCount);
+        return (logits.data<float>().ToArray(), correct.item<long>() / (double)n, model);
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Google.Protobuf;
+using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx.Proto;
 using TorchSharp.Modules;
@@ -27,6 +28,41 @@ public static class OnnxExporter
     /// <summary>Exports to a file (written to a temporary file first, then renamed).</summary>
     public static void Export(SequentialNetwork network, string path, OnnxExportOptions? options = null) =>
         AtomicFile.WriteAllBytes(path, Export(network, options));
+
+    /// <summary>
+    /// The supernet aggregator as a model of its own: input "teacher_outputs" [batch, D] (the teachers' logits or
+    /// features, concatenated teacher by teacher), output "logits" [batch, C]: Sub, Div, Gemm.
+    /// </summary>
+    public static byte[] ExportAggregator(SupernetAggregator.Model aggregator, int opset = 13)
+    {
+        var graph = new GraphProto { Name = "supernet-aggregator" };
+        graph.Input.Add(TensorValue("teacher_outputs", "batch", aggregator.InputWidth));
+        graph.Initializer.Add(FloatTensor("mean", aggregator.Mean, 1, aggregator.InputWidth));
+        graph.Initializer.Add(FloatTensor("std", aggregator.Std, 1, aggregator.InputWidth));
+        graph.Initializer.Add(FloatTensor("weight", aggregator.Weight, aggregator.ClassCount, aggregator.InputWidth));
+        graph.Initializer.Add(FloatTensor("bias", aggregator.Bias, aggregator.ClassCount));
+        AddNode(graph, "Sub", "center", ["teacher_outputs", "mean"], "centered");
+        AddNode(graph, "Div", "scale", ["centered", "std"], "standardized");
+        AddNode(graph, "Gemm", "linear", ["standardized", "weight", "bias"], "logits", Int("transB", 1));
+        graph.Output.Add(TensorValue("logits", "batch", aggregator.ClassCount));
+        var model = new ModelProto
+        {
+            IrVersion = 7, ProducerName = Producer, Graph = graph, DocString = "The frozen aggregator of a supernet distillation, exported by Mtkd.",
+            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
+        var bytes = model.ToByteArray();
+        OnnxModelValidator.Validate(bytes, "The supernet aggregator export");
+        return bytes;
+    }
+
+    private static TensorProto FloatTensor(string name, float[] values, params long[] dims)
+    {
+        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        proto.Dims.AddRange(dims);
+        proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
+        return proto;
+    }
 
     private static ModelProto BuildModel(SequentialNetwork network, OnnxExportOptions options)
     {

@@ -30,6 +30,8 @@ public static class OnnxModelValidator
         ["Identity"] = new(1, 1, 1, []),
         ["Add"] = new(2, 2, 1, []),
         ["Mul"] = new(2, 2, 1, []),
+        ["Sub"] = new(2, 2, 1, []),
+        ["Div"] = new(2, 2, 1, []),
         ["Sum"] = new(1, int.MaxValue, 1, []),
         ["Log"] = new(1, 1, 1, []),
         ["GlobalAveragePool"] = new(1, 1, 1, []),

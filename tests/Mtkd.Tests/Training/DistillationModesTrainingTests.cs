@@ -58,3 +58,21 @@ public sealed class DistillationModesTrainingTests
         Assert.True(accuracy > 0.99, $"aggregator accuracy {accuracy}");
     }
 }
+
+public sealed class SupernetAggregatorExportTests
+{
+    [Fact]
+    public void The_exported_aggregator_gives_the_logits_it_trained_with()
+    {
+        var data = TrainingFixtures.Train;
+        var inputs = TrainingFixtures.SyntheticTeacherLogits(data, 3);
+        var (logits, _, aggregator) = SupernetAggregator.Fit(inputs, data.Labels, 10, seed: 1);
+        var bytes = Mtkd.Training.Onnx.OnnxExporter.ExportAggregator(aggregator);
+        Assert.Empty(Mtkd.Training.Onnx.OnnxModelValidator.Check(bytes));
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(bytes);
+        using var value = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(inputs, [data.Count, 30]);
+        using var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), ["teacher_outputs"], [value], ["logits"]);
+        var exported = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        Assert.True(logits.Zip(exported, (a, b) => Math.Abs(a - b)).Max() < 1e-4);
+    }
+}
