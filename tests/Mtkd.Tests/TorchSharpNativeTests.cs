@@ -85,7 +85,7 @@ public sealed class TorchSharpNativeTests
     }
 
     [Fact]
-    public void AProjectReferencingThePackageLoadsTorchSharpAfterBuildRunAndPublish()
+    public async Task AProjectReferencingThePackageLoadsTorchSharpAfterBuildRunAndPublish()
     {
         // Packs Mtkd.Training and Mtkd.MLNet, then builds, runs and publishes a consumer app against them (~30 s).
         var repository = AppContext.BaseDirectory;
@@ -104,7 +104,7 @@ public sealed class TorchSharpNativeTests
         var stdout = process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "the consumer check did not finish in 5 minutes");
 
-        Assert.True(process.ExitCode == 0, $"consumer check failed:\n{stdout}\n{stderr.Result}");
+        Assert.True(process.ExitCode == 0, $"consumer check failed:\n{stdout}\n{await stderr}");
         Assert.Contains("package consumer check passed", stdout);
         Assert.Equal(2, stdout.Split('\n').Count(line => line.StartsWith("consumer trained", StringComparison.Ordinal)));
     }
