@@ -59,6 +59,21 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
     }
 
     [Fact]
+    public void Consistent_teaching_scores_the_onnx_teachers_on_augmented_batches()
+    {
+        var ml = new MLContext(seed: 1);
+        var student = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions
+        {
+            Epochs = 2, ConsistentTeaching = true, Teachers = data.TeacherPaths.Select(TeacherModel.FromFile).ToArray(),
+            Augmentation = new AugmentationOptions { ShiftPixels = 2 }, ValidationFraction = 0.2,
+        }).Fit(data.Train.ToDataView(ml)); // no TeacherLogits column anywhere
+        Assert.InRange(ml.MulticlassClassification.Evaluate(student.Transform(data.Test.ToDataView(ml))).MicroAccuracy, 0.15, 1.0);
+        var ex = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { ConsistentTeaching = true })
+            .Fit(data.Train.ToDataView(ml)));
+        Assert.Contains("set Teachers", ex.Message);
+    }
+
+    [Fact]
     public void Supernet2_without_teacher_features_explains_what_it_needs()
     {
         var ml = new MLContext(seed: 1);

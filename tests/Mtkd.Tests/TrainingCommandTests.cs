@@ -53,6 +53,12 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.Equal(0, Program.Main(["export", PathOf("student", "checkpoints"), "--out", PathOf("folded.onnx"), "--fold-batchnorm", "--opset", "11"]));
         Assert.Equal(1, Program.Main(["export", PathOf("nothing-here"), "--out", PathOf("x.onnx")]));
 
+        // Consistent teaching: the teachers score every shifted batch.
+        Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--consistent", "--mode", "loss_avg", "--quick",
+            "--epochs", "1", "--shift", "2", "--out", PathOf("consistent")]));
+        Assert.InRange(Json(PathOf("consistent", "report.json")).GetProperty("testAccuracy").GetDouble(), 0.2, 1);
+        Assert.Equal(1, Program.Main(["distill", "--soft-labels", PathOf("x.parquet"), "--consistent", "--quick", "--out", PathOf("bad")]));
+
         // The same seed in a fresh output folder gives the same model, byte for byte.
         Assert.Equal(0, Program.Main([.. distill[..^1], PathOf("again")]));
         Assert.Equal(onnx, File.ReadAllBytes(PathOf("again", "student.onnx")));

@@ -26,6 +26,7 @@ internal static class DistillCommand
         var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher." };
         var softLabels = new Option<string?>("--soft-labels") { Description = "A soft-label file of the training split (from mtkd score) instead of --teacher." };
         var teacherFeatures = new Option<string?>("--teacher-features") { Description = "supernet2: the teachers' output holding their penultimate features." };
+        var consistent = new Option<bool>("--consistent") { Description = "Score the --teacher models on every augmented training batch (consistent teaching) instead of once per image." };
         var mode = new Option<string>("--mode") { Description = $"Distillation mode: {string.Join(", ", DistillationModes.All)}.", DefaultValueFactory = _ => "output_avg" };
         var student = new Option<string>("--student") { Description = $"Student preset: {string.Join(", ", NetworkPresets.Names)}.", DefaultValueFactory = _ => NetworkPresets.CnnSmall };
         var width = new Option<int?>("--width") { Description = "Base channel count of the student (default: the preset's)." };
@@ -37,7 +38,7 @@ internal static class DistillCommand
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
-            data, teachers, softLabels, teacherFeatures, mode, student, width, temperature, alpha, smoothing, output, json,
+            data, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json,
         };
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
@@ -53,7 +54,10 @@ internal static class DistillCommand
             options.CheckpointDirectory = Path.Combine(directory, "checkpoints");
             options.MetricsPath = Path.Combine(directory, "metrics.csv");
             var images = training.LoadData(parse, parse.GetValue(data)!);
-            var targets = Targets(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), parse.GetValue(teacherFeatures), distillation.Mode, images);
+            using var onlineScorer = parse.GetValue(consistent) ? OnlineScorer(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), images) : null;
+            var targets = onlineScorer is not null
+                ? new DistillationTargets([], onlineScorer.TeacherCount, OnlineTeachers: new OnnxBatchTeachers(onlineScorer))
+                : Targets(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), parse.GetValue(teacherFeatures), distillation.Mode, images);
 
             var spec = NetworkPresets.Get(parse.GetValue(student)!, parse.GetValue(width));
             using var network = NetworkTrainer.CreateNetwork(spec, images.Train, options.Seed,
@@ -76,6 +80,15 @@ internal static class DistillCommand
             return 0;
         })));
         return command;
+    }
+
+    private static TeacherScoringTransformer OnlineScorer(string[] teachers, string? softLabels, TrainingData images)
+    {
+        if (teachers.Length == 0 || softLabels is not null)
+            throw new ArgumentException("--consistent scores the teachers on every batch: give them as --teacher A.onnx --teacher B.onnx …, not --soft-labels.");
+        var ml = new MLContext(seed: 1);
+        return ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options { Teachers = teachers.Select(TeacherModel.FromFile).ToArray() })
+            .Fit(images.Train.ToDataView(ml));
     }
 
     private static DistillationTargets Targets(string[] teachers, string? softLabels, string? featuresOutput, DistillationMode mode, TrainingData images)

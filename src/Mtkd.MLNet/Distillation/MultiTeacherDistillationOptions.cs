@@ -23,6 +23,12 @@ public sealed class MultiTeacherDistillationOptions
     /// </summary>
     public IReadOnlyList<TeacherModel> Teachers { get; set; } = [];
 
+    /// <summary>
+    /// Score <see cref="Teachers"/> on every training batch after augmentation ("consistent" teaching, Beyer et al.
+    /// 2022) instead of once per image. Needs Teachers; not for the supernet modes. Default false.
+    /// </summary>
+    public bool ConsistentTeaching { get; set; }
+
     /// <summary>supernet2 only: column of the teachers' concatenated penultimate features. Default "TeacherFeatures".</summary>
     public string TeacherFeaturesColumnName { get; set; } = "TeacherFeatures";
 

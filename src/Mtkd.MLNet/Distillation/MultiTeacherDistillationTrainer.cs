@@ -35,8 +35,22 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var scorers = new List<TeacherScoringTransformer>();
         try
         {
-            input = ScoreOnTheFlyIfAsked(input, scorers);
-            var (dataset, teacherLogits, teacherCount, features) = ReadTrainingData(input, classCount, classNames);
+            OnnxBatchTeachers? online = null;
+            if (options.ConsistentTeaching)
+            {
+                if (options.Teachers.Count == 0)
+                    throw new ArgumentException("ConsistentTeaching scores the teachers on every batch: set Teachers.");
+                scorers.Add(new TeacherScoringEstimator(new TeacherScoringEstimator.Options
+                {
+                    Teachers = options.Teachers, InputColumnName = options.FeatureColumnName, OutputColumnName = options.TeacherLogitsColumnName,
+                }).Fit(input));
+                online = new OnnxBatchTeachers(scorers[^1]);
+            }
+            else
+            {
+                input = ScoreOnTheFlyIfAsked(input, scorers);
+            }
+            var (dataset, teacherLogits, teacherCount, features) = ReadTrainingData(input, classCount, classNames, online?.TeacherCount);
             var (train, validation, trainLogits, trainFeatures) = SplitValidation(dataset, teacherLogits, teacherCount, features);
 
             var trainer = TrainerOptions();
@@ -44,7 +58,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(options.Student, options.StudentWidth), train, options.Seed,
                 heads: options.Mode == DistillationMode.MimicAll ? teacherCount : 1);
             using var channel = env.Start("MultiTeacherDistillation");
-            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures), trainer, distillation,
+            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures, online), trainer, distillation,
                 validation, new ChannelProgress(channel, options.Progress));
             return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history,
                 options.GpuDeviceId, options.FallbackToCpu);
@@ -102,7 +116,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var validationRows = order.Take(validationCount).Order().ToArray();
         int width = teacherCount * data.ClassCount;
         float[] Rows(float[] values, int rowWidth) => trainRows.SelectMany(r => values.AsSpan(r * rowWidth, rowWidth).ToArray()).ToArray();
-        return (data.Subset(trainRows), data.Subset(validationRows), Rows(logits, width),
+        return (data.Subset(trainRows), data.Subset(validationRows), logits.Length == 0 ? logits : Rows(logits, width),
             features is null ? null : Rows(features, features.Length / data.Count));
     }
 
@@ -155,19 +169,21 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         return (count, names);
     }
 
-    private (ImageDataset Data, float[] TeacherLogits, int TeacherCount, float[]? Features) ReadTrainingData(IDataView input, int classCount, string[] classNames)
+    // With online teachers there is no logits column to read: the teachers score each batch during training.
+    private (ImageDataset Data, float[] TeacherLogits, int TeacherCount, float[]? Features) ReadTrainingData(IDataView input, int classCount, string[] classNames,
+        int? onlineTeacherCount = null)
     {
         var schema = input.Schema;
         var featureColumn = schema.GetColumnOrNull(options.FeatureColumnName)
             ?? throw new ArgumentException($"Feature column '{options.FeatureColumnName}' not found.");
-        var teacherColumn = schema.GetColumnOrNull(options.TeacherLogitsColumnName)
+        var teacherColumn = onlineTeacherCount is not null ? featureColumn : schema.GetColumnOrNull(options.TeacherLogitsColumnName)
             ?? throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...), or set Teachers to score them here.");
         DataViewSchema.Column? teacherFeatures = null;
         if (options.Mode == DistillationMode.Supernet2)
             teacherFeatures = schema.GetColumnOrNull(options.TeacherFeaturesColumnName)
                 ?? throw new ArgumentException($"supernet2 needs the teachers' penultimate features in column '{options.TeacherFeaturesColumnName}': score them with ScoreTeachers and the teachers' feature output (TeacherModel.OutputName), or set Teachers and TeacherFeaturesOutputName.");
         int featureSize = FloatVectorSize(featureColumn);
-        int teacherWidth = FloatVectorSize(teacherColumn);
+        int teacherWidth = onlineTeacherCount is { } online ? online * classCount : FloatVectorSize(teacherColumn);
         if (teacherFeatures is { } tf) FloatVectorSize(tf);
         if (teacherWidth % classCount != 0)
             throw new ArgumentException($"Column '{teacherColumn.Name}' has {teacherWidth} values, not a whole number of teachers × {classCount} classes.");
@@ -196,8 +212,11 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                 labels.Add((int)key - 1);
                 getFeatures(ref buffer);
                 pixels.AddRange(buffer.DenseValues());
-                getTeachers(ref buffer);
-                logits.AddRange(buffer.DenseValues());
+                if (onlineTeacherCount is null)
+                {
+                    getTeachers(ref buffer);
+                    logits.AddRange(buffer.DenseValues());
+                }
                 if (getTeacherFeatures is not null)
                 {
                     getTeacherFeatures(ref buffer);

@@ -9,7 +9,11 @@ namespace Mtkd.Training.Training;
 /// <param name="TeacherLogits">Per image, <paramref name="TeacherCount"/> blocks of C logits (the layout of the soft-label column).</param>
 /// <param name="TeacherCount">K.</param>
 /// <param name="TeacherFeatures">Per image, the concatenated penultimate features of all teachers (supernet2 only).</param>
-public sealed record DistillationTargets(float[] TeacherLogits, int TeacherCount, float[]? TeacherFeatures = null);
+/// <param name="OnlineTeachers">
+/// Teachers scored on every training batch after augmentation instead of <paramref name="TeacherLogits"/>
+/// (which may then be empty); not for the supernet modes, whose aggregator is fitted on stored logits.
+/// </param>
+public sealed record DistillationTargets(float[] TeacherLogits, int TeacherCount, float[]? TeacherFeatures = null, IBatchTeachers? OnlineTeachers = null);
 
 /// <summary>Trains a <see cref="SequentialNetwork"/>, either on hard labels (teachers) or by distillation (students).</summary>
 public static class NetworkTrainer
@@ -50,7 +54,12 @@ public static class NetworkTrainer
         distillation.Validate();
         int k = targets.TeacherCount, c = data.ClassCount;
         long expected = (long)data.Count * k * c;
-        if (k < 1 || targets.TeacherLogits.LongLength != expected)
+        var online = targets.OnlineTeachers;
+        if (online is not null && (online.TeacherCount != k || distillation.Mode is DistillationMode.Supernet or DistillationMode.Supernet2))
+            throw new ArgumentException(online.TeacherCount != k
+                ? $"The online teachers are {online.TeacherCount}, but TeacherCount says {k}."
+                : $"{distillation.Mode.Name()} fits its aggregator on stored teacher logits; online teachers do not apply.", nameof(targets));
+        if (k < 1 || (online is null && targets.TeacherLogits.LongLength != expected))
             throw new ArgumentException(
                 $"Teacher logits have {targets.TeacherLogits.LongLength} values; expected {data.Count} images × {k} teachers × {c} classes = {expected}.",
                 nameof(targets));
@@ -71,13 +80,16 @@ public static class NetworkTrainer
         Tensor? allTeachers = null;
         try
         {
-            return TrainingLoop.Run(student, data, validation, options, Fingerprint(student, data, options, $"{distillation.Mode.Name()} T={distillation.Temperature} a={distillation.Alpha} ls={distillation.LabelSmoothing} K={k}"),
+            return TrainingLoop.Run(student, data, validation, options,
+                Fingerprint(student, data, options, $"{distillation.Mode.Name()} T={distillation.Temperature} a={distillation.Alpha} ls={distillation.LabelSmoothing} K={k}{(online is null ? "" : " online")}"),
                 device =>
                 {
-                    allTeachers = tensor(teacherValues, [data.Count, teachers, c], device: device);
+                    if (online is null)
+                        allTeachers = tensor(teacherValues, [data.Count, teachers, c], device: device);
                     return (images, indices, labels) =>
                     {
-                        var batchTeachers = allTeachers.index_select(0, indices);
+                        // Online teachers see the augmented batch itself; stored logits describe the unaugmented images.
+                        var batchTeachers = online is null ? allTeachers!.index_select(0, indices) : online.Score(images);
                         if (distillation.Mode == DistillationMode.MimicAll)
                         {
                             var heads = student.ForwardHeads(images);
