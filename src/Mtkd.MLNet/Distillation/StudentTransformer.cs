@@ -59,31 +59,12 @@ public sealed class StudentTransformer : ITransformer
         // ApplyOnnxModel hangs off a TransformsCatalog; the catalog's environment is the user's MLContext in every
         // ordinary use, and any other host environment gets a private context for this stage alone.
         var mlContext = env as MLContext ?? new MLContext();
-        var (device, provider) = CheckGpu(gpuDeviceId, fallbackToCpu);
+        var (device, provider) = CudaProvider.Resolve(gpuDeviceId, fallbackToCpu, "The student");
         var onnx = mlContext.Transforms.ApplyOnnxModel([LogitsColumnName], [featureColumn], new MemoryStream(forMlNet), device, fallbackToCpu)
             .Fit(new EmptyDataView(trainSchema));
         var head = MlNetInternals.CreateSoftmaxPredictionHead(env, student.ClassCount, onnx.GetOutputSchema(trainSchema), LogitsColumnName, labelColumn);
         var chain = new TransformerChain<ITransformer>(onnx, head);
         return new StudentTransformer(chain, standalone, student.Spec, student.ParameterCount, classNames, history) { ExecutionProvider = provider };
-    }
-
-    // ML.NET's own fallback catches ONNX Runtime's errors but not the missing entry point of a CPU-only build, so
-    // the CUDA provider is tried here first.
-    private static (int? DeviceId, string Provider) CheckGpu(int? gpuDeviceId, bool fallbackToCpu)
-    {
-        if (gpuDeviceId is not { } device)
-            return (null, "CPU");
-        try
-        {
-            using var options = Microsoft.ML.OnnxRuntime.SessionOptions.MakeSessionOptionWithCudaProvider(device);
-            return (device, $"CUDA device {device}");
-        }
-        catch (Exception ex) when (ex is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-        {
-            if (!fallbackToCpu)
-                throw new InvalidOperationException($"The student was asked to run on GPU device {device}, but CUDA is not available ({ex.Message}). Build with -p:MtkdGpu=true on a machine with CUDA, or allow the CPU fallback.", ex);
-            return (null, $"CPU (CUDA device {device} unavailable: {ex.Message.Split('\n')[0].Trim()})");
-        }
     }
 
     /// <summary>Where the student runs in ONNX Runtime: "CPU", "CUDA device N", or the CPU with the reason a GPU request fell back.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using Mtkd.MLNet.Internal;
 using Mtkd.Training.Onnx;
 
 namespace Mtkd.MLNet.Scoring;
@@ -53,7 +54,9 @@ internal sealed class OnnxTeacher : IDisposable
         var bytes = model.ReadBytes();
         var info = OnnxModelInfo.Read(bytes, model.Name);
         using var options = settings.CreateSessionOptions();
-        string provider = UseGpu(options, settings, model.Name);
+        var (device, provider) = CudaProvider.Resolve(settings.GpuDeviceId, settings.FallbackToCpu, $"Teacher '{model.Name}'");
+        if (device is { } cuda)
+            options.AppendExecutionProvider_CUDA(cuda);
 
         InferenceSession session;
         try
@@ -72,24 +75,6 @@ internal sealed class OnnxTeacher : IDisposable
         {
             session.Dispose();
             throw;
-        }
-    }
-
-    private static string UseGpu(SessionOptions options, TeacherSessionSettings settings, string name)
-    {
-        if (settings.GpuDeviceId is not { } device)
-            return "CPU";
-        try
-        {
-            options.AppendExecutionProvider_CUDA(device);
-            return $"CUDA device {device}";
-        }
-        catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-        {
-            if (!settings.FallbackToCpu)
-                throw new InvalidOperationException(
-                    $"Teacher '{name}': GPU device {device} was requested but CUDA is not available ({ex.Message}). Build with -p:MtkdGpu=true on a machine with CUDA, or allow the CPU fallback.", ex);
-            return $"CPU (CUDA device {device} unavailable: {ex.Message.Split('\n')[0].Trim()})";
         }
     }
 
