@@ -109,11 +109,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         double fraction = options.ValidationFraction > 0 ? options.ValidationFraction : options.EarlyStoppingPatience is not null ? 0.1 : 0;
         if (fraction == 0)
             return (data, null, logits, features);
-        var order = Enumerable.Range(0, data.Count).ToArray();
-        new Random(options.Seed).Shuffle(order);
-        int validationCount = Math.Max(1, (int)(data.Count * fraction));
-        var trainRows = order.Skip(validationCount).Order().ToArray();
-        var validationRows = order.Take(validationCount).Order().ToArray();
+        var (trainRows, validationRows) = data.HoldOutRows(fraction, options.Seed);
         int width = teacherCount * data.ClassCount;
         float[] Rows(float[] values, int rowWidth) => trainRows.SelectMany(r => values.AsSpan(r * rowWidth, rowWidth).ToArray()).ToArray();
         return (data.Subset(trainRows), data.Subset(validationRows), logits.Length == 0 ? logits : Rows(logits, width),

@@ -51,6 +51,21 @@ public sealed class ImageDataset
     /// <summary>The first <paramref name="count"/> images (all of them if there are fewer).</summary>
     public ImageDataset Take(int count) => Subset(Enumerable.Range(0, Math.Min(count, Count)).ToArray());
 
+    /// <summary>
+    /// A seeded hold-out split of the row indices: max(1, ⌊fraction × Count⌋) random rows for validation, the rest
+    /// for training, each list in row order. The CLI and the ML.NET trainer both split with it, so a seed holds out
+    /// the same images in both.
+    /// </summary>
+    public (int[] TrainRows, int[] ValidationRows) HoldOutRows(double fraction, int seed)
+    {
+        if (fraction is <= 0 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "Expected a validation fraction in (0, 1).");
+        var order = Enumerable.Range(0, Count).ToArray();
+        new Random(seed).Shuffle(order);
+        int held = Math.Max(1, (int)(Count * fraction));
+        return (order.Skip(held).Order().ToArray(), order.Take(held).Order().ToArray());
+    }
+
     /// <summary>A seeded random sample of round(fraction × Count) distinct images, as used for bagging teachers.</summary>
     public ImageDataset RandomSubset(double fraction, int seed)
     {
