@@ -32,7 +32,7 @@ internal static class EvaluateCommand
         {
             string path = parse.GetValue(model)!;
             if (!File.Exists(path)) throw new FileNotFoundException($"Model not found: {path}", path);
-            string directory = parse.GetValue(data) == "fashion-mnist" ? FashionMnist.DefaultDirectory : parse.GetValue(data)!;
+            string directory = TrainingData.DataDirectory(parse.GetValue(data)!);
             var images = FashionMnist.Load(parse.GetValue(split) == "train" ? DataSplit.Train : DataSplit.Test, directory);
             bool zip = path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
             var (predicted, throughput) = zip ? PredictWithMlNet(path, images) : PredictWithOnnx(path, images);

@@ -41,7 +41,7 @@ internal static class ScoreCommand
 
     private static int Run(string[] teacherPaths, string data, string split, string output, int batchSize, int topK, int? threads, int? gpu, string? json)
     {
-        string directory = data == "fashion-mnist" ? FashionMnist.DefaultDirectory : data;
+        string directory = TrainingData.DataDirectory(data);
         var images = FashionMnist.Load(split == "test" ? DataSplit.Test : DataSplit.Train, directory);
         var ml = new MLContext(seed: 1);
         var view = images.ToDataView(ml);
