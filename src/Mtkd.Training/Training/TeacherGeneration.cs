@@ -101,13 +101,14 @@ public static class TeacherGeneration
     private static string? Suffixed(string? path, int k) =>
         path is null ? null : Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}-{k}{Path.GetExtension(path)}");
 
-    private static TrainerOptions Copy(TrainerOptions o, int seed, string? metrics, string? checkpoints) => new()
+    private static TrainerOptions Copy(TrainerOptions options, int seed, string? metrics, string? checkpoints)
     {
-        Epochs = o.Epochs, BatchSize = o.BatchSize, LearningRate = o.LearningRate, Seed = seed, Optimizer = o.Optimizer, WeightDecay = o.WeightDecay,
-        Momentum = o.Momentum, Nesterov = o.Nesterov, Schedule = o.Schedule, WarmupEpochs = o.WarmupEpochs, StepEpochs = o.StepEpochs, StepGamma = o.StepGamma,
-        CycleEpochs = o.CycleEpochs, EarlyStoppingPatience = o.EarlyStoppingPatience, EarlyStoppingMetric = o.EarlyStoppingMetric, Augmentation = o.Augmentation,
-        CheckpointDirectory = checkpoints, MetricsPath = metrics, Device = o.Device,
-    };
+        var copy = options.Clone();
+        copy.Seed = seed;
+        copy.MetricsPath = metrics;
+        copy.CheckpointDirectory = checkpoints;
+        return copy;
+    }
 
     private sealed class Relay(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {

@@ -102,6 +102,9 @@ public sealed class TrainerOptions
     /// <summary>"cpu", "cuda" (falls back to the CPU with a message when CUDA is unavailable) or "auto". Default "cpu".</summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>A copy of every setting (the augmentation settings shared), to vary per run.</summary>
+    internal TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();
+
     internal void Validate()
     {
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Need at least one epoch.");
