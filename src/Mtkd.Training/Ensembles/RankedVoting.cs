@@ -17,6 +17,9 @@ internal sealed class RankedVoting
     private readonly int[,] prefer;      // prefer[a, b]: teachers ranking a above b
     private readonly double[] tally;
     private readonly bool[] remaining;
+    private readonly float[] row;       // one teacher's logits, copied so the sort's comparer can read them
+    private readonly double[] sorted;   // the tally in order, to find its smallest gap
+    private readonly double[] nudged;
 
     public RankedVoting(int teacherCount, int classCount)
     {
@@ -29,6 +32,9 @@ internal sealed class RankedVoting
         prefer = new int[classCount, classCount];
         tally = new double[classCount];
         remaining = new bool[classCount];
+        row = new float[classCount];
+        sorted = new double[classCount];
+        nudged = new double[classCount];
     }
 
     public int Vote(FusionMethod method, ReadOnlySpan<float> logits, double[] meanProbability, Span<float> score)
@@ -96,7 +102,7 @@ internal sealed class RankedVoting
         for (int r = 0; r < classes; r++) tieRank[byPriority[r]] = r;
         for (int t = 0; t < teachers; t++)
         {
-            var row = logits.Slice(t * classes, classes).ToArray();
+            logits.Slice(t * classes, classes).CopyTo(row);
             var order = ranking[t];
             for (int c = 0; c < classes; c++) order[c] = c;
             Array.Sort(order, (a, b) => row[a] != row[b] ? row[b].CompareTo(row[a]) : tieRank[a].CompareTo(tieRank[b]));
@@ -209,11 +215,12 @@ internal sealed class RankedVoting
     // Turns the tally into a distribution whose strict maximum is the winner.
     private int Normalise(Span<float> score)
     {
-        var distinct = tally.Distinct().Order().ToArray();
+        tally.CopyTo(sorted, 0);
+        Array.Sort(sorted);
         double smallestGap = 1;
-        for (int i = 1; i < distinct.Length; i++) smallestGap = Math.Min(smallestGap, distinct[i] - distinct[i - 1]);
+        for (int i = 1; i < sorted.Length; i++)
+            if (sorted[i] > sorted[i - 1]) smallestGap = Math.Min(smallestGap, sorted[i] - sorted[i - 1]);
         double sum = 0;
-        var nudged = new double[classes];
         for (int c = 0; c < classes; c++)
         {
             nudged[c] = tally[c] + 0.25 * smallestGap * (classes - 1 - tieRank[c]) / classes;
