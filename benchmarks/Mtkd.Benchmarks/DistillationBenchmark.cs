@@ -37,7 +37,7 @@ internal static class DistillationBenchmark
         var bareSeconds = new List<double>();
         using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
         var history = NetworkTrainer.Distill(student, data, new DistillationTargets(logits, teachers), new TrainerOptions { Epochs = 1 + rounds, BatchSize = batchSize },
-            distillation, progress: new Epochs(() => bareSeconds.Add(bare.RunEpoch())));
+            distillation, progress: Epochs(() => bareSeconds.Add(bare.RunEpoch())));
         var mtkdSeconds = history.Select(e => e.Seconds).ToArray();
         double mtkd = mtkdSeconds.Skip(1).Min(), bareBest = bareSeconds.Skip(1).Min();
         var roundRatios = Enumerable.Range(1, rounds).Select(i => bareSeconds[i] / mtkdSeconds[i]).Order().ToArray();
@@ -45,7 +45,7 @@ internal static class DistillationBenchmark
         var resident = new List<double>();
         using var longRun = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 2);
         NetworkTrainer.Distill(longRun, data, new DistillationTargets(logits, teachers), new TrainerOptions { Epochs = memoryEpochs, BatchSize = batchSize }, distillation,
-            progress: new Epochs(() =>
+            progress: Epochs(() =>
             {
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
@@ -119,11 +119,6 @@ internal static class DistillationBenchmark
             $"; growth from epoch 2 to the last: {r.ResidentMegabytesPerEpoch[^1] - r.ResidentMegabytesPerEpoch[Math.Min(1, r.ResidentMegabytesPerEpoch.Count - 1)]:+0;-0} MiB."));
     }
 
-    private sealed class Epochs(Action atEpochEnd) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value)
-        {
-            if (value.Completed is not null) atEpochEnd();
-        }
-    }
+    // Runs the action once per finished epoch, on the training thread.
+    private static SynchronousProgress<TrainingProgress> Epochs(Action atEpochEnd) => new(p => { if (p.Completed is not null) atEpochEnd(); });
 }

@@ -45,7 +45,7 @@ public sealed class TensorLeakTests
             EarlyStoppingPatience = 10, Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, RotationDegrees = 10 },
         };
         var perEpoch = new List<long>();
-        var progress = new Training.TrainingLoopTests.SynchronousProgress(p => { if (p.Completed is not null) perEpoch.Add(LiveTensors()); });
+        var progress = new SynchronousProgress<TrainingProgress>(p => { if (p.Completed is not null) perEpoch.Add(LiveTensors()); });
 
         long before = LiveTensors();
         NetworkTrainer.Distill(student, data, new DistillationTargets(teacherLogits, 3), options,

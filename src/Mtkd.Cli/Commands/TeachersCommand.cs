@@ -84,9 +84,3 @@ internal static class TeachersCommand
         return 0;
     }
 }
-
-/// <summary>Reports on the calling thread, so a progress bar follows the training loop step by step.</summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}

@@ -1,3 +1,4 @@
+using Mtkd.Training.Training;
 using Spectre.Console;
 
 namespace Mtkd.Cli.Demo;
@@ -47,7 +48,7 @@ internal static class DemoConsole
             var task = context.AddTask(Markup.Escape(stage), maxValue: 1.0);
             current = task;
             // Spectre's tasks are thread-safe; report synchronously so the bar follows the training loop.
-            return new SynchronousProgress(fraction => task.Value = Math.Clamp(fraction, 0, 1));
+            return new SynchronousProgress<double>(fraction => task.Value = Math.Clamp(fraction, 0, 1));
         }
 
         public void FinishLast()
@@ -55,10 +56,5 @@ internal static class DemoConsole
             if (current is { } task)
                 task.Value = task.MaxValue;
         }
-    }
-
-    private sealed class SynchronousProgress(Action<double> report) : IProgress<double>
-    {
-        public void Report(double value) => report(value);
     }
 }

@@ -31,7 +31,7 @@ public static class TeacherGeneration
             var teacherOptions = Copy(options, seed, Suffixed(options.MetricsPath, k), Suffixed(options.CheckpointDirectory, k));
             int teacher = k;
             var (network, history) = TrainOne(spec, subset, teacherOptions, validation,
-                progress is null ? null : new Relay(p => progress.Report((teacher, p))), cancellation);
+                progress is null ? null : new SynchronousProgress<TrainingProgress>(p => progress.Report((teacher, p))), cancellation);
             yield return new GeneratedTeacher(k, network, history, history[^1].ValidationAccuracy);
         }
     }
@@ -108,10 +108,5 @@ public static class TeacherGeneration
         copy.MetricsPath = metrics;
         copy.CheckpointDirectory = checkpoints;
         return copy;
-    }
-
-    private sealed class Relay(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -56,13 +56,13 @@ public sealed class TrainingLoopTests : IDisposable
         using var killed = Student();
         using var kill = new CancellationTokenSource();
         // "Kill" the run during its second epoch, after the first epoch's checkpoint is written.
-        var progress = new SynchronousProgress(p => { if (p.Epoch == 2 && p.Step == 2) kill.Cancel(); });
+        var progress = new SynchronousProgress<TrainingProgress>(p => { if (p.Epoch == 2 && p.Step == 2) kill.Cancel(); });
         Assert.Throws<OperationCanceledException>(() => Distill(killed, Options(o => { o.Epochs = 3; o.CheckpointDirectory = checkpoints; }), kill.Token, progress));
 
         using var resumed = Student(); // a fresh process would start from fresh weights, then load the checkpoint
         var messages = new List<string>();
         var history = Distill(resumed, Options(o => { o.Epochs = 3; o.CheckpointDirectory = checkpoints; }),
-            progress: new SynchronousProgress(p => { if (p.Message is { } m) messages.Add(m); }));
+            progress: new SynchronousProgress<TrainingProgress>(p => { if (p.Message is { } m) messages.Add(m); }));
 
         Assert.Equal(Weights(uninterrupted), Weights(resumed));
         Assert.Equal(full.Select(e => e.MeanLoss), history.Select(e => e.MeanLoss));
@@ -130,7 +130,7 @@ public sealed class TrainingLoopTests : IDisposable
     {
         var messages = new List<string>();
         using var student = Student();
-        Distill(student, Options(o => { o.Epochs = 1; o.Device = "cuda"; }), progress: new SynchronousProgress(p => { if (p.Message is { } m) messages.Add(m); }));
+        Distill(student, Options(o => { o.Epochs = 1; o.Device = "cuda"; }), progress: new SynchronousProgress<TrainingProgress>(p => { if (p.Message is { } m) messages.Add(m); }));
         Assert.Contains(messages, m => m.Contains("CUDA was requested but is not available"));
         Assert.Throws<ArgumentException>(() => Distill(student, Options(o => o.Device = "tpu")));
     }
@@ -141,10 +141,5 @@ public sealed class TrainingLoopTests : IDisposable
         using var student = Student();
         var ex = Assert.Throws<ArgumentException>(() => NetworkTrainer.TrainSupervised(student, TrainingFixtures.Train, Options(o => o.EarlyStoppingPatience = 2)));
         Assert.Contains("validation", ex.Message);
-    }
-
-    internal sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }
