@@ -1,0 +1,58 @@
+using Mtkd.Training.Data;
+using static TorchSharp.torch;
+
+namespace Mtkd.Training.Training;
+
+/// <summary>
+/// A fixed pool of augmented views of a dataset: view v of image i is drawn once, from a seed, and kept. Teachers
+/// scored once on the pool give consistent soft labels (the student sees exactly the view its teachers judged,
+/// as in Beyer et al. 2022) at the cost of one teacher pass per view, shared by every student trained on it,
+/// where on-the-fly teachers pay a pass per student step.
+/// </summary>
+public static class AugmentedViews
+{
+    /// <summary>
+    /// <paramref name="views"/> augmented copies of <paramref name="data"/>, view-major: rows [v·N, (v+1)·N) are
+    /// view v of images 0..N−1, so a student trained one epoch over the pool sees each image <paramref name="views"/>
+    /// times. The same seed gives the same pool.
+    /// </summary>
+    /// <param name="data">The images to augment.</param>
+    /// <param name="augmentation">What each view draws (shift, flip, rotation); must draw something.</param>
+    /// <param name="views">Copies of the dataset in the pool.</param>
+    /// <param name="seed">Seeds every view's draws.</param>
+    /// <param name="includeOriginal">Make view 0 the unaugmented images themselves.</param>
+    /// <param name="batchSize">Images augmented per tensor operation.</param>
+    public static ImageDataset Create(ImageDataset data, AugmentationOptions augmentation, int views, int seed, bool includeOriginal = false, int batchSize = 1024)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(augmentation);
+        if (views < 1) throw new ArgumentOutOfRangeException(nameof(views), views, "Need at least one view.");
+        if (!augmentation.Any) throw new ArgumentException("The augmentation draws nothing (no shift, flip or rotation); every view would be the original.", nameof(augmentation));
+        TorchRuntime.EnsureLoaded();
+
+        long imageSize = data.ImageSize;
+        var pixels = new float[checked(views * (long)data.Count * imageSize)];
+        var labels = new int[checked(views * data.Count)];
+        for (int v = 0; v < views; v++)
+        {
+            Array.Copy(data.Labels, 0, labels, v * data.Count, data.Count);
+            long offset = v * (long)data.Count * imageSize;
+            if (v == 0 && includeOriginal)
+            {
+                Array.Copy(data.Pixels, 0, pixels, offset, data.Pixels.LongLength);
+                continue;
+            }
+            var random = new Random(unchecked(seed * 1_000_003 + v));
+            for (int start = 0; start < data.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                int n = Math.Min(batchSize, data.Count - start);
+                var batch = tensor(data.Pixels.AsSpan((int)(start * imageSize), (int)(n * imageSize)).ToArray(), [n, data.Channels, data.Height, data.Width]);
+                var augmented = TensorAugmentation.Apply(batch, augmentation, random).contiguous();
+                var values = augmented.data<float>().ToArray();
+                Array.Copy(values, 0, pixels, offset + start * imageSize, values.LongLength);
+            }
+        }
+        return new ImageDataset(pixels, labels, data.Channels, data.Height, data.Width, data.ClassNames);
+    }
+}
