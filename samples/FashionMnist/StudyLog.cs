@@ -1,0 +1,24 @@
+using Mtkd.Training.Training;
+
+namespace Mtkd.Samples.FashionMnist;
+
+/// <summary>Where the study reports what it is doing.</summary>
+public interface IStudyLog
+{
+    void Line(string text);
+
+    IProgress<TrainingProgress> Progress(string what);
+}
+
+/// <summary>Timestamped lines on the console, one per finished epoch.</summary>
+public sealed class ConsoleStudyLog(bool epochs) : IStudyLog
+{
+    public void Line(string text) => Console.WriteLine($"{DateTime.Now:HH:mm:ss} {text}");
+
+    public IProgress<TrainingProgress> Progress(string what) => new SynchronousProgress<TrainingProgress>(p =>
+    {
+        if (p.Message is { } message) Line($"  {what}: {message}");
+        else if (epochs && p.Completed is { } e)
+            Line($"  {what} epoch {e.Epoch}/{p.Epochs}: loss {e.MeanLoss:F4}, train {e.TrainAccuracy:P2}, test {e.ValidationAccuracy:P2}, {e.Seconds:F1} s");
+    });
+}
