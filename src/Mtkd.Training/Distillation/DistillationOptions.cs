@@ -15,6 +15,13 @@ public sealed class DistillationOptions
     /// <summary>Label smoothing ε of the hard-label term: targets (1 − ε)·one-hot + ε/C. Default 0.</summary>
     public double LabelSmoothing { get; set; }
 
+    /// <summary>
+    /// Knowledge adjustment: before distilling from stored logits, swap each teacher's logits for its top class and
+    /// the true class wherever the two differ (<see cref="TeacherLogitAdjustment"/>). Default false. Not for online
+    /// teachers or supernet2, which learns from features.
+    /// </summary>
+    public bool AdjustWrongTeachers { get; set; }
+
     internal void Validate()
     {
         if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown distillation mode.");

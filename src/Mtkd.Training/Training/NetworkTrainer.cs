@@ -68,20 +68,27 @@ public static class NetworkTrainer
         if (distillation.Mode != DistillationMode.MimicAll && student.HeadCount != 1)
             throw new ArgumentException($"Only mimic_all trains a student with several heads; {distillation.Mode.Name()} needs one.", nameof(student));
 
+        if (distillation.AdjustWrongTeachers && (online is not null || distillation.Mode == DistillationMode.Supernet2))
+            throw new ArgumentException(online is not null
+                ? "AdjustWrongTeachers applies to stored teacher logits; online teachers are scored batch by batch and are not adjusted."
+                : "AdjustWrongTeachers adjusts teacher logits; supernet2 learns from the teachers' features.", nameof(distillation));
+        var storedLogits = distillation.AdjustWrongTeachers
+            ? TeacherLogitAdjustment.SwapWrongPredictions(targets.TeacherLogits, data.Labels, k, c)
+            : targets.TeacherLogits;
         var (teacherValues, teachers) = distillation.Mode switch
         {
-            DistillationMode.Supernet => (SupernetAggregator.FitAndApply(targets.TeacherLogits, data.Labels, c, options.Seed).Logits, 1),
+            DistillationMode.Supernet => (SupernetAggregator.FitAndApply(storedLogits, data.Labels, c, options.Seed).Logits, 1),
             DistillationMode.Supernet2 => (SupernetAggregator.FitAndApply(
                 targets.TeacherFeatures ?? throw new ArgumentException("supernet2 needs the teachers' penultimate features (DistillationTargets.TeacherFeatures).", nameof(targets)),
                 data.Labels, c, options.Seed).Logits, 1),
-            _ => (targets.TeacherLogits, k),
+            _ => (storedLogits, k),
         };
 
         Tensor? allTeachers = null;
         try
         {
             return TrainingLoop.Run(student, data, validation, options,
-                Fingerprint(student, data, options, $"{distillation.Mode.Name()} T={distillation.Temperature} a={distillation.Alpha} ls={distillation.LabelSmoothing} K={k}{(online is null ? "" : " online")}"),
+                Fingerprint(student, data, options, $"{distillation.Mode.Name()} T={distillation.Temperature} a={distillation.Alpha} ls={distillation.LabelSmoothing} K={k}{(online is null ? "" : " online")}{(distillation.AdjustWrongTeachers ? " adjusted" : "")}"),
                 device =>
                 {
                     if (online is null)
