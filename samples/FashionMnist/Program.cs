@@ -29,6 +29,7 @@ try
             case "--student-width": { int v = Int(ref i); overrides.Add(p => p with { StudentWidth = v }); break; }
             case "--views": { int v = Int(ref i); overrides.Add(p => p with { Views = v }); break; }
             case "--passes": { int v = Int(ref i); overrides.Add(p => p with { PassesOverViews = v }); break; }
+            case "--adjust": overrides.Add(p => p with { Adjustments = [false, true] }); break;
             case "--temperature": { double v = Double(ref i); overrides.Add(p => p with { Temperature = v }); break; }
             case "-h" or "--help":
                 Console.WriteLine("""
@@ -43,6 +44,7 @@ try
                     Overrides of the profile, for exploring (each changes the cache keys it touches):
                       --train-images N  --seeds 1,2,3  --teacher-arch A  --teacher-width W  --teacher-epochs E
                       --student-arch A  --student-width W  --views V  --passes P  --temperature T
+                      --adjust         also distil every centre configuration from knowledge-adjusted teacher logits
                     """);
                 return 0;
             default:

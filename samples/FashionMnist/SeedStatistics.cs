@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Mtkd.Samples.FashionMnist;
 
 /// <summary>Mean and standard error over seeds, as percentages.</summary>
@@ -18,5 +20,6 @@ public readonly record struct MeanSe(double Mean, double StandardError, int Coun
 
     /// <summary>"91.23 ± 0.12" in percentage points (fractions in, points out).</summary>
     public override string ToString() => Count == 0 ? "–"
-        : double.IsNaN(StandardError) ? $"{100 * Mean:F2}" : $"{100 * Mean:F2} ± {100 * StandardError:F2}";
+        : double.IsNaN(StandardError) ? (100 * Mean).ToString("F2", CultureInfo.InvariantCulture)
+        : string.Create(CultureInfo.InvariantCulture, $"{100 * Mean:F2} ± {100 * StandardError:F2}");
 }

@@ -19,7 +19,8 @@ public sealed class StudentRunner(StudyProfile profile, StudyData data, ResultCa
     public NetworkSpec Spec { get; } = NetworkPresets.Get(profile.StudentArchitecture, profile.StudentWidth);
 
     public string Folder(StudentRun run) => cache.Folder("students",
-        run.IsBaseline ? $"baseline-s{run.Seed}" : string.Create(CultureInfo.InvariantCulture, $"{run.ModeName}-k{run.Teachers}-f{run.Fraction}-a{run.Alpha}-s{run.Seed}"),
+        run.IsBaseline ? $"baseline-s{run.Seed}"
+            : string.Create(CultureInfo.InvariantCulture, $"{run.ModeName}{(run.Adjusted ? "-adjusted" : "")}-k{run.Teachers}-f{run.Fraction}-a{run.Alpha}-s{run.Seed}"),
         Key(run));
 
     // Every setting that shapes the student, the teachers' own keys included (through their folder names).
@@ -29,7 +30,7 @@ public sealed class StudentRunner(StudyProfile profile, StudyData data, ResultCa
             .Select(k => Path.GetFileName(teachers.Folder(StudyPlan.TeacherSetOf(profile, run), k))));
         // The baseline learns the labels, so no distillation setting may split its cache.
         var targets = run.IsBaseline ? "mode=baseline"
-            : string.Create(CultureInfo.InvariantCulture, $"mode={run.ModeName} T={profile.Temperature} alpha={run.Alpha} teachers=[{teacherFolders}]");
+            : string.Create(CultureInfo.InvariantCulture, $"mode={run.ModeName} T={profile.Temperature} alpha={run.Alpha} teachers=[{teacherFolders}]{(run.Adjusted ? " adjusted" : "")}");
         return string.Create(CultureInfo.InvariantCulture,
             $"student {Spec.Name} width={profile.StudentWidth} views={profile.Views} passes={profile.PassesOverViews} train={data.Train.Count} test={data.Test.Count} " +
             $"shift={profile.Augmentation.ShiftPixels} flip={profile.Augmentation.HorizontalFlip} seed={run.Seed} adam lr=0.002 cosine batch=128 {targets}");
@@ -61,7 +62,7 @@ public sealed class StudentRunner(StudyProfile profile, StudyData data, ResultCa
             var set = StudyPlan.TeacherSetOf(profile, run);
             var targets = new DistillationTargets(Interleave(Enumerable.Range(0, run.Teachers)
                 .Select(k => teachers.ViewLogits(set, k, views, PoolName(run.Seed))).ToArray(), views.ClassCount), run.Teachers);
-            var distillation = new DistillationOptions { Mode = mode, Temperature = profile.Temperature, Alpha = run.Alpha };
+            var distillation = new DistillationOptions { Mode = mode, Temperature = profile.Temperature, Alpha = run.Alpha, AdjustWrongTeachers = run.Adjusted };
             history = NetworkTrainer.Distill(student, views, targets, options, distillation, validation: data.Test, progress: log.Progress("student"));
         }
         double seconds = (DateTime.UtcNow - started).TotalSeconds;
@@ -69,7 +70,7 @@ public sealed class StudentRunner(StudyProfile profile, StudyData data, ResultCa
         OnnxExporter.Export(student, Path.Combine(folder, "model.onnx"), new OnnxExportOptions { FoldBatchNorm = true, ProbabilitiesName = null });
         var logits = NetworkTrainer.PredictLogits(student, data.Test);
         var predictions = Enumerable.Range(0, data.Test.Count).Select(i => TeacherRunner.ArgMax(logits.AsSpan(i * data.Test.ClassCount, data.Test.ClassCount))).ToArray();
-        var result = new StudentResult(run.ModeName, run.Teachers, run.Fraction, run.Alpha, run.Seed, TeacherRunner.Accuracy(logits, data.Test),
+        var result = new StudentResult(run.Label, run.Teachers, run.Fraction, run.Alpha, run.Seed, TeacherRunner.Accuracy(logits, data.Test),
             student.ParameterCount, student.Complexity.MultiplyAccumulates, seconds, TeacherRunner.History(history), predictions);
         ResultCache.Write(resultPath, result);
         log.Line($"student {run}: {result.TestAccuracy:P2} in {seconds:F0} s");

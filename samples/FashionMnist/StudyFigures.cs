@@ -16,10 +16,20 @@ public sealed class StudyFigures(StudyProfile profile, Study study, StudyResults
 
     public StudentRun Baseline => new(null, 0, 0, 0, 0);
 
-    public StudentRun Centre(DistillationMode mode, double alpha) => new(mode, profile.CentreTeachers, profile.CentreFraction, alpha, 0);
+    public StudentRun Centre(DistillationMode mode, double alpha, bool adjusted = false) =>
+        new(mode, profile.CentreTeachers, profile.CentreFraction, alpha, 0, adjusted);
 
-    /// <summary>The centre configuration with the highest mean accuracy; null before any has run.</summary>
-    public StudentRun? BestCentre => profile.Modes.SelectMany(m => profile.Alphas.Select(a => Centre(m, a)))
+    /// <summary>The rows of the mode tables: every mode, as is and (when the profile asks) knowledge-adjusted.</summary>
+    public IReadOnlyList<(DistillationMode Mode, bool Adjusted, string Name)> ModeRows =>
+        profile.Adjustments.SelectMany(adj => profile.Modes.Select(m => (m, adj, new StudentRun(m, 0, 0, 0, 0, adj).Label))).ToArray();
+
+    public StudentRun SweepRun(int k, double fraction) => new(profile.SweepMode, k, fraction, profile.CentreAlpha, 0, profile.SweepAdjusted);
+
+    /// <summary>
+    /// The centre configuration with the highest mean test accuracy; null before any has run. Chosen on the test
+    /// set among the centre's configurations, so its figure is the optimistic end of the table it comes from.
+    /// </summary>
+    public StudentRun? BestCentre => ModeRows.SelectMany(r => profile.Alphas.Select(a => Centre(r.Mode, a, r.Adjusted)))
         .Select(r => (Run: r, Acc: MeanSe.Of(StudentBySeed(r).Values)))
         .Where(x => x.Acc.Count > 0).OrderByDescending(x => x.Acc.Mean).Select(x => x.Run).FirstOrDefault();
 
@@ -49,7 +59,7 @@ public sealed class StudyFigures(StudyProfile profile, Study study, StudyResults
         Row($"ensemble of {profile.CentreTeachers} (mean probability)", ensemble, teacherMacs * profile.CentreTeachers);
         Row("student, standard training (baseline)", baseline, studentMacs);
         if (BestCentre is { } best)
-            Row($"student, best distillation: {best.ModeName}, α = {best.Alpha.ToString(Ci)}", StudentBySeed(best),
+            Row($"student, best distillation: {best.Label}, α = {best.Alpha.ToString(Ci)}", StudentBySeed(best),
                 results.Students.FirstOrDefault(kv => kv.Key.WithoutSeed == best).Value?.MultiplyAccumulates);
         return md.ToString();
 
@@ -92,13 +102,18 @@ public sealed class StudyFigures(StudyProfile profile, Study study, StudyResults
         var baseline = StudentBySeed(Baseline);
         md.AppendLine("| mode | " + string.Join(" | ", profile.Alphas.Select(a => $"α = {a.ToString(Ci)} | vs baseline")) + " |");
         md.AppendLine("|---|" + string.Concat(profile.Alphas.Select(_ => "---:|---:|")));
-        foreach (var mode in profile.Modes)
-            md.AppendLine($"| {mode.Name()} | " + string.Join(" | ", profile.Alphas.Select(a =>
+        foreach (var (mode, adjusted, name) in ModeRows)
+            md.AppendLine($"| {name} | " + string.Join(" | ", profile.Alphas.Select(a =>
             {
-                var bySeed = StudentBySeed(Centre(mode, a));
+                var bySeed = StudentBySeed(Centre(mode, a, adjusted));
                 return $"{MeanSe.Of(bySeed.Values)} | {Signed(MeanSe.Paired(bySeed, baseline))}";
             })) + " |");
-        md.AppendLine(Ci, $"| baseline (labels only) | {MeanSe.Of(baseline.Values)} | | | |");
+        md.AppendLine($"| baseline (labels only) | {MeanSe.Of(baseline.Values)} |" + string.Concat(Enumerable.Repeat(" |", 2 * profile.Alphas.Length - 1)));
+        if (profile.Adjustments.Contains(true))
+        {
+            md.AppendLine();
+            md.AppendLine("*(adjusted)*: knowledge adjustment (Wen et al. 2019): wherever a teacher's top class on a training view is wrong, its logits for that class and the true class are swapped before distilling.");
+        }
         return md.ToString();
     }
 
@@ -107,15 +122,15 @@ public sealed class StudyFigures(StudyProfile profile, Study study, StudyResults
     {
         var md = new StringBuilder();
         md.AppendLine(isK
-            ? $"Fraction {profile.CentreFraction.ToString(Ci)}; student: {profile.SweepMode.Name()}, α = {profile.CentreAlpha.ToString(Ci)}."
-            : $"K = {profile.CentreTeachers}; student: {profile.SweepMode.Name()}, α = {profile.CentreAlpha.ToString(Ci)}.");
+            ? $"Fraction {profile.CentreFraction.ToString(Ci)}; student: {SweepRun(0, 0).Label}, α = {profile.CentreAlpha.ToString(Ci)}."
+            : $"K = {profile.CentreTeachers}; student: {SweepRun(0, 0).Label}, α = {profile.CentreAlpha.ToString(Ci)}.");
         md.AppendLine();
         md.AppendLine(isK ? "| K | mean teacher | ensemble | student | student vs baseline |" : "| fraction | mean teacher | ensemble | student | student vs baseline |");
         md.AppendLine("|---:|---:|---:|---:|---:|");
         var baseline = StudentBySeed(Baseline);
         foreach (var (k, f) in SweepPoints(isK))
         {
-            var student = StudentBySeed(new StudentRun(profile.SweepMode, k, f, profile.CentreAlpha, 0));
+            var student = StudentBySeed(SweepRun(k, f));
             md.AppendLine(Ci, $"| {(isK ? k.ToString(Ci) : f.ToString(Ci))} | {MeanSe.Of(TeacherBySeed(k, f).Values)} | {MeanSe.Of(EnsembleBySeed(k, f).Values)} | " +
                 $"{MeanSe.Of(student.Values)} | {Signed(MeanSe.Paired(student, baseline))} |");
         }
@@ -165,6 +180,7 @@ public sealed class StudyFigures(StudyProfile profile, Study study, StudyResults
             baseline = MeanSe.Of(baseline.Values),
             ensemble = MeanSe.Of(ensemble.Values),
             bestMode = best?.ModeName,
+            bestAdjusted = best?.Adjusted,
             bestAlpha = best?.Alpha,
             best = best is null ? (MeanSe?)null : MeanSe.Of(StudentBySeed(best).Values),
             gainOverBaseline = best is null ? (MeanSe?)null : MeanSe.Paired(StudentBySeed(best), baseline),
@@ -174,7 +190,8 @@ public sealed class StudyFigures(StudyProfile profile, Study study, StudyResults
     }
 
     internal static string Signed(MeanSe d) => d.Count == 0 ? "–"
-        : double.IsNaN(d.StandardError) ? $"{100 * d.Mean:+0.00;−0.00}" : $"{100 * d.Mean:+0.00;−0.00} ± {100 * d.StandardError:F2}";
+        : double.IsNaN(d.StandardError) ? (100 * d.Mean).ToString("+0.00;−0.00", Ci)
+        : string.Create(Ci, $"{100 * d.Mean:+0.00;−0.00} ± {100 * d.StandardError:F2}");
 
     private static string Met(bool met) => met ? "yes" : "**no**";
 }

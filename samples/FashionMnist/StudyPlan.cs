@@ -13,18 +13,22 @@ public sealed record TeacherSet(double Fraction, int Seed, int Count)
 }
 
 /// <summary>One student: the baseline (Mode null: trained on the labels) or a distillation from the first K teachers of a set.</summary>
-public sealed record StudentRun(DistillationMode? Mode, int Teachers, double Fraction, double Alpha, int Seed)
+/// <param name="Adjusted">Knowledge adjustment: the teachers' wrong top classes swapped with the true ones before distilling.</param>
+public sealed record StudentRun(DistillationMode? Mode, int Teachers, double Fraction, double Alpha, int Seed, bool Adjusted = false)
 {
     public bool IsBaseline => Mode is null;
 
     public string ModeName => Mode?.Name() ?? "baseline";
+
+    /// <summary>The mode's name, marked when the teachers' logits are adjusted.</summary>
+    public string Label => Adjusted ? ModeName + " (adjusted)" : ModeName;
 
     /// <summary>The configuration without the seed: runs that differ only in seed are averaged together.</summary>
     public StudentRun WithoutSeed => this with { Seed = 0 };
 
     public override string ToString() => IsBaseline
         ? $"baseline seed={Seed}"
-        : string.Create(CultureInfo.InvariantCulture, $"{ModeName} K={Teachers} f={Fraction} α={Alpha} seed={Seed}");
+        : string.Create(CultureInfo.InvariantCulture, $"{Label} K={Teachers} f={Fraction} α={Alpha} seed={Seed}");
 }
 
 /// <summary>The runs of a profile, in the order they run: each seed's centre configuration first, so a stopped run has the headline.</summary>
@@ -41,18 +45,20 @@ public static class StudyPlan
             {
                 foreach (double f in p.Fractions)
                     foreach (int k in p.TeacherCounts)
-                        foreach (var mode in p.Modes)
-                            foreach (double a in p.Alphas)
-                                runs.Add(new StudentRun(mode, k, f, a, seed));
+                        foreach (bool adjusted in p.Adjustments)
+                            foreach (var mode in p.Modes)
+                                foreach (double a in p.Alphas)
+                                    runs.Add(new StudentRun(mode, k, f, a, seed, adjusted));
                 continue;
             }
-            foreach (double a in p.Alphas)
-                foreach (var mode in p.Modes)
-                    runs.Add(new StudentRun(mode, p.CentreTeachers, p.CentreFraction, a, seed));
+            foreach (bool adjusted in p.Adjustments)
+                foreach (double a in p.Alphas)
+                    foreach (var mode in p.Modes)
+                        runs.Add(new StudentRun(mode, p.CentreTeachers, p.CentreFraction, a, seed, adjusted));
             foreach (int k in p.TeacherCounts.Where(k => k != p.CentreTeachers))
-                runs.Add(new StudentRun(p.SweepMode, k, p.CentreFraction, p.CentreAlpha, seed));
+                runs.Add(new StudentRun(p.SweepMode, k, p.CentreFraction, p.CentreAlpha, seed, p.SweepAdjusted));
             foreach (double f in p.Fractions.Where(f => f != p.CentreFraction))
-                runs.Add(new StudentRun(p.SweepMode, p.CentreTeachers, f, p.CentreAlpha, seed));
+                runs.Add(new StudentRun(p.SweepMode, p.CentreTeachers, f, p.CentreAlpha, seed, p.SweepAdjusted));
         }
         return runs;
     }

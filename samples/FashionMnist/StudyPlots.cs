@@ -37,8 +37,7 @@ public sealed class StudyPlots(StudyProfile profile, StudyData data, StudyResult
         double[] xs = points.Select(p => isK ? p.K : p.Fraction).ToArray();
         var plot = new Plot();
         Series(plot, "ensemble (mean probability)", xs, points.Select(p => MeanSe.Of(figures.EnsembleBySeed(p.K, p.Fraction).Values)));
-        Series(plot, $"student: {profile.SweepMode.Name()}", xs, points.Select(p =>
-            MeanSe.Of(figures.StudentBySeed(new StudentRun(profile.SweepMode, p.K, p.Fraction, profile.CentreAlpha, 0)).Values)));
+        Series(plot, $"student: {figures.SweepRun(0, 0).Label}", xs, points.Select(p => MeanSe.Of(figures.StudentBySeed(figures.SweepRun(p.K, p.Fraction)).Values)));
         Series(plot, "mean single teacher", xs, points.Select(p => MeanSe.Of(figures.TeacherBySeed(p.K, p.Fraction).Values)));
         BaselineLine(plot);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xs, xs.Select(x => x.ToString(Ci)).ToArray());
@@ -50,10 +49,11 @@ public sealed class StudyPlots(StudyProfile profile, StudyData data, StudyResult
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
         var bars = new List<Bar>();
-        for (int m = 0; m < profile.Modes.Length; m++)
+        var rows = figures.ModeRows;
+        for (int m = 0; m < rows.Count; m++)
             for (int a = 0; a < profile.Alphas.Length; a++)
             {
-                var acc = MeanSe.Of(figures.StudentBySeed(figures.Centre(profile.Modes[m], profile.Alphas[a])).Values);
+                var acc = MeanSe.Of(figures.StudentBySeed(figures.Centre(rows[m].Mode, profile.Alphas[a], rows[m].Adjusted)).Values);
                 if (acc.Count == 0) continue;
                 bars.Add(new Bar
                 {
@@ -66,20 +66,21 @@ public sealed class StudyPlots(StudyProfile profile, StudyData data, StudyResult
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"α = {profile.Alphas[a].ToString(Ci)}", FillColor = palette.GetColor(a) });
         BaselineLine(plot);
         EnsembleLine(plot);
-        double[] ticks = profile.Modes.Select((_, m) => m * (profile.Alphas.Length + 1) + (profile.Alphas.Length - 1) / 2.0).ToArray();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks, profile.Modes.Select(m => m.Name()).ToArray());
+        double[] ticks = rows.Select((_, m) => m * (profile.Alphas.Length + 1) + (profile.Alphas.Length - 1) / 2.0).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks, rows.Select(r => r.Name.Replace(" (adjusted)", "\nadjusted", StringComparison.Ordinal)).ToArray());
         double baseline = MeanSe.Of(figures.StudentBySeed(figures.Baseline).Values).Mean * 100;
         double low = bars.Min(b => b.Value - b.Error) - 1;
         double high = new[] { bars.Max(b => b.Value + b.Error), Ensemble().Mean * 100, baseline }.Where(double.IsFinite).Max() + 0.5;
         plot.Axes.SetLimitsY(low, high);
-        Save(plot, "accuracy-by-mode.png", $"Test accuracy by distillation mode (K = {profile.CentreTeachers}, fraction {profile.CentreFraction.ToString(Ci)})", "mode");
+        Save(plot, "accuracy-by-mode.png", $"Test accuracy by distillation mode (K = {profile.CentreTeachers}, fraction {profile.CentreFraction.ToString(Ci)})", "mode",
+            width: Math.Max(Width, 140 * rows.Count));
     }
 
     private void Alphas()
     {
         var plot = new Plot();
-        foreach (var mode in profile.Modes)
-            Series(plot, mode.Name(), profile.Alphas, profile.Alphas.Select(a => MeanSe.Of(figures.StudentBySeed(figures.Centre(mode, a)).Values)));
+        foreach (var (mode, adjusted, name) in figures.ModeRows)
+            Series(plot, name, profile.Alphas, profile.Alphas.Select(a => MeanSe.Of(figures.StudentBySeed(figures.Centre(mode, a, adjusted)).Values)));
         BaselineLine(plot);
         EnsembleLine(plot);
         Save(plot, "accuracy-vs-alpha.png", "Test accuracy against α, the weight of the label term", "α");
@@ -159,7 +160,7 @@ public sealed class StudyPlots(StudyProfile profile, StudyData data, StudyResult
         if (figures.BestCentre is { } best)
         {
             var row = best.Mode == DistillationMode.MimicAll ? cost.Rows.FirstOrDefault(r => r.Name.Contains("mimic_all", StringComparison.Ordinal)) ?? student : student;
-            Point(plot, $"student, {best.ModeName} α = {best.Alpha.ToString(Ci)}", x(row), MeanSe.Of(figures.StudentBySeed(best).Values));
+            Point(plot, $"student, {best.Label} α = {best.Alpha.ToString(Ci)}", x(row), MeanSe.Of(figures.StudentBySeed(best).Values));
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {

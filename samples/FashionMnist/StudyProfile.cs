@@ -30,6 +30,12 @@ public sealed record StudyProfile(
     double Temperature,
     bool FullGrid)
 {
+    /// <summary>Whether students distil from the teachers' logits as they are (false) and/or knowledge-adjusted (true).</summary>
+    public bool[] Adjustments { get; init; } = [false];
+
+    /// <summary>Whether the K and fraction sweeps distil from adjusted logits.</summary>
+    public bool SweepAdjusted { get; init; }
+
     /// <summary>Augmentation for teachers and the student's views alike.</summary>
     public AugmentationOptions Augmentation => new() { ShiftPixels = 2, HorizontalFlip = true };
 
@@ -45,7 +51,7 @@ public sealed record StudyProfile(
         TeacherArchitecture: "cnn-small", TeacherWidth: 32, TeacherEpochs: 3,
         StudentArchitecture: "cnn-small", StudentWidth: null, Views: 2, PassesOverViews: 2,
         TeacherCounts: [2, 3], Fractions: [0.8, 1.0], Modes: StudyModes, Alphas: [0, 0.5],
-        CentreTeachers: 3, CentreFraction: 0.8, CentreAlpha: 0, SweepMode: DistillationMode.LossAverage,
+        CentreTeachers: 3, CentreFraction: 0.8, CentreAlpha: 0.5, SweepMode: DistillationMode.LossAverage,
         Temperature: 4, FullGrid: false);
 
     /// <summary>The profile the README reports: under two hours on two CPU cores.</summary>
@@ -54,7 +60,7 @@ public sealed record StudyProfile(
         TeacherArchitecture: "cnn-small", TeacherWidth: 32, TeacherEpochs: 20,
         StudentArchitecture: "cnn-small", StudentWidth: null, Views: 5, PassesOverViews: 8,
         TeacherCounts: [2, 3, 5], Fractions: [0.6, 0.8, 1.0], Modes: StudyModes, Alphas: [0, 0.5],
-        CentreTeachers: 5, CentreFraction: 0.8, CentreAlpha: 0, SweepMode: DistillationMode.LossAverage,
+        CentreTeachers: 5, CentreFraction: 0.8, CentreAlpha: 0.5, SweepMode: DistillationMode.LossAverage,
         Temperature: 4, FullGrid: false);
 
     /// <summary>The whole grid on all 60,000 training images: for a GPU or a long night.</summary>
