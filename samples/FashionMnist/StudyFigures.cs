@@ -59,8 +59,12 @@ public sealed class StudyFigures(StudyProfile profile, Study study, StudyResults
         Row($"ensemble of {profile.CentreTeachers} (mean probability)", ensemble, teacherMacs * profile.CentreTeachers);
         Row("student, standard training (baseline)", baseline, studentMacs);
         if (BestCentre is { } best)
+        {
             Row($"student, best distillation: {best.Label}, α = {best.Alpha.ToString(Ci)}", StudentBySeed(best),
                 results.Students.FirstOrDefault(kv => kv.Key.WithoutSeed == best).Value?.MultiplyAccumulates);
+            md.AppendLine();
+            md.AppendLine("The best distillation is the best of the centre's configurations on the test set, so its figure is optimistic; the next table gives them all.");
+        }
         return md.ToString();
 
         void Row(string name, IReadOnlyDictionary<int, double> bySeed, long? macs) =>
@@ -85,13 +89,15 @@ public sealed class StudyFigures(StudyProfile profile, Study study, StudyResults
         if (cost is not null)
         {
             var ens = cost.Rows.First(r => r.Name == $"ensemble of {profile.CentreTeachers}");
-            var stu = cost.Rows.First(r => r.Name.StartsWith("student (baseline", StringComparison.Ordinal));
+            // The cheapness targets are about the student that is reported: mimic_all's carries K heads.
+            var stu = BestCentre?.Mode == DistillationMode.MimicAll && cost.Rows.FirstOrDefault(r => r.Name.Contains("mimic_all", StringComparison.Ordinal)) is { } mimic
+                ? mimic : cost.Rows.First(r => r.Name.StartsWith("student (baseline", StringComparison.Ordinal));
             double macs = ens.MultiplyAccumulates / (double)stu.MultiplyAccumulates;
             double lat1 = ens.Latency.MillisecondsAtBatch1 / stu.Latency.MillisecondsAtBatch1;
             double lat256 = ens.Latency.MicrosecondsPerImageAtBatch256 / stu.Latency.MicrosecondsPerImageAtBatch256;
-            md.AppendLine(Ci, $"| student ≥ 15× cheaper in multiply-accumulates | {macs:F1}× | {Met(macs >= 15)} |");
-            md.AppendLine(Ci, $"| student ≥ 15× cheaper in measured latency, batch 1 | {lat1:F1}× | {Met(lat1 >= 15)} |");
-            md.AppendLine(Ci, $"| student ≥ 15× cheaper in measured latency, batch 256 (per image) | {lat256:F1}× | {Met(lat256 >= 15)} |");
+            md.AppendLine(Ci, $"| {stu.Name} ≥ 15× cheaper than the ensemble of {profile.CentreTeachers} in multiply-accumulates | {macs:F1}× | {Met(macs >= 15)} |");
+            md.AppendLine(Ci, $"| … in measured latency, batch 1 | {lat1:F1}× | {Met(lat1 >= 15)} |");
+            md.AppendLine(Ci, $"| … in measured latency, batch 256 (per image) | {lat256:F1}× | {Met(lat256 >= 15)} |");
         }
         return md.ToString();
     }
