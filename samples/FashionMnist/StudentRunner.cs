@@ -26,8 +26,8 @@ public sealed class StudentRunner(StudyProfile profile, StudyData data, ResultCa
     // Every setting that shapes the student, the teachers' own keys included (through their folder names).
     private string Key(StudentRun run)
     {
-        var teacherFolders = run.IsBaseline ? "" : string.Join(",", Enumerable.Range(0, run.Teachers)
-            .Select(k => Path.GetFileName(teachers.Folder(StudyPlan.TeacherSetOf(profile, run), k))));
+        var set = StudyPlan.TeacherSetOf(profile, run);
+        var teacherFolders = run.IsBaseline ? "" : string.Join(",", Enumerable.Range(0, run.Teachers).Select(k => Path.GetFileName(teachers.Folder(set, k))));
         // The baseline learns the labels, so no distillation setting may split its cache.
         var targets = run.IsBaseline ? "mode=baseline"
             : string.Create(CultureInfo.InvariantCulture, $"mode={run.ModeName} T={profile.Temperature} alpha={run.Alpha} teachers=[{teacherFolders}]{(run.Adjusted ? " adjusted" : "")}");
@@ -69,8 +69,10 @@ public sealed class StudentRunner(StudyProfile profile, StudyData data, ResultCa
 
         OnnxExporter.Export(student, Path.Combine(folder, "model.onnx"), new OnnxExportOptions { FoldBatchNorm = true, ProbabilitiesName = null });
         var logits = NetworkTrainer.PredictLogits(student, data.Test);
-        var predictions = Enumerable.Range(0, data.Test.Count).Select(i => TeacherRunner.ArgMax(logits.AsSpan(i * data.Test.ClassCount, data.Test.ClassCount))).ToArray();
-        var result = new StudentResult(run.Label, run.Teachers, run.Fraction, run.Alpha, run.Seed, TeacherRunner.Accuracy(logits, data.Test),
+        int classes = data.Test.ClassCount;
+        var predictions = Enumerable.Range(0, data.Test.Count).Select(i => ArgMax(logits.AsSpan(i * classes, classes))).ToArray();
+        double accuracy = predictions.Where((p, i) => p == data.Test.Labels[i]).Count() / (double)data.Test.Count;
+        var result = new StudentResult(run.Label, run.Teachers, run.Fraction, run.Alpha, run.Seed, accuracy,
             student.ParameterCount, student.Complexity.MultiplyAccumulates, seconds, TeacherRunner.History(history), predictions);
         ResultCache.Write(resultPath, result);
         log.Line($"student {run}: {result.TestAccuracy:P2} in {seconds:F0} s");
@@ -87,6 +89,14 @@ public sealed class StudentRunner(StudyProfile profile, StudyData data, ResultCa
         var views = AugmentedViews.Create(data.Train, profile.Augmentation, profile.Views, seed, includeOriginal: true);
         pool = (seed, views);
         return views;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int j = 1; j < values.Length; j++)
+            if (values[j] > values[best]) best = j;
+        return best;
     }
 
     // Per-teacher [N × C] blocks into the soft-label layout [N × K × C].

@@ -34,9 +34,16 @@ public sealed class StudyFigures(StudyProfile profile, Study study, StudyResults
         .Where(x => x.Acc.Count > 0).OrderByDescending(x => x.Acc.Mean).Select(x => x.Run).FirstOrDefault();
 
     /// <summary>Ensemble accuracy per seed: the first K teachers of each seed's set at a fraction, fused.</summary>
-    public IReadOnlyDictionary<int, double> EnsembleBySeed(int k, double fraction, FusionMethod method = FusionMethod.MeanProbability) =>
-        StudyPlan.TeacherSets(profile).Where(s => s.Fraction == fraction && Fusion.Has(results, s, k))
-            .ToDictionary(s => s.Seed, s => Fusion.Accuracy(results, s, k, method, study.Data.Test));
+    public IReadOnlyDictionary<int, double> EnsembleBySeed(int k, double fraction, FusionMethod method = FusionMethod.MeanProbability)
+    {
+        // Tables and plots ask for the same ensembles many times; each asks fusion over the whole test set.
+        if (!ensembles.TryGetValue((k, fraction, method), out var bySeed))
+            ensembles[(k, fraction, method)] = bySeed = StudyPlan.TeacherSets(profile).Where(s => s.Fraction == fraction && Fusion.Has(results, s, k))
+                .ToDictionary(s => s.Seed, s => Fusion.Accuracy(results, s, k, method, study.Data.Test));
+        return bySeed;
+    }
+
+    private readonly Dictionary<(int K, double Fraction, FusionMethod Method), IReadOnlyDictionary<int, double>> ensembles = [];
 
     /// <summary>Mean single-teacher accuracy per seed over the first K teachers.</summary>
     public IReadOnlyDictionary<int, double> TeacherBySeed(int k, double fraction) =>

@@ -63,13 +63,9 @@ public static class StudyPlan
         return runs;
     }
 
-    /// <summary>The teacher sets the students need, each as large as its largest K.</summary>
+    /// <summary>The teacher sets the students need; every set holds the profile's largest K, so smaller K share its teachers.</summary>
     public static IReadOnlyList<TeacherSet> TeacherSets(StudyProfile p) =>
-        Students(p).Where(r => !r.IsBaseline)
-            .GroupBy(r => (r.Fraction, r.Seed))
-            .Select(g => new TeacherSet(g.Key.Fraction, g.Key.Seed, Math.Max(g.Max(r => r.Teachers), p.TeacherCounts.Max())))
-            .ToArray();
+        Students(p).Where(r => !r.IsBaseline).Select(r => TeacherSetOf(p, r)).Distinct().ToArray();
 
-    public static TeacherSet TeacherSetOf(StudyProfile p, StudentRun run) =>
-        TeacherSets(p).Single(s => s.Fraction == run.Fraction && s.Seed == run.Seed);
+    public static TeacherSet TeacherSetOf(StudyProfile p, StudentRun run) => new(run.Fraction, run.Seed, p.TeacherCounts.Max());
 }

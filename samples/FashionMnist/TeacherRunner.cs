@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mtkd.Training.Data;
+using Mtkd.Training.Ensembles;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Training;
@@ -45,18 +46,17 @@ public sealed class TeacherRunner(StudyProfile profile, StudyData data, ResultCa
         OnnxExporter.Export(network, Path.Combine(folder, "model.onnx"), new OnnxExportOptions { FoldBatchNorm = true, ProbabilitiesName = null });
         var testLogits = NetworkTrainer.PredictLogits(network, data.Test);
         FloatFile.Write(Path.Combine(folder, "test-logits.bin"), testLogits);
-        var result = new TeacherResult(k, set.Fraction, set.Seed, Accuracy(testLogits, data.Test), network.ParameterCount,
+        var result = new TeacherResult(k, set.Fraction, set.Seed,
+            SoftLabelAccuracy.Teacher(testLogits, data.Test.Labels, teacherCount: 1, data.Test.ClassCount, teacher: 0), network.ParameterCount,
             network.Complexity.MultiplyAccumulates, seconds, History(history));
         ResultCache.Write(resultPath, result);
         log.Line($"teacher {k} of {set}: {result.TestAccuracy:P2} in {seconds:F0} s");
         return result;
     }
 
-    public float[] TestLogits(TeacherSet set, int k)
-    {
-        Result(set, k);
-        return FloatFile.Read(Path.Combine(Folder(set, k), "test-logits.bin"), (long)data.Test.Count * data.Test.ClassCount);
-    }
+    /// <summary>A trained teacher's test-set logits, as cached when it was trained.</summary>
+    public float[] TestLogits(TeacherSet set, int k) =>
+        FloatFile.Read(Path.Combine(Folder(set, k), "test-logits.bin"), (long)data.Test.Count * data.Test.ClassCount);
 
     /// <summary>The teacher's logits on every image of <paramref name="views"/>, computed once per pool.</summary>
     public float[] ViewLogits(TeacherSet set, int k, ImageDataset views, string poolName)
@@ -77,20 +77,4 @@ public sealed class TeacherRunner(StudyProfile profile, StudyData data, ResultCa
 
     internal static EpochPoint[] History(IReadOnlyList<EpochSummary> history) =>
         history.Select(e => new EpochPoint(e.Epoch, e.MeanLoss, e.TrainAccuracy, e.ValidationAccuracy ?? double.NaN, e.Seconds)).ToArray();
-
-    internal static double Accuracy(float[] logits, ImageDataset data)
-    {
-        int c = data.ClassCount, correct = 0;
-        for (int i = 0; i < data.Count; i++)
-            if (ArgMax(logits.AsSpan(i * c, c)) == data.Labels[i]) correct++;
-        return correct / (double)data.Count;
-    }
-
-    internal static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int j = 1; j < values.Length; j++)
-            if (values[j] > values[best]) best = j;
-        return best;
-    }
 }
