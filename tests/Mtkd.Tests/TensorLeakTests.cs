@@ -9,14 +9,20 @@ public sealed class TensorLeakTests
 {
     private static long LiveTensors() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
 
+    // Synthetic noise images and teacher logits: only tensor bookkeeping is checked.
+    private static (ImageDataset Data, float[] TeacherLogits) NoiseImagesAndLogits(int images, int teachers, int seed)
+    {
+        var random = new Random(seed);
+        var data = new ImageDataset(
+            Enumerable.Range(0, images * 784).Select(_ => (float)random.NextDouble()).ToArray(),
+            Enumerable.Range(0, images).Select(i => i % 10).ToArray(), 1, 28, 28, FashionMnist.ClassNames);
+        return (data, Enumerable.Range(0, images * teachers * 10).Select(_ => (float)random.NextDouble()).ToArray());
+    }
+
     [Fact]
     public void TrainingAndDistillationLeaveNoTensorsBehind()
     {
-        var random = new Random(5);
-        var data = new ImageDataset( // synthetic noise images: only tensor bookkeeping is checked
-            Enumerable.Range(0, 96 * 784).Select(_ => (float)random.NextDouble()).ToArray(),
-            Enumerable.Range(0, 96).Select(i => i % 10).ToArray(), 1, 28, 28, FashionMnist.ClassNames);
-        var teacherLogits = Enumerable.Range(0, 96 * 2 * 10).Select(_ => (float)random.NextDouble()).ToArray();
+        var (data, teacherLogits) = NoiseImagesAndLogits(images: 96, teachers: 2, seed: 5);
         using var network = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
 
         long before = LiveTensors();
@@ -33,11 +39,7 @@ public sealed class TensorLeakTests
     [Fact]
     public void Every_training_feature_leaves_no_tensors_behind_and_counts_stay_flat_across_epochs()
     {
-        var random = new Random(6);
-        var data = new ImageDataset( // synthetic noise images: only tensor bookkeeping is checked
-            Enumerable.Range(0, 64 * 784).Select(_ => (float)random.NextDouble()).ToArray(),
-            Enumerable.Range(0, 64).Select(i => i % 10).ToArray(), 1, 28, 28, FashionMnist.ClassNames);
-        var teacherLogits = Enumerable.Range(0, 64 * 3 * 10).Select(_ => (float)random.NextDouble()).ToArray();
+        var (data, teacherLogits) = NoiseImagesAndLogits(images: 64, teachers: 3, seed: 6);
         using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.ResNet8, 4), data, seed: 1, heads: 3);
         var options = new TrainerOptions
         {
