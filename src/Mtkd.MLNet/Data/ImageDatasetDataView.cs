@@ -5,7 +5,7 @@ using Mtkd.Training.Data;
 
 namespace Mtkd.MLNet.Data;
 
-/// <summary>Turns an in-memory <see cref="ImageDataset"/> into an ML.NET data view.</summary>
+/// <summary>Moves images between an in-memory <see cref="ImageDataset"/> and an ML.NET data view.</summary>
 public static class ImageDatasetDataView
 {
     /// <summary>
@@ -21,5 +21,52 @@ public static class ImageDatasetDataView
         ArrayDataView.AddText(keyValues, "KeyValues", data.ClassNames);
         builder.AddColumn("Label", new KeyDataViewType(typeof(uint), data.ClassCount), keyValues.ToAnnotations());
         return new ArrayDataView(builder.ToSchema(), data.Count, [ArrayDataView.Vectors(data.Pixels, data.ImageSize), ArrayDataView.Keys(data.Labels)]);
+    }
+
+    /// <summary>
+    /// Reads a data view's pixels and key label into memory, for training teachers with Mtkd.Training: for example the
+    /// output of LoadImages → ResizeImages → ExtractPixels (planar, so the values are C×H×W) after MapValueToKey.
+    /// The class names are the label's key values.
+    /// </summary>
+    public static ImageDataset ToImageDataset(this IDataView data, int channels, int height, int width,
+        string featureColumnName = "Features", string labelColumnName = "Label")
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        int size = channels * height * width;
+        var features = data.Schema.GetColumnOrNull(featureColumnName)
+            ?? throw new ArgumentException($"Feature column '{featureColumnName}' not found.", nameof(featureColumnName));
+        if (features.Type is not VectorDataViewType { ItemType: NumberDataViewType n } vector || n.RawType != typeof(float) || vector.Size != size)
+            throw new ArgumentException($"Column '{featureColumnName}' is {features.Type}; expected a vector of {size} Single values ({channels}x{height}x{width}).",
+                nameof(featureColumnName));
+        var label = data.Schema.GetColumnOrNull(labelColumnName)
+            ?? throw new ArgumentException($"Label column '{labelColumnName}' not found.", nameof(labelColumnName));
+        if (label.Type is not KeyDataViewType { RawType: var raw, Count: > 0 and <= int.MaxValue } key || raw != typeof(uint))
+            throw new ArgumentException($"Label column '{labelColumnName}' is {label.Type}; expected a UInt32 key with a known count (use MapValueToKey).",
+                nameof(labelColumnName));
+        var classNames = Enumerable.Range(0, (int)key.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        if (label.Annotations.Schema.GetColumnOrNull("KeyValues")?.Type is VectorDataViewType { ItemType: TextDataViewType })
+        {
+            VBuffer<ReadOnlyMemory<char>> values = default;
+            label.GetKeyValues(ref values);
+            classNames = values.DenseValues().Select(v => v.ToString()).ToArray();
+        }
+
+        var pixels = new List<float>();
+        var labels = new List<int>();
+        using var cursor = data.GetRowCursor([features, label]);
+        var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
+        var getLabel = cursor.GetGetter<uint>(label);
+        VBuffer<float> buffer = default;
+        uint value = 0;
+        while (cursor.MoveNext())
+        {
+            getLabel(ref value);
+            if (value == 0)
+                throw new InvalidDataException($"Row {cursor.Position}: label column '{labelColumnName}' is missing (key value 0).");
+            labels.Add((int)value - 1);
+            getFeatures(ref buffer);
+            pixels.AddRange(buffer.DenseValues());
+        }
+        return new ImageDataset(pixels.ToArray(), labels.ToArray(), channels, height, width, classNames);
     }
 }

@@ -56,6 +56,12 @@ public sealed class MultiTeacherDistillationOptions
     /// <summary>Base channel count of the student preset. Default null: the preset's own.</summary>
     public int? StudentWidth { get; set; }
 
+    /// <summary>
+    /// A student architecture of your own (for example one with a strided stem for large images); when set,
+    /// <see cref="Student"/> and <see cref="StudentWidth"/> are ignored. Default null: the preset.
+    /// </summary>
+    public NetworkSpec? StudentNetwork { get; set; }
+
     /// <summary>Distillation epochs. Default 5.</summary>
     public int Epochs { get; set; } = 5;
 

@@ -24,7 +24,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     {
         this.env = env;
         this.options = options;
-        NetworkPresets.Get(options.Student, options.StudentWidth); // fail early on an unknown preset
+        StudentSpec(); // fail early on an unknown preset
         if (options.ValidationFraction is < 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
     }
@@ -55,7 +55,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
 
             var trainer = TrainerOptions();
             var distillation = new DistillationOptions { Mode = options.Mode, Temperature = options.Temperature, Alpha = options.Alpha, LabelSmoothing = options.LabelSmoothing };
-            var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(options.Student, options.StudentWidth), train, options.Seed,
+            var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Seed,
                 heads: options.Mode == DistillationMode.MimicAll ? teacherCount : 1);
             using var channel = env.Start("MultiTeacherDistillation");
             var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures, online), trainer, distillation,
@@ -68,6 +68,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             foreach (var scorer in scorers) scorer.Dispose();
         }
     }
+
+    private NetworkSpec StudentSpec() => options.StudentNetwork ?? NetworkPresets.Get(options.Student, options.StudentWidth);
 
     private TrainerOptions TrainerOptions() => new()
     {

@@ -1,0 +1,117 @@
+namespace Mtkd.Samples.Images;
+
+/// <summary>Counts and rates of a two-class decision at one threshold (probability ≥ threshold means positive).</summary>
+public sealed record BinaryDecision(double Threshold, int TruePositives, int FalsePositives, int TrueNegatives, int FalseNegatives)
+{
+    public int Count => TruePositives + FalsePositives + TrueNegatives + FalseNegatives;
+    public double Accuracy => Ratio(TruePositives + TrueNegatives, Count);
+    /// <summary>Of the images called positive, the share that are; 1 when none is called positive (no false alarm).</summary>
+    public double Precision => TruePositives + FalsePositives == 0 ? 1 : Ratio(TruePositives, TruePositives + FalsePositives);
+    public double Recall => Ratio(TruePositives, TruePositives + FalseNegatives);
+    public double F1 => Precision + Recall == 0 ? 0 : 2 * Precision * Recall / (Precision + Recall);
+    public double FalsePositiveRate => Ratio(FalsePositives, FalsePositives + TrueNegatives);
+
+    private static double Ratio(int a, int b) => b == 0 ? 0 : (double)a / b;
+}
+
+/// <summary>How a sample turns validation scores into a decision threshold.</summary>
+public abstract record ThresholdPolicy
+{
+    /// <summary>The threshold with the best F1 (ties: the one nearest 0.5).</summary>
+    public sealed record MaxF1 : ThresholdPolicy
+    {
+        public override string ToString() => "best F1 on validation";
+    }
+
+    /// <summary>
+    /// Recall first: among thresholds whose recall is at least <see cref="TargetRecall"/>, the highest (fewest false
+    /// alarms). A missed event costs more than a false alarm.
+    /// </summary>
+    public sealed record RecallFirst(double TargetRecall) : ThresholdPolicy
+    {
+        public override string ToString() => $"highest with validation recall ≥ {TargetRecall:0.###}";
+    }
+}
+
+/// <summary>Threshold-free and threshold metrics of positive-class probabilities against the truth.</summary>
+public static class BinaryMetrics
+{
+    public static BinaryDecision At(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive, double threshold)
+    {
+        Check(probabilities, positive);
+        int tp = 0, fp = 0, tn = 0, fn = 0;
+        for (int i = 0; i < probabilities.Count; i++)
+        {
+            bool called = probabilities[i] >= threshold;
+            if (called && positive[i]) tp++;
+            else if (called) fp++;
+            else if (positive[i]) fn++;
+            else tn++;
+        }
+        return new BinaryDecision(threshold, tp, fp, tn, fn);
+    }
+
+    /// <summary>
+    /// The decision at every distinct score used as a threshold, from the highest (fewest positives) down, preceded by
+    /// the threshold above every score. Ties move together, so the curves have no steps that depend on row order.
+    /// </summary>
+    public static IReadOnlyList<BinaryDecision> Sweep(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive)
+    {
+        Check(probabilities, positive);
+        int positives = positive.Count(p => p), negatives = positive.Count - positives;
+        var order = Enumerable.Range(0, probabilities.Count).OrderByDescending(i => probabilities[i]).ToArray();
+        var sweep = new List<BinaryDecision> { new(double.PositiveInfinity, 0, 0, negatives, positives) };
+        int tp = 0, fp = 0;
+        for (int k = 0; k < order.Length;)
+        {
+            float score = probabilities[order[k]];
+            for (; k < order.Length && probabilities[order[k]] == score; k++)
+                if (positive[order[k]]) tp++; else fp++;
+            sweep.Add(new BinaryDecision(score, tp, fp, negatives - fp, positives - tp));
+        }
+        return sweep;
+    }
+
+    /// <summary>Area under the ROC curve (trapezoids over <see cref="Sweep"/>, so ties count one half).</summary>
+    public static double RocAuc(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive)
+    {
+        var sweep = Sweep(probabilities, positive);
+        if (sweep[0].FalseNegatives == 0 || sweep[0].TrueNegatives == 0)
+            throw new ArgumentException("ROC AUC needs both classes among the truth.");
+        double area = 0;
+        for (int i = 1; i < sweep.Count; i++)
+            area += (sweep[i].FalsePositiveRate - sweep[i - 1].FalsePositiveRate) * (sweep[i].Recall + sweep[i - 1].Recall) / 2;
+        return area;
+    }
+
+    /// <summary>Average precision: precision at each threshold weighted by the recall it adds (the step-wise area under the PR curve).</summary>
+    public static double AveragePrecision(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive)
+    {
+        var sweep = Sweep(probabilities, positive);
+        double area = 0;
+        for (int i = 1; i < sweep.Count; i++)
+            area += (sweep[i].Recall - sweep[i - 1].Recall) * sweep[i].Precision;
+        return area;
+    }
+
+    /// <summary>The threshold the policy picks from validation scores; it is then applied unchanged to the test images.</summary>
+    public static double ChooseThreshold(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive, ThresholdPolicy policy)
+    {
+        var candidates = Sweep(probabilities, positive).Skip(1).ToArray();
+        return policy switch
+        {
+            ThresholdPolicy.MaxF1 => candidates.OrderByDescending(d => d.F1).ThenBy(d => Math.Abs(d.Threshold - 0.5)).First().Threshold,
+            // The sweep runs from high thresholds down, so recall only grows: the first that reaches the target is the highest.
+            ThresholdPolicy.RecallFirst r => candidates.First(d => d.Recall >= r.TargetRecall - 1e-12).Threshold,
+            _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "Unknown threshold policy."),
+        };
+    }
+
+    private static void Check(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive)
+    {
+        if (probabilities.Count != positive.Count)
+            throw new ArgumentException($"{probabilities.Count} probabilities for {positive.Count} truths.");
+        if (probabilities.Count == 0)
+            throw new ArgumentException("No scores to evaluate.");
+    }
+}

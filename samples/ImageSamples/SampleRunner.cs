@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Mtkd.Training.Distillation;
+using Mtkd.MLNet;
+using Mtkd.MLNet.Data;
+using Mtkd.MLNet.Distillation;
+using Mtkd.Training.Data;
+using Mtkd.Training.Ensembles;
+using Mtkd.Training.Networks;
+using Mtkd.Training.Onnx;
+using Mtkd.Training;
+using Mtkd.Training.Training;
+
+namespace Mtkd.Samples.Images;
+
+/// <summary>
+/// One sample run, as an ML.NET user would write it: image folder → LoadImages/ResizeImages/ExtractPixels → teachers
+/// (trained with Mtkd, or given) → ScoreTeachers → FuseTeachers (the ensemble to approach) → MultiTeacherDistillation
+/// → a model zip that plain ML.NET loads, evaluated on held-out test images with a threshold chosen on validation.
+/// </summary>
+public static class SampleRunner
+{
+    /// <summary>Runs the sample; returns the process exit code (2 for bad input, named in the message).</summary>
+    public static int Main(SampleDefinition sample, string[] args)
+    {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine($"{sample.Title}\n\nUsage: dotnet run -c Release --project samples/{sample.Name} -- [--quick] [--data DIR] --out OUT\n\n{SampleSettings.Usage}");
+            return 0;
+        }
+        try
+        {
+            Run(sample, SampleSettings.Parse(args, sample));
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"{sample.Name}: {e.Message}");
+            return 2;
+        }
+    }
+
+    public static void Run(SampleDefinition sample, SampleSettings settings)
+    {
+        var clock = Stopwatch.StartNew();
+        void Log(string message) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {message}");
+        string output = Directory.CreateDirectory(settings.Out).FullName;
+        Log($"{sample.Title}{(settings.Quick ? " (quick profile)" : "")}; output in {output}");
+
+        // 1. Data: real images, or synthetic ones drawn into an ordinary image folder.
+        string root = settings.Data ?? SyntheticFolder.Ensure(Path.Combine(output, "synthetic"), sample, settings.ImagesPerClass, settings.Seed);
+        if (settings.Data is null)
+            Log($"SYNTHETIC images ({sample.Synthetic.Description}) in {root}");
+        var splits = ImageFolder.Load(root, new ImageCheck(sample.Height, sample.Width), validationFraction: 0.2, settings.Seed);
+        ReportSkipped(splits.Skipped, Path.Combine(output, "skipped.csv"), settings.Strict, Log);
+        if (splits.Classes.Count != 2 || !splits.Classes.Contains(sample.PositiveClass))
+            throw new InvalidDataException($"'{root}' has classes {string.Join(", ", splits.Classes)}; this sample needs two, one of them named '{sample.PositiveClass}'.");
+        int positiveIndex = splits.Classes.ToList().IndexOf(sample.PositiveClass);
+        Log($"{splits.Train.Count} training, {splits.Validation.Count} validation, {splits.Test.Count} test images " +
+            $"({(splits.SplitsGiven ? "given splits" : $"seeded split {settings.Seed}")}); classes {string.Join(", ", splits.Classes)}");
+
+        var ml = new MLContext(settings.Seed);
+        var files = ImagePipeline.Rows(ml, splits.Train);
+        var featurizer = ImagePipeline.Featurizer(ml, sample.Height, sample.Width).Fit(files);
+        var toKey = ImagePipeline.LabelToKey(ml, splits.Classes).Fit(files);
+        ImageDataset Load(IReadOnlyList<LabelledImage> images) => ImagePipeline.Load(ml, featurizer, toKey, images, sample.Height, sample.Width);
+        var (train, validation, test) = (Load(splits.Train), Load(splits.Validation), Load(splits.Test));
+        Log($"decoded and resized to {sample.Width}×{sample.Height} RGB");
+
+        // 2. Teachers, 3. their logits, 4. the ensemble.
+        var teacherPaths = settings.Teachers.Count > 0 ? settings.Teachers.Select(Path.GetFullPath).ToArray() : TrainTeachers(train, validation, settings, output, Log);
+        var scorer = ml.Transforms.ScoreTeachers(teacherPaths, batchSize: 32).Fit(train.ToDataView(ml));
+        var (trainScored, validationScored, testScored) = (scorer.Transform(train.ToDataView(ml)), scorer.Transform(validation.ToDataView(ml)), scorer.Transform(test.ToDataView(ml)));
+        var fusion = ml.Transforms.FuseTeachers(FusionMethod.MeanProbability).Fit(trainScored);
+        float[] Positive(IDataView scored) => scored.GetColumn<float[]>("Score").Select(s => s[positiveIndex]).ToArray();
+        var ensemble = Evaluate("ensemble", Positive(fusion.Transform(validationScored)), Positive(fusion.Transform(testScored)), validation, test, positiveIndex, sample, settings);
+        var teacherAccuracy = TeacherAccuracies(testScored, test, teacherPaths.Length);
+        Log($"ensemble of {teacherPaths.Length} on test: {Describe(ensemble)}");
+
+        // 5. The student, distilled; and the same network trained on the labels alone, for comparison.
+        var distillation = StudentOptions(sample, settings, settings.Alpha);
+        var student = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(distillation).Fit(trainScored);
+        var studentResult = Evaluate("student", Positive(student.Transform(validation.ToDataView(ml))), Positive(student.Transform(test.ToDataView(ml))),
+            validation, test, positiveIndex, sample, settings);
+        Log($"student ({settings.Mode.Name()}, T = {settings.Temperature}, α = {settings.Alpha}) on test: {Describe(studentResult)}");
+        var baseline = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(StudentOptions(sample, settings, alpha: 1)).Fit(trainScored);
+        var baselineResult = Evaluate("baseline", Positive(baseline.Transform(validation.ToDataView(ml))), Positive(baseline.Transform(test.ToDataView(ml))),
+            validation, test, positiveIndex, sample, settings);
+        Log($"baseline student (labels only) on test: {Describe(baselineResult)}");
+
+        // 6. The model zip: image loading, resizing, pixel extraction and the student, loadable with plain ML.NET.
+        var modelPath = Path.Combine(output, "model.zip");
+        var model = new TransformerChain<ITransformer>(featurizer, student);
+        AtomicFile.Write(modelPath, stream => ml.Model.Save(model, files.Schema, stream));
+        student.SaveOnnx(Path.Combine(output, "student.onnx"));
+        var zipCheck = CheckZip(modelPath, splits.Test, studentResult.TestProbabilities, positiveIndex);
+        Log($"saved {modelPath}; reloaded, it gives the same test probabilities to within {zipCheck.MaxAbsDifference:G2} at {zipCheck.ImagesPerSecond:F0} images/s from the files");
+
+        // 7. Speed, figures, metrics.
+        var speed = Speed(sample, output, teacherPaths, student, settings.Quick);
+        Log($"speed, 1 CPU thread: student {speed.Student.MillisecondsAtBatch1:F2} ms/image, ensemble {speed.Ensemble.MillisecondsAtBatch1:F2} ms/image " +
+            $"({speed.Ensemble.MillisecondsAtBatch1 / speed.Student.MillisecondsAtBatch1:F1}× faster at batch 1)");
+        WritePlots(sample, output, splits.Test, test, positiveIndex, studentResult, ensemble, baselineResult);
+        WritePredictions(Path.Combine(output, "test-predictions.csv"), splits.Test, studentResult, sample);
+        SampleMetrics.Write(Path.Combine(output, "metrics.json"), new SampleMetrics.Inputs(sample, settings, root, splits, studentResult, baselineResult, ensemble,
+            teacherPaths, teacherAccuracy, speed, zipCheck, student, clock.Elapsed));
+        Log($"wrote metrics.json, roc.png, precision-recall.png, test-predictions.png and test-predictions.csv in {output}");
+    }
+
+    private static MultiTeacherDistillationOptions StudentOptions(SampleDefinition sample, SampleSettings settings, double alpha) => new()
+    {
+        StudentNetwork = SampleNetworks.Student(settings.StudentWidth),
+        ImageChannels = 3, ImageHeight = sample.Height, ImageWidth = sample.Width,
+        Mode = settings.Mode, Temperature = settings.Temperature, Alpha = alpha,
+        Epochs = settings.StudentEpochs, BatchSize = 32, LearningRate = 3e-3, Schedule = ScheduleKind.Cosine,
+        Augmentation = new AugmentationOptions { HorizontalFlip = true },
+        Seed = settings.Seed,
+    };
+
+    private static string[] TrainTeachers(ImageDataset train, ImageDataset validation, SampleSettings settings, string output, Action<string> log)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(output, "teachers")).FullName;
+        var spec = SampleNetworks.Teacher(settings.TeacherWidth);
+        var options = new TrainerOptions
+        {
+            Epochs = settings.TeacherEpochs, BatchSize = 32, LearningRate = 3e-3, Schedule = ScheduleKind.Cosine, Seed = settings.Seed * 100,
+            Augmentation = new AugmentationOptions { HorizontalFlip = true },
+        };
+        var paths = new List<string>();
+        foreach (var teacher in TeacherGeneration.Bagging(train, spec, settings.TeacherCount, settings.TeacherFraction, options, validation))
+        {
+            using var network = teacher.Network;
+            var path = Path.Combine(folder, $"teacher-{teacher.Index}.onnx");
+            OnnxExporter.Export(network, path, new OnnxExportOptions { ClassNames = train.ClassNames });
+            paths.Add(path);
+            log(string.Create(CultureInfo.InvariantCulture,
+                $"teacher {teacher.Index + 1}/{settings.TeacherCount} ({spec.Name}, {settings.TeacherFraction:P0} of the images, {settings.TeacherEpochs} epochs): validation accuracy {teacher.ValidationAccuracy:P1}"));
+        }
+        return paths.ToArray();
+    }
+
+    private static ModelResult Evaluate(string name, float[] validationProbabilities, float[] testProbabilities, ImageDataset validation, ImageDataset test,
+        int positiveIndex, SampleDefinition sample, SampleSettings settings)
+    {
+        var validationTruth = validation.Labels.Select(l => l == positiveIndex).ToArray();
+        var testTruth = test.Labels.Select(l => l == positiveIndex).ToArray();
+        double threshold = BinaryMetrics.ChooseThreshold(validationProbabilities, validationTruth, sample.Threshold(settings.TargetRecall ?? 0.95));
+        return new ModelResult(name, threshold, BinaryMetrics.At(testProbabilities, testTruth, threshold), BinaryMetrics.RocAuc(testProbabilities, testTruth),
+            BinaryMetrics.AveragePrecision(testProbabilities, testTruth), testProbabilities, testTruth);
+    }
+
+    private static string Describe(ModelResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"accuracy {r.Test.Accuracy:P1}, precision {r.Test.Precision:P1}, recall {r.Test.Recall:P1}, F1 {r.Test.F1:F3}, ROC AUC {r.Auc:F3} (threshold {r.Threshold:F3})");
+
+    private static double[] TeacherAccuracies(IDataView scored, ImageDataset test, int teachers)
+    {
+        var logits = scored.GetColumn<float[]>("TeacherLogits").ToArray();
+        int classes = test.ClassCount;
+        return Enumerable.Range(0, teachers).Select(t =>
+            (double)Enumerable.Range(0, test.Count).Count(i =>
+            {
+                var row = logits[i].AsSpan(t * classes, classes);
+                int best = 0;
+                for (int c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
+                return best == test.Labels[i];
+            }) / test.Count).ToArray();
+    }
+
+    private static void ReportSkipped(IReadOnlyList<SkippedImage> skipped, string path, bool strict, Action<string> log)
+    {
+        AtomicFile.WriteAllText(path, "file,reason\n" + string.Concat(skipped.Select(s => $"{Csv(s.Path)},{Csv(s.Reason)}\n")));
+        if (skipped.Count == 0) return;
+        foreach (var s in skipped.Take(20))
+            Console.Error.WriteLine($"  skipped {s.Path}: {s.Reason}");
+        if (skipped.Count > 20)
+            Console.Error.WriteLine($"  ... and {skipped.Count - 20} more");
+        if (strict)
+            throw new InvalidDataException($"{skipped.Count} image(s) are unfit (first: {skipped[0].Path}: {skipped[0].Reason}); listed in {path}. Fix or remove them, or run without --strict to leave them out.");
+        log($"left out {skipped.Count} unfit image(s), listed in {path}");
+    }
+
+    internal static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
+
+    // The zip is loaded back as an app would load it and run on the test files, to prove what was saved is what was evaluated.
+    private static ZipCheck CheckZip(string modelPath, IReadOnlyList<LabelledImage> testImages, float[] expected, int positiveIndex)
+    {
+        var ml = new MLContext();
+        var loaded = ml.Model.Load(modelPath, out _);
+        var rows = ImagePipeline.Rows(ml, testImages);
+        var clock = Stopwatch.StartNew();
+        var actual = loaded.Transform(rows).GetColumn<float[]>("Score").Select(s => s[positiveIndex]).ToArray();
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new ZipCheck(expected.Zip(actual, (a, b) => (double)Math.Abs(a - b)).Max(), testImages.Count / seconds);
+    }
+
+    private static SpeedResult Speed(SampleDefinition sample, string output, IReadOnlyList<string> teachers, StudentTransformer student, bool quick)
+    {
+        int runs = quick ? 20 : 100;
+        var studentOnnx = Path.Combine(output, "student.onnx");
+        var studentSpeed = InferenceSpeed.Measure([studentOnnx], 3, sample.Height, sample.Width, runs);
+        var ensembleSpeed = InferenceSpeed.Measure(teachers, 3, sample.Height, sample.Width, runs);
+        long studentMacs = NetworkComplexity.Of(student.Network, 3, sample.Height, sample.Width, student.ClassNames.Count).MultiplyAccumulates;
+        var teacherInfo = teachers.Select(OnnxModelInfo.Read).ToArray();
+        return new SpeedResult(studentSpeed, ensembleSpeed, studentMacs, teacherInfo.Sum(t => t.Cost.MultiplyAccumulates), student.ParameterCount,
+            teacherInfo.Sum(t => t.ParameterCount));
+    }
+
+    private static void WritePlots(SampleDefinition sample, string output, IReadOnlyList<LabelledImage> testImages, ImageDataset test, int positiveIndex,
+        ModelResult student, ModelResult ensemble, ModelResult baseline)
+    {
+        var models = new[] { (student, new SkiaSharp.SKColor(31, 119, 180)), (ensemble, new SkiaSharp.SKColor(214, 39, 40)), (baseline, new SkiaSharp.SKColor(150, 150, 150)) };
+        string Name(ModelResult r, double area) => string.Create(CultureInfo.InvariantCulture, $"{r.Name} ({area:F3})");
+        SamplePlots.Curves(Path.Combine(output, "roc.png"), $"{sample.Title}: ROC on test images (AUC)", "false positive rate", "true positive rate (recall)",
+            models.Select(m => new CurveSeries(Name(m.Item1, m.Item1.Auc),
+                BinaryMetrics.Sweep(m.Item1.TestProbabilities, m.Item1.TestTruth).Select(d => (d.FalsePositiveRate, d.Recall)).ToArray(), m.Item2,
+                (m.Item1.Test.FalsePositiveRate, m.Item1.Test.Recall))).ToArray(), diagonal: true);
+        SamplePlots.Curves(Path.Combine(output, "precision-recall.png"), $"{sample.Title}: precision-recall on test images (AP)", "recall", "precision",
+            models.Select(m => new CurveSeries(Name(m.Item1, m.Item1.AveragePrecision),
+                BinaryMetrics.Sweep(m.Item1.TestProbabilities, m.Item1.TestTruth).Skip(1).Select(d => (d.Recall, d.Precision)).ToArray(), m.Item2,
+                (m.Item1.Test.Recall, m.Item1.Test.Precision))).ToArray(), diagonal: false);
+
+        // Every mistake first (up to half the grid), then test images spread evenly over the rest.
+        var wrong = Enumerable.Range(0, test.Count).Where(i => (student.TestProbabilities[i] >= student.Threshold) != student.TestTruth[i]).Take(12).ToArray();
+        var right = Enumerable.Range(0, test.Count).Except(wrong).ToArray();
+        int fill = Math.Min(right.Length, 24 - wrong.Length);
+        var spread = Enumerable.Range(0, fill).Select(k => right[k * right.Length / fill]);
+        var items = wrong.Concat(spread).Select(i => new GridItem(testImages[i].Path, testImages[i].Label,
+            student.TestProbabilities[i] >= student.Threshold ? sample.PositiveClass : sample.NegativeClass, student.TestProbabilities[i])).ToArray();
+        SamplePlots.Grid(Path.Combine(output, "test-predictions.png"),
+            string.Create(CultureInfo.InvariantCulture, $"{sample.Title}: student on test images (p = P({sample.PositiveClass}), threshold {student.Threshold:0.000}); mistakes first"), items, (double)sample.Width / sample.Height);
+    }
+
+    private static void WritePredictions(string path, IReadOnlyList<LabelledImage> testImages, ModelResult student, SampleDefinition sample) =>
+        AtomicFile.WriteAllText(path, "file,truth,probability,label\n" + string.Concat(testImages.Select((image, i) => string.Create(CultureInfo.InvariantCulture,
+            $"{Csv(image.Path)},{image.Label},{student.TestProbabilities[i]:R},{(student.TestProbabilities[i] >= student.Threshold ? sample.PositiveClass : sample.NegativeClass)}\n"))));
+}
+
+/// <summary>A model's threshold (chosen on validation) and its test figures.</summary>
+public sealed record ModelResult(string Name, double Threshold, BinaryDecision Test, double Auc, double AveragePrecision, float[] TestProbabilities, bool[] TestTruth);
+
+/// <summary>How closely the reloaded zip reproduces the in-memory student, and its end-to-end speed from image files.</summary>
+public sealed record ZipCheck(double MaxAbsDifference, double ImagesPerSecond);
+
+/// <summary>Measured inference cost of the student and the ensemble.</summary>
+public sealed record SpeedResult(SpeedFigures Student, SpeedFigures Ensemble, long StudentMacs, long EnsembleMacs, long StudentParameters, long EnsembleParameters);
