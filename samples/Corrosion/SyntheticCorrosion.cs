@@ -12,7 +12,7 @@ namespace Mtkd.Samples.Corrosion;
 public sealed class SyntheticCorrosion : ISyntheticImages
 {
     public string Description => "riveted aluminium panels, clean or with rust blotches and pitting";
-    public int Version => 1;
+    public int Version => 2;
 
     public (byte[] Encoded, string Extension) Draw(bool positive, int index, int seed, int height, int width)
     {
@@ -24,7 +24,8 @@ public sealed class SyntheticCorrosion : ISyntheticImages
             Distractors(canvas, random, height, width);
             if (positive)
             {
-                double severity = random.Uniform(0.25, 1);
+                // Early corrosion is small and faint: severity runs from barely visible spots to large blotches.
+                double severity = Math.Pow(random.NextDouble(), 1.5);
                 int blotches = 1 + (random.NextDouble() < 0.4 ? random.Next(1, 3) : 0);
                 for (int b = 0; b < blotches; b++)
                 {
@@ -106,12 +107,17 @@ public sealed class SyntheticCorrosion : ISyntheticImages
         for (int i = 0; i < smudges; i++)
         {
             bool brownish = random.NextDouble() < 0.5;
-            var colour = brownish ? Drawing.Hsv(random.Uniform(20, 40), random.Uniform(0.15, 0.35), random.Uniform(0.3, 0.55), random.Uniform(0.12, 0.3))
+            var colour = brownish ? Drawing.Hsv(random.Uniform(15, 40), random.Uniform(0.15, 0.45), random.Uniform(0.3, 0.6), random.Uniform(0.12, 0.35))
                 : Drawing.Grey(random.Uniform(0.15, 0.45), random.Uniform(0.1, 0.3));
             using var dirt = Drawing.Soft(colour, random.Uniform(6, 14));
             float cx = (float)random.NextDouble() * width, cy = (float)random.NextDouble() * height;
             canvas.DrawOval(cx, cy, (float)random.Uniform(10, 50), (float)random.Uniform(6, 30), dirt);
         }
+        // Specks of grime, which look like pits from a distance.
+        int specks = random.NextDouble() < 0.4 ? random.Next(5, 40) : 0;
+        using (var speck = new SKPaint { Color = Drawing.Hsv(random.Uniform(0, 40), random.Uniform(0, 0.4), random.Uniform(0.1, 0.3), 0.8), IsAntialias = true })
+            for (int i = 0; i < specks; i++)
+                canvas.DrawCircle((float)random.NextDouble() * width, (float)random.NextDouble() * height, (float)random.Uniform(0.5, 1.4), speck);
         int scratches = random.Next(0, 5);
         for (int i = 0; i < scratches; i++)
         {
@@ -138,17 +144,17 @@ public sealed class SyntheticCorrosion : ISyntheticImages
     // A rust blotch: overlapping soft patches in rust hues, dark pits inside, sometimes a streak running down.
     private static void Rust(SKCanvas canvas, Random random, SKPoint centre, double severity, int height)
     {
-        double radius = random.Uniform(5, 12) + severity * random.Uniform(8, 26);
-        int patches = 8 + (int)(severity * 22);
+        double radius = random.Uniform(3, 8) + severity * random.Uniform(6, 24);
+        int patches = 4 + (int)(severity * 24);
         for (int i = 0; i < patches; i++)
         {
-            var colour = Drawing.Hsv(random.Uniform(12, 32), random.Uniform(0.5, 0.9), random.Uniform(0.3, 0.72), random.Uniform(0.3, 0.55) + 0.35 * severity);
+            var colour = Drawing.Hsv(random.Uniform(12, 32), random.Uniform(0.35, 0.85), random.Uniform(0.3, 0.72), random.Uniform(0.2, 0.45) + 0.4 * severity);
             using var patch = Drawing.Soft(colour, random.Uniform(0.8, 2.5));
             float dx = (float)random.Gaussian(0, radius / 2), dy = (float)random.Gaussian(0, radius / 2);
             float r = (float)(radius * random.Uniform(0.15, 0.5));
             canvas.DrawOval(centre.X + dx, centre.Y + dy, r, r * (float)random.Uniform(0.6, 1.2), patch);
         }
-        int pits = 10 + (int)(severity * 50);
+        int pits = 4 + (int)(severity * 50);
         using (var pit = new SKPaint { Color = Drawing.Hsv(20, 0.6, random.Uniform(0.1, 0.22), 0.85), IsAntialias = true })
             for (int i = 0; i < pits; i++)
                 canvas.DrawCircle(centre.X + (float)random.Gaussian(0, radius / 2.2), centre.Y + (float)random.Gaussian(0, radius / 2.2),

@@ -222,8 +222,9 @@ public static class SampleRunner
                 (m.Item1.Test.Recall, m.Item1.Test.Precision))).ToArray(), diagonal: false);
 
         // Every mistake first (up to half the grid), then test images spread evenly over the rest.
-        var wrong = Enumerable.Range(0, test.Count).Where(i => (student.TestProbabilities[i] >= student.Threshold) != student.TestTruth[i]).Take(12).ToArray();
-        var right = Enumerable.Range(0, test.Count).Except(wrong).ToArray();
+        bool Correct(int i) => (student.TestProbabilities[i] >= student.Threshold) == student.TestTruth[i];
+        var wrong = Enumerable.Range(0, test.Count).Where(i => !Correct(i)).Take(12).ToArray();
+        var right = Enumerable.Range(0, test.Count).Where(Correct).ToArray();
         int fill = Math.Min(right.Length, 24 - wrong.Length);
         var spread = Enumerable.Range(0, fill).Select(k => right[k * right.Length / fill]);
         var items = wrong.Concat(spread).Select(i => new GridItem(testImages[i].Path, testImages[i].Label,

@@ -1,0 +1,141 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+// Classifies a folder of images with a model zip saved by the Corrosion or Smoke sample, using ML.NET alone:
+// the zip holds the image loading, resizing and pixel extraction as well as the student network.
+//
+//   image-predictor MODEL.zip FOLDER [--out predictions.csv] [--threshold T] [--positive CLASS]
+//
+// The decision threshold and the positive class come from metrics.json beside the zip when it is there (the
+// sample chose the threshold on validation images); --threshold and --positive override them. Without either,
+// each image gets the most probable class.
+if (args.Length < 2 || args.Contains("--help"))
+{
+    Console.Error.WriteLine("Usage: image-predictor MODEL.zip FOLDER [--out predictions.csv] [--threshold T] [--positive CLASS]");
+    return args.Contains("--help") ? 0 : 2;
+}
+try
+{
+    var settings = PredictorSettings.Parse(args);
+    var (written, skipped) = FolderClassifier.Run(settings);
+    Console.WriteLine($"classified {written} image(s) into {settings.Output}{(skipped > 0 ? $"; {skipped} unreadable file(s) left out (named above)" : "")}");
+    return 0;
+}
+catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or JsonException or InvalidOperationException)
+{
+    Console.Error.WriteLine($"image-predictor: {e.Message}");
+    return 2;
+}
+
+internal sealed record PredictorSettings(string Model, string Folder, string Output, double? Threshold, string? Positive)
+{
+    public static PredictorSettings Parse(string[] args)
+    {
+        string model = args[0], folder = args[1];
+        string output = Path.Combine(folder, "predictions.csv");
+        double? threshold = null;
+        string? positive = null;
+        for (int i = 2; i < args.Length; i++)
+        {
+            string flag = args[i];
+            string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{flag} needs a value.");
+            switch (flag)
+            {
+                case "--out": output = value; break;
+                case "--positive": positive = value; break;
+                case "--threshold":
+                    threshold = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t is >= 0 and <= 1
+                        ? t : throw new ArgumentException($"--threshold expects a probability in [0, 1], got '{value}'.");
+                    break;
+                default: throw new ArgumentException($"Unknown option '{flag}'.");
+            }
+        }
+        if (!File.Exists(model)) throw new FileNotFoundException($"Model '{model}' does not exist.", model);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Image folder '{folder}' does not exist.");
+
+        // The sample writes its chosen threshold and positive class into metrics.json beside the model.
+        var metrics = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(model))!, "metrics.json");
+        if (File.Exists(metrics) && (threshold is null || positive is null))
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(metrics));
+            if (threshold is null && json.RootElement.TryGetProperty("threshold", out var t)) threshold = t.GetDouble();
+            if (positive is null && json.RootElement.TryGetProperty("positive_class", out var p)) positive = p.GetString();
+        }
+        return new PredictorSettings(model, folder, output, threshold, positive);
+    }
+}
+
+internal static class FolderClassifier
+{
+    private static readonly string[] Extensions = [".jpg", ".jpeg", ".png"];
+
+    public static (int Written, int Skipped) Run(PredictorSettings settings)
+    {
+        var ml = new MLContext();
+        var model = ml.Model.Load(settings.Model, out var inputSchema);
+        if (inputSchema.GetColumnOrNull("ImagePath") is null)
+            throw new InvalidDataException($"'{settings.Model}' does not start from an ImagePath column; it is not a model saved by the image samples.");
+
+        // ML.NET stops the whole run at the first image it cannot decode, so each file is opened once beforehand.
+        var files = new List<ImageFile>();
+        int skipped = 0;
+        foreach (var file in Directory.EnumerateFiles(settings.Folder, "*", SearchOption.AllDirectories)
+                     .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                using var image = MLImage.CreateFromFile(file);
+                files.Add(new ImageFile { ImagePath = Path.GetFullPath(file) });
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+            {
+                Console.Error.WriteLine($"  skipped {file}: cannot be decoded as an image ({e.Message})");
+                skipped++;
+            }
+        }
+        if (files.Count == 0)
+            throw new InvalidDataException($"'{settings.Folder}' has no readable .jpg, .jpeg or .png image.");
+
+        var scored = model.Transform(ml.Data.LoadFromEnumerable(files));
+        VBuffer<ReadOnlyMemory<char>> keyValues = default;
+        scored.Schema["PredictedLabel"].GetKeyValues(ref keyValues);
+        var classes = keyValues.DenseValues().Select(v => v.ToString()).ToArray();
+        int positive = settings.Positive is null ? -1 : Array.IndexOf(classes, settings.Positive);
+        if (settings.Positive is not null && positive < 0)
+            throw new ArgumentException($"Positive class '{settings.Positive}' is not one of the model's classes ({string.Join(", ", classes)}).");
+        bool thresholded = settings.Threshold is not null && positive >= 0 && classes.Length == 2;
+
+        var lines = new List<string> { "file,probability,label" };
+        var scores = scored.GetColumn<float[]>("Score").ToArray();
+        for (int i = 0; i < files.Count; i++)
+        {
+            var score = scores[i];
+            string line;
+            if (thresholded)
+            {
+                float p = score[positive];
+                line = string.Create(CultureInfo.InvariantCulture, $"{Csv(files[i].ImagePath)},{p:R},{(p >= settings.Threshold ? classes[positive] : classes[1 - positive])}");
+            }
+            else
+            {
+                int best = Array.IndexOf(score, score.Max());
+                line = string.Create(CultureInfo.InvariantCulture, $"{Csv(files[i].ImagePath)},{score[best]:R},{classes[best]}");
+            }
+            lines.Add(line);
+        }
+        // Written beside the target and renamed, so a failed run never leaves a half-written file in place of a good one.
+        var temporary = settings.Output + ".tmp";
+        File.WriteAllLines(temporary, lines);
+        File.Move(temporary, settings.Output, overwrite: true);
+        return (files.Count, skipped);
+    }
+
+    private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
+}
+
+internal sealed class ImageFile
+{
+    public string ImagePath { get; set; } = "";
+}
