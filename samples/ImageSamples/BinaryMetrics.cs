@@ -24,12 +24,12 @@ public abstract record ThresholdPolicy
     }
 
     /// <summary>
-    /// Recall first: among thresholds whose recall is at least <see cref="TargetRecall"/>, the highest (fewest false
-    /// alarms). A missed event costs more than a false alarm.
+    /// Recall first: among thresholds whose recall is at least <see cref="TargetRecall"/>, the one with the best precision
+    /// (fewest false alarms), and of those the one with the most recall. A missed event costs more than a false alarm.
     /// </summary>
     public sealed record RecallFirst(double TargetRecall) : ThresholdPolicy
     {
-        public override string ToString() => $"highest with validation recall ≥ {TargetRecall:0.###}";
+        public override string ToString() => $"best precision with validation recall ≥ {TargetRecall:0.###}";
     }
 }
 
@@ -94,17 +94,35 @@ public static class BinaryMetrics
         return area;
     }
 
-    /// <summary>The threshold the policy picks from validation scores; it is then applied unchanged to the test images.</summary>
+    /// <summary>
+    /// The threshold the policy picks from validation scores; it is then applied unchanged to the test images. The policy
+    /// picks a score; the threshold is set halfway between it and the next lower score, since every value in that gap
+    /// makes the same validation decisions and the middle leaves the widest margin for new images.
+    /// </summary>
     public static double ChooseThreshold(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive, ThresholdPolicy policy)
     {
         var candidates = Sweep(probabilities, positive).Skip(1).ToArray();
-        return policy switch
+        int chosen = policy switch
         {
-            ThresholdPolicy.MaxF1 => candidates.OrderByDescending(d => d.F1).ThenBy(d => Math.Abs(d.Threshold - 0.5)).First().Threshold,
-            // The sweep runs from high thresholds down, so recall only grows: the first that reaches the target is the highest.
-            ThresholdPolicy.RecallFirst r => candidates.First(d => d.Recall >= r.TargetRecall - 1e-12).Threshold,
+            ThresholdPolicy.MaxF1 => Best(candidates, d => d.F1, d => -Math.Abs(d.Threshold - 0.5)),
+            // Recall first: only thresholds that keep the target recall; of those the fewest false alarms, then the most recall.
+            ThresholdPolicy.RecallFirst r => Best(candidates, d => d.Recall >= r.TargetRecall - 1e-12 ? d.Precision : double.NegativeInfinity, d => d.Recall),
             _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "Unknown threshold policy."),
         };
+        double next = chosen + 1 < candidates.Length ? candidates[chosen + 1].Threshold : 0;
+        return (candidates[chosen].Threshold + next) / 2;
+    }
+
+    private static int Best(BinaryDecision[] candidates, Func<BinaryDecision, double> first, Func<BinaryDecision, double> second)
+    {
+        int best = 0;
+        for (int i = 1; i < candidates.Length; i++)
+        {
+            double a = first(candidates[i]), b = first(candidates[best]);
+            if (a > b || (a == b && second(candidates[i]) > second(candidates[best])))
+                best = i;
+        }
+        return best;
     }
 
     private static void Check(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive)

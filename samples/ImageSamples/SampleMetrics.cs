@@ -26,6 +26,14 @@ public static class SampleMetrics
             Data = r.DataRoot,
             Profile = r.Settings.Quick ? "quick" : "standard",
             Seed = r.Settings.Seed,
+            Settings = new
+            {
+                Teachers = r.Settings.Teachers.Count > 0 ? "given" : $"{r.Settings.TeacherCount} x teacher-w{r.Settings.TeacherWidth}, {r.Settings.TeacherEpochs} epochs, {r.Settings.TeacherFraction:P0} of the training images each",
+                Student = $"student-w{r.Settings.StudentWidth}, {r.Settings.StudentEpochs} epochs",
+                Mode = r.Settings.Mode.Name(),
+                r.Settings.Temperature,
+                r.Settings.Alpha,
+            },
             r.Student.Test.Accuracy,
             r.Student.Test.Precision,
             r.Student.Test.Recall,

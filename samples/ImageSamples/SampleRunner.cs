@@ -109,13 +109,16 @@ public static class SampleRunner
         Log($"wrote metrics.json, roc.png, precision-recall.png, test-predictions.png and test-predictions.csv in {output}");
     }
 
+    // Teachers and students alike: mirror images, and shifts of up to 12 pixels (padding with black).
+    private static AugmentationOptions Augmentation => new() { HorizontalFlip = true, ShiftPixels = 12 };
+
     private static MultiTeacherDistillationOptions StudentOptions(SampleDefinition sample, SampleSettings settings, double alpha) => new()
     {
         StudentNetwork = SampleNetworks.Student(settings.StudentWidth),
         ImageChannels = 3, ImageHeight = sample.Height, ImageWidth = sample.Width,
         Mode = settings.Mode, Temperature = settings.Temperature, Alpha = alpha,
         Epochs = settings.StudentEpochs, BatchSize = 32, LearningRate = 3e-3, Schedule = ScheduleKind.Cosine,
-        Augmentation = new AugmentationOptions { HorizontalFlip = true },
+        Augmentation = Augmentation,
         Seed = settings.Seed,
     };
 
@@ -126,7 +129,7 @@ public static class SampleRunner
         var options = new TrainerOptions
         {
             Epochs = settings.TeacherEpochs, BatchSize = 32, LearningRate = 3e-3, Schedule = ScheduleKind.Cosine, Seed = settings.Seed * 100,
-            Augmentation = new AugmentationOptions { HorizontalFlip = true },
+            Augmentation = Augmentation,
         };
         var paths = new List<string>();
         foreach (var teacher in TeacherGeneration.Bagging(train, spec, settings.TeacherCount, settings.TeacherFraction, options, validation))

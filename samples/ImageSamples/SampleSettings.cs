@@ -39,7 +39,7 @@ public sealed record SampleSettings
           --images-per-class N    synthetic images per class (default 500; quick 200)
           --teacher-count K       teachers to train (default 4; quick 3)
           --teacher-width W       teacher base channels (default 16; quick 8)
-          --teacher-epochs E      (default 25; quick 20)
+          --teacher-epochs E      (default 40; quick 30)
           --teacher-fraction F    share of the training images each teacher sees (default 0.8)
           --student-width W       student base channels (default 8)
           --student-epochs E      (default 40; quick 30)
@@ -56,7 +56,7 @@ public sealed record SampleSettings
         var s = new SampleSettings
         {
             Quick = quick, Out = Path.Combine("out", sample.Name), ImagesPerClass = quick ? 200 : 500,
-            TeacherCount = quick ? 3 : 4, TeacherWidth = quick ? 8 : 16, TeacherEpochs = quick ? 20 : 25, StudentEpochs = quick ? 30 : 40,
+            TeacherCount = quick ? 3 : 4, TeacherWidth = quick ? 8 : 16, TeacherEpochs = quick ? 30 : 40, StudentEpochs = quick ? 30 : 40,
             TargetRecall = sample.DefaultTargetRecall,
         };
         for (int i = 0; i < args.Count; i++)

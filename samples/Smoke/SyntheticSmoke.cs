@@ -13,7 +13,7 @@ namespace Mtkd.Samples.Smoke;
 public sealed class SyntheticSmoke : ISyntheticImages
 {
     public string Description => "observation-camera landscapes, clear or with a smoke plume rising from the horizon";
-    public int Version => 1;
+    public int Version => 3;
 
     public (byte[] Encoded, string Extension) Draw(bool positive, int index, int seed, int height, int width)
     {
@@ -28,15 +28,15 @@ public sealed class SyntheticSmoke : ISyntheticImages
                 Cloud(canvas, random, (float)random.Uniform(0, width), (float)random.Uniform(0.05, 0.45) * height, random.Uniform(0.6, 1.4), overcast);
             var far = Ridge(random, height, width, random.Uniform(0.55, 0.72) * height, random.Uniform(4, 14));
             // The hard negatives: a low cloud or a patch of haze sitting on the horizon.
-            if (!positive && random.NextDouble() < 0.3)
+            if (!positive && random.NextDouble() < 0.45)
                 Cloud(canvas, random, (float)random.Uniform(0.1, 0.9) * width, HeightAt(far, width, random.Uniform(0.1, 0.9) * width) - (float)random.Uniform(5, 20),
                     random.Uniform(0.4, 0.8), overcast);
-            if (random.NextDouble() < 0.4)
+            if (random.NextDouble() < 0.5)
                 Haze(canvas, random, far, height, width);
             if (positive)
             {
                 double x = random.Uniform(0.08, 0.92) * width;
-                Plume(canvas, random, new SKPoint((float)x, HeightAt(far, width, x)), random.Uniform(0.35, 1), height);
+                Plume(canvas, random, new SKPoint((float)x, HeightAt(far, width, x)), 0.15 + 0.85 * Math.Pow(random.NextDouble(), 1.3), height);
             }
             Terrain(canvas, random, far, height, width);
         }
@@ -100,8 +100,8 @@ public sealed class SyntheticSmoke : ISyntheticImages
         double rise = random.Uniform(30, 60) + severity * random.Uniform(20, 60);
         double wind = random.Uniform(-1.5, 1.5), startRadius = random.Uniform(2, 5), spread = random.Uniform(12, 28) * (0.6 + severity);
         double value = random.NextDouble() < 0.7 ? random.Uniform(0.7, 0.92) : random.Uniform(0.4, 0.6);
-        double opacity = 0.2 + 0.45 * severity;
-        int puffs = 30 + (int)(severity * 40);
+        double opacity = 0.12 + 0.45 * severity;
+        int puffs = 25 + (int)(severity * 45);
         for (int i = 0; i < puffs; i++)
         {
             double t = (double)i / puffs;

@@ -48,13 +48,19 @@ public sealed class BinaryMetricsTests
     }
 
     [Fact]
-    public void Max_f1_and_recall_first_thresholds()
+    public void Max_f1_and_recall_first_thresholds_sit_halfway_to_the_next_lower_score()
     {
-        // F1 by threshold: 0.9 → 0.5, 0.8 → 0.4, 0.7 → 0.667, 0.6 → 0.857, 0.4 → 0.75, 0.2 → 0.667.
-        Assert.Equal(0.6, BinaryMetrics.ChooseThreshold(Scores, Truth, new ThresholdPolicy.MaxF1()), 6);
-        // Recall 2/3 first reached at 0.7; full recall first at 0.6.
-        Assert.Equal(0.7, BinaryMetrics.ChooseThreshold(Scores, Truth, new ThresholdPolicy.RecallFirst(0.6)), 6);
-        Assert.Equal(0.6, BinaryMetrics.ChooseThreshold(Scores, Truth, new ThresholdPolicy.RecallFirst(0.95)), 6);
+        float[] scores = [0.9f, 0.8f, 0.7f, 0.6f, 0.3f];
+        bool[] truth = [true, true, false, true, false];
+        // By threshold, (recall, precision): 0.9 (1/3, 1), 0.8 (2/3, 1), 0.7 (2/3, 2/3), 0.6 (1, 3/4), 0.3 (1, 3/5).
+        // F1: 0.5, 0.8, 0.667, 0.857, 0.75: best at 0.6, so halfway to 0.3.
+        Assert.Equal(0.45, BinaryMetrics.ChooseThreshold(scores, truth, new ThresholdPolicy.MaxF1()), 6);
+        // Recall ≥ 0.6: 0.8 has the best precision, so halfway to 0.7.
+        Assert.Equal(0.75, BinaryMetrics.ChooseThreshold(scores, truth, new ThresholdPolicy.RecallFirst(0.6)), 6);
+        // Recall ≥ 0.9: 0.6 or 0.3; 0.6 has the better precision.
+        Assert.Equal(0.45, BinaryMetrics.ChooseThreshold(scores, truth, new ThresholdPolicy.RecallFirst(0.9)), 6);
+        // Separable scores: full recall costs no precision, so recall first takes it even when asked for less.
+        Assert.Equal(0.5, BinaryMetrics.ChooseThreshold([0.9f, 0.8f, 0.2f], [true, true, false], new ThresholdPolicy.RecallFirst(0.5)), 6);
     }
 
     [Fact]
