@@ -26,20 +26,25 @@ public static class ImageFolder
     /// <param name="check">Which images are fit to use.</param>
     /// <param name="validationFraction">Share of each class held out for validation (and, without given splits, the same share for testing).</param>
     /// <param name="seed">Seed of the shuffle.</param>
-    public static ImageSplits Load(string root, ImageCheck check, double validationFraction, int seed)
+    /// <param name="ignore">Folders that are never classes or splits, such as a run's output folder placed inside the image folder.</param>
+    public static ImageSplits Load(string root, ImageCheck check, double validationFraction, int seed, IEnumerable<string>? ignore = null)
     {
+        var ignored = (ignore ?? []).Select(Normalized).ToHashSet();
+        IEnumerable<string> Folders(string parent) => Directory.EnumerateDirectories(parent).Where(d => !ignored.Contains(Normalized(d)));
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Image folder '{root}' does not exist; expected ROOT/<class>/*.jpg|png or ROOT/train|val|test/<class>/*.jpg|png.");
         if (validationFraction is <= 0 or >= 0.5)
             throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation share must be in (0, 0.5).");
         var skipped = new List<SkippedImage>();
-        string? trainDir = Sub(root, "train"), testDir = Sub(root, "test");
+        string? Sub(string name) => Folders(root).FirstOrDefault(d => string.Equals(Path.GetFileName(d), name, StringComparison.OrdinalIgnoreCase));
+        string[] Classes(string folder) => ClassNames(folder, Folders(folder));
+        string? trainDir = Sub("train"), testDir = Sub("test");
         if (trainDir is not null && testDir is not null)
         {
             var classes = Classes(trainDir);
             var train = Read(trainDir, classes, check, skipped);
             var test = Read(testDir, classes, check, skipped);
-            var validationDir = ValidationNames.Select(n => Sub(root, n)).FirstOrDefault(d => d is not null);
+            var validationDir = ValidationNames.Select(Sub).FirstOrDefault(d => d is not null);
             var validation = validationDir is not null ? Read(validationDir, classes, check, skipped) : [];
             if (validationDir is null)
                 (train, validation) = Split(train, validationFraction, seed);
@@ -52,12 +57,11 @@ public static class ImageFolder
         return new ImageSplits(rest, validationPart, testPart, allClasses, skipped, SplitsGiven: false);
     }
 
-    private static string? Sub(string root, string name) =>
-        Directory.EnumerateDirectories(root).FirstOrDefault(d => string.Equals(Path.GetFileName(d), name, StringComparison.OrdinalIgnoreCase));
+    private static string Normalized(string folder) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
 
-    private static string[] Classes(string folder)
+    private static string[] ClassNames(string folder, IEnumerable<string> subfolders)
     {
-        var classes = Directory.EnumerateDirectories(folder).Select(Path.GetFileName).OfType<string>()
+        var classes = subfolders.Select(Path.GetFileName).OfType<string>()
             .Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToArray();
         if (classes.Length < 2)
             throw new InvalidDataException($"'{folder}' has {classes.Length} class folder(s) ({string.Join(", ", classes)}); expected one folder per class, at least two.");

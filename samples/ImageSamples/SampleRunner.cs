@@ -53,7 +53,7 @@ public static class SampleRunner
         string root = settings.Data ?? SyntheticFolder.Ensure(Path.Combine(output, "synthetic"), sample, settings.ImagesPerClass, settings.Seed);
         if (settings.Data is null)
             Log($"SYNTHETIC images ({sample.Synthetic.Description}) in {root}");
-        var splits = ImageFolder.Load(root, new ImageCheck(sample.Height, sample.Width), validationFraction: 0.2, settings.Seed);
+        var splits = ImageFolder.Load(root, new ImageCheck(sample.Height, sample.Width), validationFraction: 0.2, settings.Seed, ignore: [output]);
         ReportSkipped(splits.Skipped, Path.Combine(output, "skipped.csv"), settings.Strict, Log);
         if (splits.Classes.Count != 2 || !splits.Classes.Contains(sample.PositiveClass))
             throw new InvalidDataException($"'{root}' has classes {string.Join(", ", splits.Classes)}; this sample needs two, one of them named '{sample.PositiveClass}'.");
@@ -71,7 +71,7 @@ public static class SampleRunner
 
         // 2. Teachers, 3. their logits, 4. the ensemble.
         var teacherPaths = settings.Teachers.Count > 0 ? settings.Teachers.Select(Path.GetFullPath).ToArray() : TrainTeachers(train, validation, settings, output, Log);
-        var scorer = ml.Transforms.ScoreTeachers(teacherPaths, batchSize: 32).Fit(train.ToDataView(ml));
+        using var scorer = ml.Transforms.ScoreTeachers(teacherPaths, batchSize: 32).Fit(train.ToDataView(ml));
         var (trainScored, validationScored, testScored) = (scorer.Transform(train.ToDataView(ml)), scorer.Transform(validation.ToDataView(ml)), scorer.Transform(test.ToDataView(ml)));
         var fusion = ml.Transforms.FuseTeachers(FusionMethod.MeanProbability).Fit(trainScored);
         float[] Positive(IDataView scored) => scored.GetColumn<float[]>("Score").Select(s => s[positiveIndex]).ToArray();

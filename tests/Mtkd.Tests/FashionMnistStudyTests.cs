@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Mtkd.Tests;
@@ -54,23 +53,6 @@ public sealed class FashionMnistStudyTests
         Assert.Contains("'--fast'", output);
     }
 
-    private static (int Code, string Output) Run(params string[] arguments)
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var study = Path.Combine(RepositoryRoot(), "samples", "FashionMnist", "bin", configuration, "net10.0", "fashion-mnist-study.dll");
-        Assert.True(File.Exists(study), $"{study} is missing; build Mtkd.sln");
-        var start = new ProcessStartInfo("dotnet", [study, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output + error.Result);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mtkd.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("Mtkd.sln not found above the test directory.");
-    }
+    private static (int Code, string Output) Run(params string[] arguments) =>
+        SampleProcess.Run(Path.Combine("samples", "FashionMnist"), "fashion-mnist-study", arguments);
 }

@@ -128,16 +128,9 @@ public sealed class SavedStudentConsumerTests(TinyFashionMnist data)
         ml.Model.Save(student, test.ToDataView(ml).Schema, Path.Combine(folder, "student.zip"));
         File.WriteAllBytes(Path.Combine(folder, "features.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(test.Pixels.AsSpan()).ToArray());
 
-        // The consumer is built beside the tests, in the same configuration.
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var consumer = Path.Combine(RepositoryRoot(), "tests", "ZipConsumer", "bin", configuration, "net10.0", "ZipConsumer.dll");
-        Assert.True(File.Exists(consumer), $"{consumer} is missing; build Mtkd.sln");
-        var run = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet",
-            [consumer, Path.Combine(folder, "student.zip"), Path.Combine(folder, "features.bin"), "784", Path.Combine(folder, "out.txt")])
-        { RedirectStandardError = true })!;
-        string errors = run.StandardError.ReadToEnd();
-        run.WaitForExit();
-        Assert.True(run.ExitCode == 0, errors);
+        var (code, errors) = SampleProcess.Run(Path.Combine("tests", "ZipConsumer"), "ZipConsumer",
+            Path.Combine(folder, "student.zip"), Path.Combine(folder, "features.bin"), "784", Path.Combine(folder, "out.txt"));
+        Assert.True(code == 0, errors);
 
         var lines = File.ReadAllLines(Path.Combine(folder, "out.txt"));
         Assert.Equal("mtkd-assemblies: ", lines[0]); // nothing of Mtkd was loaded
@@ -151,12 +144,5 @@ public sealed class SavedStudentConsumerTests(TinyFashionMnist data)
             var theirs = parts.Skip(1).Select(p => float.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             Assert.True(scores[i].Zip(theirs, (a, b) => Math.Abs(a - b)).Max() < 1e-6);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mtkd.sln"))) directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("Mtkd.sln not found above the test directory.");
     }
 }

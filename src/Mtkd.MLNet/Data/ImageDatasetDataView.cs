@@ -38,20 +38,14 @@ public static class ImageDatasetDataView
         if (features.Type is not VectorDataViewType { ItemType: NumberDataViewType n } vector || n.RawType != typeof(float) || vector.Size != size)
             throw new ArgumentException($"Column '{featureColumnName}' is {features.Type}; expected a vector of {size} Single values ({channels}x{height}x{width}).",
                 nameof(featureColumnName));
-        var label = data.Schema.GetColumnOrNull(labelColumnName)
-            ?? throw new ArgumentException($"Label column '{labelColumnName}' not found.", nameof(labelColumnName));
-        if (label.Type is not KeyDataViewType { RawType: var raw, Count: > 0 and <= int.MaxValue } key || raw != typeof(uint))
-            throw new ArgumentException($"Label column '{labelColumnName}' is {label.Type}; expected a UInt32 key with a known count (use MapValueToKey).",
-                nameof(labelColumnName));
-        var classNames = Enumerable.Range(0, (int)key.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        if (label.Annotations.Schema.GetColumnOrNull("KeyValues")?.Type is VectorDataViewType { ItemType: TextDataViewType })
-        {
-            VBuffer<ReadOnlyMemory<char>> values = default;
-            label.GetKeyValues(ref values);
-            classNames = values.DenseValues().Select(v => v.ToString()).ToArray();
-        }
+        var (_, classNames) = KeyLabels.Classes(data.Schema, labelColumnName);
+        var label = data.Schema[labelColumnName];
 
-        var pixels = new List<float>();
+        // Presized when the view knows its length: a few hundred photographs are already a gigabyte of floats.
+        long known = (data.GetRowCount() ?? 0) * size;
+        if (known > Array.MaxLength)
+            throw new ArgumentException($"{data.GetRowCount()} images of {channels}x{height}x{width} are more values than one array holds; use fewer or smaller images.");
+        var pixels = new List<float>((int)known);
         var labels = new List<int>();
         using var cursor = data.GetRowCursor([features, label]);
         var getFeatures = cursor.GetGetter<VBuffer<float>>(features);

@@ -31,7 +31,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
 
     public StudentTransformer Fit(IDataView input)
     {
-        var (classCount, classNames) = LabelClasses(input.Schema);
+        var (classCount, classNames) = KeyLabels.Classes(input.Schema, options.LabelColumnName);
         var scorers = new List<TeacherScoringTransformer>();
         try
         {
@@ -148,23 +148,6 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             b.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 1));
             b.AddColumn("PredictedLabel", new KeyDataViewType(typeof(uint), 1));
         });
-    }
-
-    private (int Count, string[] Names) LabelClasses(DataViewSchema schema)
-    {
-        var label = schema.GetColumnOrNull(options.LabelColumnName)
-            ?? throw new ArgumentException($"Label column '{options.LabelColumnName}' not found; it must be a key type (use MapValueToKey).");
-        if (label.Type is not KeyDataViewType key || key.Count is 0 or > int.MaxValue || key.RawType != typeof(uint))
-            throw new ArgumentException($"Label column '{options.LabelColumnName}' is {label.Type}; expected a UInt32 key type with a known count (use MapValueToKey).");
-        int count = (int)key.Count;
-        var names = Enumerable.Range(0, count).Select(i => i.ToString()).ToArray();
-        if (label.Annotations.Schema.GetColumnOrNull("KeyValues")?.Type is VectorDataViewType { ItemType: TextDataViewType })
-        {
-            VBuffer<ReadOnlyMemory<char>> values = default;
-            label.GetKeyValues(ref values);
-            names = values.DenseValues().Select(v => v.ToString()).ToArray();
-        }
-        return (count, names);
     }
 
     // With online teachers there is no logits column to read: the teachers score each batch during training.

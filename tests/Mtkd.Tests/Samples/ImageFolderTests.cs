@@ -42,6 +42,17 @@ public sealed class ImageFolderTests : IDisposable
     }
 
     [Fact]
+    public void Ignored_folders_such_as_an_output_folder_inside_the_image_folder_are_not_classes()
+    {
+        for (int i = 0; i < 5; i++) { Image($"a/{i}.png"); Image($"b/{i}.png"); }
+        Image("out/synthetic/c/0.png");
+        var taken = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(root, check, 0.2, seed: 1));
+        Assert.Contains(Path.Combine(root, "out"), taken.Message);
+        var splits = ImageFolder.Load(root, check, 0.2, seed: 1, ignore: [Path.Combine(root, "out") + Path.DirectorySeparatorChar]);
+        Assert.Equal(["a", "b"], splits.Classes);
+    }
+
+    [Fact]
     public void Given_train_and_test_folders_are_used_and_validation_is_held_out_of_train_when_missing()
     {
         for (int i = 0; i < 10; i++) { Image($"train/x/{i}.png"); Image($"train/y/{i}.png"); }

@@ -38,12 +38,17 @@ public sealed class ConsistentTeachingTests(ITestOutputHelper output)
             var options = new TrainerOptions { Epochs = 1, BatchSize = 50, Seed = 3 };
             using var offline = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 5);
             using var online = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 5);
+            var initial = Weights(offline);
             NetworkTrainer.Distill(offline, data, new DistillationTargets(stored, 2), options, new DistillationOptions());
             NetworkTrainer.Distill(online, data, new DistillationTargets([], 2, OnlineTeachers: new NetworkTeachers(teachers)), options, new DistillationOptions());
-            // The same teachers give the same logits up to float rounding between batch sizes.
-            double worst = Weights(offline).Zip(Weights(online), (a, b) => (double)Math.Abs(a - b)).Max();
-            output.WriteLine($"max |Δ weight| offline vs online: {worst:G3}");
-            Assert.True(worst < 1e-3, $"max |Δ weight| = {worst:G3}");
+            // The same teachers give the same logits up to float rounding between batch sizes, which Adam can
+            // magnify for weights whose gradient is near zero: so the two runs are compared by how far training
+            // moved the weights, where a wrong teacher order or target would differ by as much as the move itself.
+            var (a, b) = (Weights(offline), Weights(online));
+            double moved = a.Zip(initial, (x, y) => (double)Math.Abs(x - y)).Average();
+            double apart = a.Zip(b, (x, y) => (double)Math.Abs(x - y)).Average();
+            output.WriteLine($"mean |Δ weight| offline vs online: {apart:G3}, mean distance trained: {moved:G3}, max |Δ weight|: {a.Zip(b, (x, y) => Math.Abs(x - y)).Max():G3}");
+            Assert.True(apart < 0.01 * moved, $"mean |Δ weight| offline vs online {apart:G3}, against {moved:G3} moved by training");
         }
         finally
         {
