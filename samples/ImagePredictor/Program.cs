@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+using Mtkd.Samples.Images;
 
 // Classifies a folder of images with a model zip saved by the Corrosion or Smoke sample, using ML.NET alone:
 // the zip holds the image loading, resizing and pixel extraction as well as the student network.
@@ -10,7 +12,8 @@ using Microsoft.ML.Data;
 //
 // The decision threshold and the positive class come from metrics.json beside the zip when it is there (the
 // sample chose the threshold on validation images); --threshold and --positive override them. Without either,
-// each image gets the most probable class.
+// each image gets the most probable class. Files that do not decode completely, or whose size or aspect ratio
+// is far from the model's (resizing would distort them), are named and left out, as the samples do.
 if (args.Length < 2 || args.Contains("--help"))
 {
     Console.Error.WriteLine("Usage: image-predictor MODEL.zip FOLDER [--out predictions.csv] [--threshold T] [--positive CLASS]");
@@ -78,21 +81,24 @@ internal static class FolderClassifier
         if (inputSchema.GetColumnOrNull("ImagePath") is null)
             throw new InvalidDataException($"'{settings.Model}' does not start from an ImagePath column; it is not a model saved by the image samples.");
 
-        // ML.NET stops the whole run at the first image it cannot decode, so each file is opened once beforehand.
+        // ML.NET stops the whole run at the first image it cannot decode, and stretches any image to the model's
+        // shape, so each file is decoded once beforehand and held to the same rules as the sample's own images.
+        var (height, width) = InputSize(model, inputSchema)
+            ?? throw new InvalidDataException($"'{settings.Model}' has no ResizeImages step; it is not a model saved by the image samples.");
+        var check = new ImageCheck(height, width);
         var files = new List<ImageFile>();
         int skipped = 0;
         foreach (var file in Directory.EnumerateFiles(settings.Folder, "*", SearchOption.AllDirectories)
                      .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal))
         {
-            try
+            if (check.Problem(file) is { } problem)
             {
-                using var image = MLImage.CreateFromFile(file);
-                files.Add(new ImageFile { ImagePath = Path.GetFullPath(file) });
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
-            {
-                Console.Error.WriteLine($"  skipped {file}: cannot be decoded as an image ({e.Message})");
+                Console.Error.WriteLine($"  skipped {file}: {problem}");
                 skipped++;
+            }
+            else
+            {
+                files.Add(new ImageFile { ImagePath = Path.GetFullPath(file) });
             }
         }
         if (files.Count == 0)
@@ -131,6 +137,11 @@ internal static class FolderClassifier
         File.Move(temporary, settings.Output, overwrite: true);
         return (files.Count, skipped);
     }
+
+    // The size the model's ResizeImages step stretches every image to: its column is the one image column of known size.
+    private static (int Height, int Width)? InputSize(ITransformer model, DataViewSchema inputSchema) =>
+        model.GetOutputSchema(inputSchema).Select(c => c.Type).OfType<ImageDataViewType>()
+            .Where(t => t.Height > 0 && t.Width > 0).Select(t => ((int Height, int Width)?)(t.Height, t.Width)).FirstOrDefault();
 
     private static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
 }

@@ -23,6 +23,9 @@ public static class SyntheticFolder
         var manifestPath = Path.Combine(root, ManifestName);
         if (File.Exists(manifestPath) && File.ReadAllText(manifestPath) == manifest)
             return root;
+        // Only a folder this sample drew is ever replaced.
+        if (Directory.Exists(root) && !File.Exists(manifestPath) && Directory.EnumerateFileSystemEntries(root).Any())
+            throw new IOException($"'{root}' exists and holds no {ManifestName}, so it was not drawn by a sample; move it, or choose another --out.");
 
         // Drawn into a fresh folder and renamed into place, so an interrupted run never leaves a half-drawn set that looks complete.
         string staging = root.TrimEnd(Path.DirectorySeparatorChar) + ".drawing";

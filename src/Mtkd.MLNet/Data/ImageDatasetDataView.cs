@@ -42,10 +42,7 @@ public static class ImageDatasetDataView
         var label = data.Schema[labelColumnName];
 
         // Presized when the view knows its length: a few hundred photographs are already a gigabyte of floats.
-        long known = (data.GetRowCount() ?? 0) * size;
-        if (known > Array.MaxLength)
-            throw new ArgumentException($"{data.GetRowCount()} images of {channels}x{height}x{width} are more values than one array holds; use fewer or smaller images.");
-        var pixels = new List<float>((int)known);
+        var pixels = VectorRows.Presized(data, size, $"{channels}x{height}x{width} pixel");
         var labels = new List<int>();
         using var cursor = data.GetRowCursor([features, label]);
         var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
@@ -59,7 +56,7 @@ public static class ImageDatasetDataView
                 throw new InvalidDataException($"Row {cursor.Position}: label column '{labelColumnName}' is missing (key value 0).");
             labels.Add((int)value - 1);
             getFeatures(ref buffer);
-            pixels.AddRange(buffer.DenseValues());
+            VectorRows.Append(pixels, buffer);
         }
         return new ImageDataset(pixels.ToArray(), labels.ToArray(), channels, height, width, classNames);
     }

@@ -170,9 +170,9 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             throw new ArgumentException($"Column '{teacherColumn.Name}' has {teacherWidth} values, not a whole number of teachers × {classCount} classes.");
         var (channels, height, width) = ImageShape(featureSize);
 
-        var pixels = new List<float>();
+        var pixels = VectorRows.Presized(input, featureSize, $"'{featureColumn.Name}'");
         var labels = new List<int>();
-        var logits = new List<float>();
+        var logits = onlineTeacherCount is null ? VectorRows.Presized(input, teacherWidth, $"'{teacherColumn.Name}'") : [];
         var features = teacherFeatures is null ? null : new List<float>();
         var labelColumn = schema[options.LabelColumnName];
         var columns = new List<DataViewSchema.Column> { featureColumn, labelColumn, teacherColumn };
@@ -192,16 +192,16 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                     throw new InvalidDataException($"Row {cursor.Position}: label column '{labelColumn.Name}' is missing (key value 0).");
                 labels.Add((int)key - 1);
                 getFeatures(ref buffer);
-                pixels.AddRange(buffer.DenseValues());
+                VectorRows.Append(pixels, buffer);
                 if (onlineTeacherCount is null)
                 {
                     getTeachers(ref buffer);
-                    logits.AddRange(buffer.DenseValues());
+                    VectorRows.Append(logits, buffer);
                 }
                 if (getTeacherFeatures is not null)
                 {
                     getTeacherFeatures(ref buffer);
-                    features!.AddRange(buffer.DenseValues());
+                    VectorRows.Append(features!, buffer);
                 }
             }
         }

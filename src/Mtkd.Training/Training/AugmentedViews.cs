@@ -31,6 +31,7 @@ public static class AugmentedViews
         TorchRuntime.EnsureLoaded();
 
         long imageSize = data.ImageSize;
+        using var all = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width]); // batches are views, not managed copies
         var pixels = new float[checked(views * (long)data.Count * imageSize)];
         var labels = new int[checked(views * data.Count)];
         for (int v = 0; v < views; v++)
@@ -47,10 +48,8 @@ public static class AugmentedViews
             {
                 using var scope = NewDisposeScope();
                 int n = Math.Min(batchSize, data.Count - start);
-                var batch = tensor(data.Pixels.AsSpan((int)(start * imageSize), (int)(n * imageSize)).ToArray(), [n, data.Channels, data.Height, data.Width]);
-                var augmented = TensorAugmentation.Apply(batch, augmentation, random).contiguous();
-                var values = augmented.data<float>().ToArray();
-                Array.Copy(values, 0, pixels, offset + start * imageSize, values.LongLength);
+                var augmented = TensorAugmentation.Apply(all.narrow(0, start, n), augmentation, random).contiguous();
+                augmented.data<float>().CopyTo(pixels, checked((int)(offset + start * imageSize)));
             }
         }
         return new ImageDataset(pixels, labels, data.Channels, data.Height, data.Width, data.ClassNames);

@@ -123,12 +123,12 @@ public static class NetworkTrainer
         network.eval();
         var result = new float[(long)data.Count * network.ClassCount];
         using var noGrad = no_grad();
+        using var all = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width]); // batches are views, not managed copies
         for (int start = 0; start < data.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
             int n = Math.Min(batchSize, data.Count - start);
-            var batch = tensor(data.Pixels.AsSpan(start * data.ImageSize, n * data.ImageSize).ToArray(),
-                [n, data.Channels, data.Height, data.Width]);
+            var batch = all.narrow(0, start, n);
             network.forward(batch).data<float>().CopyTo(result, start * network.ClassCount);
         }
         return result;

@@ -131,11 +131,14 @@ internal static class TrainingLoop
         using var noGrad = no_grad();
         double lossSum = 0;
         long correct = 0;
+        // Batches are views of one tensor: copying each batch out of the managed array would leave a large-object-heap
+        // array per batch for the GC, gigabytes over a run on photographs.
+        using var all = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width]);
         for (int start = 0; start < data.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
             int n = Math.Min(batchSize, data.Count - start);
-            var batch = tensor(data.Pixels.AsSpan(start * data.ImageSize, n * data.ImageSize).ToArray(), [n, data.Channels, data.Height, data.Width], device: device);
+            var batch = all.narrow(0, start, n).to(device);
             var labels = tensor(data.Labels.AsSpan(start, n).ToArray().Select(l => (long)l).ToArray(), [n], device: device);
             var logits = network.forward(batch);
             lossSum += nn.functional.cross_entropy(logits, labels).item<float>() * n;

@@ -61,10 +61,15 @@ public sealed class ImageSampleRunTests
             File.Copy(source, Path.Combine(folder, name));
         }
         File.WriteAllText(Path.Combine(folder, "broken.png"), "not an image");
+        using (var wide = new SKBitmap(width, height / 3))
+        using (var encoded = SKImage.FromBitmap(wide).Encode(SKEncodedImageFormat.Png, 100))
+            File.WriteAllBytes(Path.Combine(folder, "panorama.png"), encoded.ToArray());
         var csv = Path.Combine(output, "predictions.csv");
         var (predictorCode, predictorLog) = Run("ImagePredictor", "image-predictor", Path.Combine(output, "model.zip"), folder, "--out", csv);
         Assert.True(predictorCode == 0, predictorLog);
         Assert.Contains("broken.png", predictorLog);
+        Assert.Contains("panorama.png", predictorLog);
+        Assert.Contains("distort", predictorLog);
         var rows = File.ReadAllLines(csv);
         Assert.Equal("file,probability,label", rows[0]);
         Assert.Equal(13, rows.Length);
