@@ -31,7 +31,7 @@ public static class AugmentedViews
         TorchRuntime.EnsureLoaded();
 
         long imageSize = data.ImageSize;
-        using var all = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width]); // batches are views, not managed copies
+        using var all = PixelTensors.Share(data); // batches are views, not managed copies
         var pixels = new float[checked(views * (long)data.Count * imageSize)];
         var labels = new int[checked(views * data.Count)];
         for (int v = 0; v < views; v++)

@@ -123,7 +123,7 @@ public static class NetworkTrainer
         network.eval();
         var result = new float[(long)data.Count * network.ClassCount];
         using var noGrad = no_grad();
-        using var all = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width]); // batches are views, not managed copies
+        using var all = PixelTensors.Share(data); // batches are views, not managed copies
         for (int start = 0; start < data.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();

@@ -35,7 +35,7 @@ internal static class TrainingLoop
             progress?.Report(new TrainingProgress(1, options.Epochs, 0, steps, double.NaN, Message: deviceMessage));
         network.to(device);
 
-        using var images = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width], device: device);
+        using var images = PixelTensors.Share(data, device);
         using var labels = tensor(data.Labels.Select(l => (long)l).ToArray(), [data.Count], device: device);
         using var optimizer = CreateOptimizer(network, options);
         var step = createStep(device);
@@ -131,9 +131,9 @@ internal static class TrainingLoop
         using var noGrad = no_grad();
         double lossSum = 0;
         long correct = 0;
-        // Batches are views of one tensor: copying each batch out of the managed array would leave a large-object-heap
-        // array per batch for the GC, gigabytes over a run on photographs.
-        using var all = tensor(data.Pixels, [data.Count, data.Channels, data.Height, data.Width]);
+        // Batches are views of one tensor over the dataset's array: copying them out would leave large-object-heap
+        // garbage for the GC, gigabytes over a run on photographs.
+        using var all = PixelTensors.Share(data);
         for (int start = 0; start < data.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
