@@ -2,7 +2,8 @@ using Mtkd.Samples.Images;
 using Mtkd.Samples.Smoke;
 
 // Smoke detection on observation-camera frames: 2 classes at 180×320 RGB (16:9 frames). The threshold is recall
-// first: the highest that still finds the target share of validation smoke (a missed fire costs more than a false alarm).
+// first: the best precision among thresholds that still find the target share of validation smoke (a missed fire
+// costs more than a false alarm).
 return SampleRunner.Main(new SampleDefinition
 {
     Name = "smoke",
