@@ -88,9 +88,7 @@ public sealed class TorchSharpNativeTests
     public async Task AProjectReferencingThePackageLoadsTorchSharpAfterBuildRunAndPublish()
     {
         // Packs Mtkd.Training and Mtkd.MLNet, then builds, runs and publishes a consumer app against them (~30 s).
-        var repository = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repository, "Mtkd.sln")))
-            repository = Path.GetDirectoryName(repository) ?? throw new InvalidOperationException("Mtkd.sln not found above the test output.");
+        var repository = SampleProcess.RepositoryRoot();
         var start = new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(repository, "build", "verify-package-consumer.sh")])
         {
             RedirectStandardOutput = true,
