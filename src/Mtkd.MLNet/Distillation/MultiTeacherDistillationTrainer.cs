@@ -165,7 +165,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                 ?? throw new ArgumentException($"supernet2 needs the teachers' penultimate features in column '{options.TeacherFeaturesColumnName}': score them with ScoreTeachers and the teachers' feature output (TeacherModel.OutputName), or set Teachers and TeacherFeaturesOutputName.");
         int featureSize = FloatVectorSize(featureColumn);
         int teacherWidth = onlineTeacherCount is { } online ? online * classCount : FloatVectorSize(teacherColumn);
-        if (teacherFeatures is { } tf) FloatVectorSize(tf);
+        int teacherFeatureWidth = teacherFeatures is { } tf ? FloatVectorSize(tf) : 0;
         if (teacherWidth % classCount != 0)
             throw new ArgumentException($"Column '{teacherColumn.Name}' has {teacherWidth} values, not a whole number of teachers × {classCount} classes.");
         var (channels, height, width) = ImageShape(featureSize);
@@ -173,7 +173,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var pixels = VectorRows.Presized(input, featureSize, $"'{featureColumn.Name}'");
         var labels = new List<int>();
         var logits = onlineTeacherCount is null ? VectorRows.Presized(input, teacherWidth, $"'{teacherColumn.Name}'") : [];
-        var features = teacherFeatures is null ? null : new List<float>();
+        var features = teacherFeatures is null ? null : VectorRows.Presized(input, teacherFeatureWidth, $"'{options.TeacherFeaturesColumnName}'");
         var labelColumn = schema[options.LabelColumnName];
         var columns = new List<DataViewSchema.Column> { featureColumn, labelColumn, teacherColumn };
         if (teacherFeatures is { } f) columns.Add(f);
