@@ -1,10 +1,14 @@
 namespace Mtkd.Training.Data;
 
 /// <summary>
-/// Labelled images in memory as float32 in NCHW order, the layout TorchSharp and our ONNX models use.
+/// Images in memory as float32 in NCHW order, the layout TorchSharp and our ONNX models use, each with its class
+/// or <see cref="Unlabeled"/>: a distilled student learns unlabelled images from the teachers alone.
 /// </summary>
 public sealed class ImageDataset
 {
+    /// <summary>The label of an image without one.</summary>
+    public const int Unlabeled = -1;
+
     public ImageDataset(float[] pixels, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
     {
         int imageSize = channels * height * width;
@@ -12,9 +16,14 @@ public sealed class ImageDataset
             throw new ArgumentException($"Image shape {channels}x{height}x{width} must be positive.");
         if (pixels.Length != labels.Length * imageSize)
             throw new ArgumentException($"{pixels.Length} pixels do not make {labels.Length} images of {channels}x{height}x{width}.");
+        int labeled = 0;
         foreach (var label in labels)
-            if (label < 0 || label >= classNames.Count)
-                throw new ArgumentException($"Label {label} is outside the {classNames.Count} classes.");
+        {
+            if (label < Unlabeled || label >= classNames.Count)
+                throw new ArgumentException($"Label {label} is outside the {classNames.Count} classes (and is not {Unlabeled}, unlabelled).");
+            if (label != Unlabeled) labeled++;
+        }
+        LabeledCount = labeled;
         Pixels = pixels;
         Labels = labels;
         Channels = channels;
@@ -25,8 +34,11 @@ public sealed class ImageDataset
 
     /// <summary>All images, NCHW, row-major.</summary>
     public float[] Pixels { get; }
-    /// <summary>Class index of each image, 0-based.</summary>
+    /// <summary>Class index of each image, 0-based; <see cref="Unlabeled"/> for an image without one.</summary>
     public int[] Labels { get; }
+    /// <summary>How many images have a label.</summary>
+    public int LabeledCount { get; }
+    public bool HasUnlabeled => LabeledCount < Count;
     public int Channels { get; }
     public int Height { get; }
     public int Width { get; }
@@ -48,6 +60,22 @@ public sealed class ImageDataset
         return new ImageDataset(pixels, labels, Channels, Height, Width, ClassNames);
     }
 
+    /// <summary>The labelled images only, in order (this dataset itself when every image is labelled).</summary>
+    public ImageDataset LabeledOnly() =>
+        HasUnlabeled ? Subset(Enumerable.Range(0, Count).Where(i => Labels[i] != Unlabeled).ToArray()) : this;
+
+    /// <summary>These images followed by <paramref name="other"/>'s, which must have the same shape and classes.</summary>
+    public ImageDataset Concat(ImageDataset other)
+    {
+        if (other.Channels != Channels || other.Height != Height || other.Width != Width || !other.ClassNames.SequenceEqual(ClassNames))
+            throw new ArgumentException($"Cannot join images of {other.Channels}x{other.Height}x{other.Width} with {other.ClassCount} classes to images of {Channels}x{Height}x{Width} with {ClassCount} classes.");
+        return new ImageDataset([.. Pixels, .. other.Pixels], [.. Labels, .. other.Labels], Channels, Height, Width, ClassNames);
+    }
+
+    /// <summary>The same images with every label removed.</summary>
+    public ImageDataset WithoutLabels() =>
+        new(Pixels, Enumerable.Repeat(Unlabeled, Count).ToArray(), Channels, Height, Width, ClassNames);
+
     /// <summary>The first <paramref name="count"/> images (all of them if there are fewer).</summary>
     public ImageDataset Take(int count) => Subset(Enumerable.Range(0, Math.Min(count, Count)).ToArray());
 
@@ -67,13 +95,16 @@ public sealed class ImageDataset
     }
 
     /// <summary>A seeded random sample of round(fraction × Count) distinct images, as used for bagging teachers.</summary>
-    public ImageDataset RandomSubset(double fraction, int seed)
+    public ImageDataset RandomSubset(double fraction, int seed) => Subset(RandomSubsetRows(fraction, seed));
+
+    /// <summary>The rows <see cref="RandomSubset"/> takes, in the order it takes them.</summary>
+    public int[] RandomSubsetRows(double fraction, int seed)
     {
         if (fraction is <= 0 or > 1)
             throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "Expected a fraction in (0, 1].");
         var order = Enumerable.Range(0, Count).ToArray();
         new Random(seed).Shuffle(order);
         int n = Math.Max(1, (int)Math.Round(fraction * Count));
-        return Subset(order[..n]);
+        return order[..n];
     }
 }

@@ -22,11 +22,19 @@ public sealed class DistillationOptions
     /// </summary>
     public bool AdjustWrongTeachers { get; set; }
 
+    /// <summary>
+    /// Cross-fitted soft labels: each image learns only from the teachers that did not train on it (all of them
+    /// where every teacher did), from <see cref="Training.DistillationTargets.InBag"/>; see
+    /// <see cref="TeacherLogitAdjustment.OutOfBag"/>. Removes the overconfidence of teachers on their own training
+    /// images (Dao et al. 2021). For stored logits. Default false.
+    /// </summary>
+    public bool OutOfBagTeachers { get; set; }
+
     internal void Validate()
     {
         if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown distillation mode.");
-        if (!(Temperature > 0)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be positive.");
-        if (Alpha is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Alpha must be in [0, 1].");
+        if (!(Temperature > 0) || double.IsInfinity(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be positive.");
+        if (!(Alpha is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Alpha must be in [0, 1].");
         if (LabelSmoothing is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "Label smoothing must be in [0, 1).");
     }
 }

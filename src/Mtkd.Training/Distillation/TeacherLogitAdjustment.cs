@@ -21,6 +21,7 @@ public static class TeacherLogitAdjustment
         for (int i = 0; i < labels.Count; i++)
         {
             int label = labels[i];
+            if (label == Data.ImageDataset.Unlabeled) continue; // nothing to correct a teacher by
             if (label < 0 || label >= classCount)
                 throw new ArgumentOutOfRangeException(nameof(labels), $"Label {label} of image {i} is outside 0..{classCount - 1}.");
             for (int t = 0; t < teacherCount; t++)
@@ -33,5 +34,57 @@ public static class TeacherLogitAdjustment
             }
         }
         return adjusted;
+    }
+
+    /// <summary>
+    /// Cross-fitted soft labels (Dao et al. 2021): a copy of <paramref name="logits"/> in which every teacher that
+    /// trained on an image has its logits for that image replaced by T·log of the mean probability (at temperature
+    /// T) of the teachers that did not, so that every mode, reading softmax(logits / T), learns each image only from
+    /// teachers that never saw it. An image every teacher trained on keeps all its logits.
+    /// </summary>
+    /// <param name="logits">Per image, <paramref name="teacherCount"/> blocks of <paramref name="classCount"/> logits.</param>
+    /// <param name="inBag">Per image, K flags: whether teacher k trained on it ([N, K] row-major).</param>
+    /// <param name="teacherCount">K.</param>
+    /// <param name="classCount">C.</param>
+    /// <param name="temperature">T, the temperature the student's loss reads the logits at.</param>
+    public static float[] OutOfBag(ReadOnlySpan<float> logits, IReadOnlyList<bool> inBag, int teacherCount, int classCount, double temperature)
+    {
+        ArgumentNullException.ThrowIfNull(inBag);
+        if (inBag.Count % teacherCount != 0 || (long)inBag.Count * classCount != logits.Length)
+            throw new ArgumentException($"The in-bag mask has {inBag.Count} flags; expected one per image and teacher ({logits.Length / classCount} = images × {teacherCount} teachers).", nameof(inBag));
+        int n = inBag.Count / teacherCount;
+        var result = logits.ToArray();
+        var mean = new double[classCount];
+        var p = new double[classCount];
+        for (int i = 0; i < n; i++)
+        {
+            int outside = 0;
+            Array.Clear(mean);
+            for (int t = 0; t < teacherCount; t++)
+            {
+                if (inBag[i * teacherCount + t]) continue;
+                outside++;
+                var row = logits.Slice((i * teacherCount + t) * classCount, classCount);
+                Softmax(row, temperature, p);
+                for (int c = 0; c < classCount; c++) mean[c] += p[c];
+            }
+            if (outside == 0 || outside == teacherCount) continue;
+            for (int t = 0; t < teacherCount; t++)
+            {
+                if (!inBag[i * teacherCount + t]) continue;
+                var row = result.AsSpan((i * teacherCount + t) * classCount, classCount);
+                for (int c = 0; c < classCount; c++) row[c] = (float)(temperature * Math.Log(Math.Max(mean[c] / outside, 1e-12)));
+            }
+        }
+        return result;
+    }
+
+    private static void Softmax(ReadOnlySpan<float> logits, double temperature, double[] into)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var v in logits) max = Math.Max(max, v / temperature);
+        double sum = 0;
+        for (int c = 0; c < logits.Length; c++) sum += into[c] = Math.Exp(logits[c] / temperature - max);
+        for (int c = 0; c < logits.Length; c++) into[c] /= sum;
     }
 }

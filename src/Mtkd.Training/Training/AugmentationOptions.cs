@@ -12,11 +12,31 @@ public sealed class AugmentationOptions
     /// <summary>Random rotation by up to this many degrees either way. Default 0: off.</summary>
     public double RotationDegrees { get; set; }
 
+    /// <summary>
+    /// Mixup (Zhang et al. 2018): each batch becomes λ·x + (1 − λ)·x[perm] with λ ~ Beta(a, a), and so do its label
+    /// targets; stored teacher probabilities are mixed alike, online teachers score the mixed images. This is a, the
+    /// Beta parameter (1 draws λ uniformly). Default 0: off.
+    /// </summary>
+    public double Mixup { get; set; }
+
+    /// <summary>
+    /// CutMix (Yun et al. 2019): a random box covering 1 − λ of each image is pasted from x[perm], λ ~ Beta(a, a),
+    /// targets mixed by the box's true area. This is a. With <see cref="Mixup"/> also set, each batch uses one of the
+    /// two, chosen at random with equal odds. Default 0: off.
+    /// </summary>
+    public double CutMix { get; set; }
+
+    /// <summary>Whether any per-image augmentation (shift, flip, rotation) is on.</summary>
     public bool Any => ShiftPixels > 0 || HorizontalFlip || RotationDegrees > 0;
+
+    /// <summary>Whether batches are mixed (mixup or CutMix).</summary>
+    public bool Mixes => Mixup > 0 || CutMix > 0;
 
     internal void Validate()
     {
         if (ShiftPixels < 0) throw new ArgumentOutOfRangeException(nameof(ShiftPixels), ShiftPixels, "Shift must not be negative.");
         if (RotationDegrees is < 0 or > 180) throw new ArgumentOutOfRangeException(nameof(RotationDegrees), RotationDegrees, "Rotation must be in [0, 180] degrees.");
+        if (!(Mixup >= 0) || double.IsInfinity(Mixup)) throw new ArgumentOutOfRangeException(nameof(Mixup), Mixup, "Mixup's Beta parameter must be a finite number ≥ 0 (0 is off).");
+        if (!(CutMix >= 0) || double.IsInfinity(CutMix)) throw new ArgumentOutOfRangeException(nameof(CutMix), CutMix, "CutMix's Beta parameter must be a finite number ≥ 0 (0 is off).");
     }
 }

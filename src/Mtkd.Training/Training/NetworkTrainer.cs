@@ -13,7 +13,14 @@ namespace Mtkd.Training.Training;
 /// Teachers scored on every training batch after augmentation instead of <paramref name="TeacherLogits"/>
 /// (which may then be empty); not for the supernet modes, whose aggregator is fitted on stored logits.
 /// </param>
-public sealed record DistillationTargets(float[] TeacherLogits, int TeacherCount, float[]? TeacherFeatures = null, IBatchTeachers? OnlineTeachers = null);
+public sealed record DistillationTargets(float[] TeacherLogits, int TeacherCount, float[]? TeacherFeatures = null, IBatchTeachers? OnlineTeachers = null)
+{
+    /// <summary>
+    /// Per image, <see cref="TeacherCount"/> flags: whether teacher k trained on it ([N, K] row-major, as
+    /// <see cref="TeacherGeneration.InBagMask"/> gives). Needed by <see cref="DistillationOptions.OutOfBagTeachers"/>. Default null.
+    /// </summary>
+    public bool[]? InBag { get; init; }
+}
 
 /// <summary>Trains a <see cref="SequentialNetwork"/>, either on hard labels (teachers) or by distillation (students).</summary>
 public static class NetworkTrainer
@@ -26,17 +33,22 @@ public static class NetworkTrainer
         return new SequentialNetwork(spec, shapeOf.Channels, shapeOf.Height, shapeOf.Width, shapeOf.ClassCount, heads);
     }
 
-    /// <summary>Standard training: cross-entropy against the true labels.</summary>
+    /// <summary>Standard training: cross-entropy against the true labels (mixed ones under mixup or CutMix). Every image needs a label.</summary>
     public static IReadOnlyList<EpochSummary> TrainSupervised(
         SequentialNetwork network, ImageDataset data, TrainerOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, ImageDataset? validation = null) =>
-        TrainingLoop.Run(network, data, validation, options, Fingerprint(network, data, options, "supervised"),
-            _ => (images, _, labels) =>
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, ImageDataset? validation = null)
+    {
+        if (data.HasUnlabeled)
+            throw new ArgumentException($"Standard training needs a label for every image; {data.Count - data.LabeledCount} of the {data.Count} have none (use LabeledOnly(), or distil to learn from them).", nameof(data));
+        return TrainingLoop.Run(network, data, validation, options, Fingerprint(network, data, options, "supervised"),
+            _ => (images, _, labels, mix) =>
             {
                 var logits = network.forward(images);
-                return (nn.functional.cross_entropy(logits, labels), logits);
+                using var targets = LabelTargets.From(labels, data.ClassCount, mix: mix);
+                return (DistillationLoss.HardLoss(logits, targets), logits);
             },
             progress, cancellation);
+    }
 
     /// <summary>Distillation with the loss of <paramref name="distillation"/>'s mode (output_avg by default).</summary>
     public static IReadOnlyList<EpochSummary> Distill(
@@ -72,9 +84,19 @@ public static class NetworkTrainer
             throw new ArgumentException(online is not null
                 ? "AdjustWrongTeachers applies to stored teacher logits; online teachers are scored batch by batch and are not adjusted."
                 : "AdjustWrongTeachers adjusts teacher logits; supernet2 learns from the teachers' features.", nameof(distillation));
-        var storedLogits = distillation.AdjustWrongTeachers
-            ? TeacherLogitAdjustment.SwapWrongPredictions(targets.TeacherLogits, data.Labels, k, c)
-            : targets.TeacherLogits;
+        if (data.HasUnlabeled && distillation.Mode is DistillationMode.Supernet or DistillationMode.Supernet2)
+            throw new ArgumentException($"{distillation.Mode.Name()} fits its aggregator on the labels; {data.Count - data.LabeledCount} images have none. Use another mode, or only labelled images.", nameof(data));
+        if (distillation.OutOfBagTeachers && (online is not null || targets.InBag is null))
+            throw new ArgumentException(online is not null
+                ? "OutOfBagTeachers applies to stored teacher logits; online teachers score every batch."
+                : "OutOfBagTeachers needs DistillationTargets.InBag: which teacher trained on which image (TeacherGeneration.InBagMask).", nameof(targets));
+        if (targets.InBag is { } mask && mask.LongLength != (long)data.Count * k)
+            throw new ArgumentException($"The in-bag mask has {mask.LongLength} flags; expected {data.Count} images × {k} teachers = {(long)data.Count * k}.", nameof(targets));
+        var storedLogits = targets.TeacherLogits;
+        if (distillation.OutOfBagTeachers)
+            storedLogits = TeacherLogitAdjustment.OutOfBag(storedLogits, targets.InBag!, k, c, distillation.Temperature);
+        if (distillation.AdjustWrongTeachers)
+            storedLogits = TeacherLogitAdjustment.SwapWrongPredictions(storedLogits, data.Labels, k, c);
         var (teacherValues, teachers) = distillation.Mode switch
         {
             DistillationMode.Supernet => (SupernetAggregator.FitAndApply(storedLogits, data.Labels, c, options.Seed).Logits, 1),
@@ -88,22 +110,26 @@ public static class NetworkTrainer
         try
         {
             return TrainingLoop.Run(student, data, validation, options,
-                Fingerprint(student, data, options, $"{distillation.Mode.Name()} T={distillation.Temperature} a={distillation.Alpha} ls={distillation.LabelSmoothing} K={k}{(online is null ? "" : " online")}{(distillation.AdjustWrongTeachers ? " adjusted" : "")}"),
+                Fingerprint(student, data, options, $"{distillation.Mode.Name()} T={distillation.Temperature} a={distillation.Alpha} ls={distillation.LabelSmoothing} K={k}{(online is null ? "" : " online")}{(distillation.AdjustWrongTeachers ? " adjusted" : "")}{(distillation.OutOfBagTeachers ? " out-of-bag" : "")}"),
                 device =>
                 {
                     if (online is null)
                         allTeachers = tensor(teacherValues, [data.Count, teachers, c], device: device);
-                    return (images, indices, labels) =>
+                    return (images, indices, labels, mix) =>
                     {
-                        // Online teachers see the augmented batch itself; stored logits describe the unaugmented images.
-                        var batchTeachers = online is null ? allTeachers!.index_select(0, indices) : online.Score(images);
+                        // Online teachers see the augmented (and mixed) batch itself; stored logits describe the
+                        // unaugmented images, so under mixing they are mixed as probabilities with the batch's λ.
+                        var batchTeachers = online is not null ? online.Score(images)
+                            : mix is null ? allTeachers!.index_select(0, indices)
+                            : mix.MixTeacherLogits(allTeachers!.index_select(0, indices), distillation.Temperature);
+                        using var hard = LabelTargets.From(labels, c, distillation.LabelSmoothing, mix);
                         if (distillation.Mode == DistillationMode.MimicAll)
                         {
                             var heads = student.ForwardHeads(images);
-                            return (DistillationLoss.Compute(distillation, heads, batchTeachers, labels), DistillationLoss.MeanOfHeadsLogProbabilities(heads));
+                            return (DistillationLoss.Compute(distillation, heads, batchTeachers, hard), DistillationLoss.MeanOfHeadsLogProbabilities(heads));
                         }
                         var logits = student.forward(images);
-                        return (DistillationLoss.Compute(distillation, logits, batchTeachers, labels), logits);
+                        return (DistillationLoss.Compute(distillation, logits, batchTeachers, hard), logits);
                     };
                 },
                 progress, cancellation);
@@ -136,6 +162,8 @@ public static class NetworkTrainer
 
     // What a checkpoint must agree on to be resumed by this run.
     private static string Fingerprint(SequentialNetwork network, ImageDataset data, TrainerOptions o, string task) =>
-        $"{task}; {network.Spec.Name} heads={network.HeadCount} params={network.ParameterCount}; {data.Count} images; " +
-        $"epochs={o.Epochs} batch={o.BatchSize} lr={o.LearningRate} seed={o.Seed} {o.Optimizer} wd={o.WeightDecay} {o.Schedule} warmup={o.WarmupEpochs}";
+        $"{task}; {network.Spec.Name} heads={network.HeadCount} params={network.ParameterCount}; {data.Count} images ({data.LabeledCount} labelled); " +
+        $"epochs={o.Epochs} batch={o.BatchSize} lr={o.LearningRate} seed={o.Seed} {o.Optimizer} wd={o.WeightDecay} momentum={o.Momentum} nesterov={o.Nesterov} " +
+        $"{o.Schedule} warmup={o.WarmupEpochs} step={o.StepEpochs}x{o.StepGamma} cycle={o.CycleEpochs} " +
+        $"augmentation={System.Text.Json.JsonSerializer.Serialize(o.Augmentation)}";
 }

@@ -5,7 +5,11 @@ using static TorchSharp.torch;
 namespace Mtkd.Training.Training;
 
 /// <summary>One generated teacher: its network (the caller disposes it), its training history and, with validation data, its accuracy there.</summary>
-public sealed record GeneratedTeacher(int Index, SequentialNetwork Network, IReadOnlyList<EpochSummary> History, double? ValidationAccuracy);
+public sealed record GeneratedTeacher(int Index, SequentialNetwork Network, IReadOnlyList<EpochSummary> History, double? ValidationAccuracy)
+{
+    /// <summary>The rows of the training data this teacher trained on, ascending; null when it trained on all of them.</summary>
+    public int[]? TrainingRows { get; init; }
+}
 
 /// <summary>
 /// The source method's quick generation of submodels: bagging (K teachers, each on its own random subset of
@@ -27,13 +31,66 @@ public static class TeacherGeneration
         for (int k = 0; k < count; k++)
         {
             int seed = options.Seed + k;
-            var subset = fraction < 1 ? data.RandomSubset(fraction, seed) : data;
-            var teacherOptions = Copy(options, seed, Suffixed(options.MetricsPath, k), Suffixed(options.CheckpointDirectory, k));
-            int teacher = k;
-            var (network, history) = TrainOne(spec, subset, teacherOptions, validation,
-                progress is null ? null : new SynchronousProgress<TrainingProgress>(p => progress.Report((teacher, p))), cancellation);
-            yield return new GeneratedTeacher(k, network, history, history[^1].ValidationAccuracy);
+            var rows = fraction < 1 ? data.RandomSubsetRows(fraction, seed) : null;
+            yield return TrainOn(data, rows, spec, k, seed, options, validation, progress, cancellation);
         }
+    }
+
+    /// <summary>
+    /// Cross-fitting: the rows split (seeded) into <paramref name="folds"/> folds of nearly equal size, teacher k
+    /// trained on every fold but k, so each row has exactly one teacher that never saw it; distil with
+    /// <see cref="Distillation.DistillationOptions.OutOfBagTeachers"/> and <see cref="InBagMask"/> for soft labels
+    /// free of the teachers' overconfidence on their own training images. Seeds and paths as in <see cref="Bagging"/>.
+    /// </summary>
+    public static IEnumerable<GeneratedTeacher> CrossFit(ImageDataset data, NetworkSpec spec, int folds, TrainerOptions options,
+        ImageDataset? validation = null, IProgress<(int Teacher, TrainingProgress Progress)>? progress = null, CancellationToken cancellation = default)
+    {
+        if (folds < 2) throw new ArgumentOutOfRangeException(nameof(folds), folds, "Cross-fitting needs at least two folds.");
+        if (folds > data.Count) throw new ArgumentOutOfRangeException(nameof(folds), folds, $"{folds} folds of {data.Count} images leave a fold empty.");
+        var fold = FoldOf(data.Count, folds, options.Seed);
+        for (int k = 0; k < folds; k++)
+        {
+            int teacher = k;
+            var rows = Enumerable.Range(0, data.Count).Where(i => fold[i] != teacher).ToArray();
+            yield return TrainOn(data, rows, spec, k, options.Seed + k, options, validation, progress, cancellation);
+        }
+    }
+
+    /// <summary>The fold of each row: a seeded shuffle dealt round-robin into <paramref name="folds"/> folds.</summary>
+    public static int[] FoldOf(int rowCount, int folds, int seed)
+    {
+        var order = Enumerable.Range(0, rowCount).ToArray();
+        new Random(seed).Shuffle(order);
+        var fold = new int[rowCount];
+        for (int i = 0; i < rowCount; i++) fold[order[i]] = i % folds;
+        return fold;
+    }
+
+    /// <summary>
+    /// Whether teacher k trained on row i, [rowCount, K] row-major, for <see cref="DistillationTargets.InBag"/>. Rows
+    /// past the teachers' training data (unlabelled images appended after it) were seen by none.
+    /// </summary>
+    public static bool[] InBagMask(IReadOnlyList<GeneratedTeacher> teachers, int rowCount, int trainingRowCount)
+    {
+        int k = teachers.Count;
+        var mask = new bool[(long)rowCount * k];
+        for (int t = 0; t < k; t++)
+        {
+            var rows = teachers[t].TrainingRows ?? Enumerable.Range(0, trainingRowCount).ToArray();
+            foreach (int r in rows)
+                if (r < rowCount) mask[(long)r * k + t] = true;
+        }
+        return mask;
+    }
+
+    private static GeneratedTeacher TrainOn(ImageDataset data, int[]? rows, NetworkSpec spec, int k, int seed, TrainerOptions options,
+        ImageDataset? validation, IProgress<(int Teacher, TrainingProgress Progress)>? progress, CancellationToken cancellation)
+    {
+        var subset = rows is null ? data : data.Subset(rows);
+        var teacherOptions = Copy(options, seed, Suffixed(options.MetricsPath, k), Suffixed(options.CheckpointDirectory, k));
+        var (network, history) = TrainOne(spec, subset, teacherOptions, validation,
+            progress is null ? null : new SynchronousProgress<TrainingProgress>(p => progress.Report((k, p))), cancellation);
+        return new GeneratedTeacher(k, network, history, history[^1].ValidationAccuracy) { TrainingRows = rows };
     }
 
     // Trains one teacher; a network whose training fails is freed here, one that succeeds belongs to the caller.
@@ -73,10 +130,11 @@ public static class TeacherGeneration
         try
         {
             var history = TrainingLoop.Run(network, data, validation, runOptions, $"snapshots K={count} cycle={epochsPerCycle}",
-                _ => (images, _, labels) =>
+                _ => (images, _, labels, mix) =>
                 {
                     var logits = network.forward(images);
-                    return (nn.functional.cross_entropy(logits, labels), logits);
+                    using var targets = Distillation.LabelTargets.From(labels, data.ClassCount, mix: mix);
+                    return (Distillation.DistillationLoss.HardLoss(logits, targets), logits);
                 },
                 progress, cancellation,
                 afterEpoch: summary =>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mtkd.Training.Data;
+using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -15,8 +16,11 @@ namespace Mtkd.Training.Training;
 /// </summary>
 internal static class TrainingLoop
 {
-    /// <summary>One step's loss and the [B, C] logits that count for accuracy, for the images at <paramref name="indices"/>.</summary>
-    public delegate (Tensor Loss, Tensor Predictions) StepFunction(Tensor images, Tensor indices, Tensor labels);
+    /// <summary>
+    /// One step's loss and the [B, C] logits that count for accuracy, for the images at <paramref name="indices"/>
+    /// (labels −1 where an image has none); <paramref name="mix"/> says how the batch was mixed, null if it was not.
+    /// </summary>
+    public delegate (Tensor Loss, Tensor Predictions) StepFunction(Tensor images, Tensor indices, Tensor labels, BatchMix? mix);
 
     public static IReadOnlyList<EpochSummary> Run(
         SequentialNetwork network, ImageDataset data, ImageDataset? validation, TrainerOptions options, string fingerprint,
@@ -26,6 +30,8 @@ internal static class TrainingLoop
         options.Validate();
         CheckShape(network, data, "training");
         if (validation is not null) CheckShape(network, validation, "validation");
+        if (validation is { HasUnlabeled: true })
+            throw new ArgumentException($"The validation data has {validation.Count - validation.LabeledCount} unlabelled images; validation needs every label.");
         if (options.EarlyStoppingPatience is not null && validation is null)
             throw new ArgumentException("Early stopping watches validation data; pass a validation set or turn EarlyStoppingPatience off.");
 
@@ -76,9 +82,10 @@ internal static class TrainingLoop
                 int start = s * options.BatchSize, n = Math.Min(options.BatchSize, data.Count - start);
                 var indices = tensor(order.AsSpan(start, n).ToArray(), [n], device: device);
                 var batchLabels = labels.index_select(0, indices);
-                var batch = TensorAugmentation.Apply(images.index_select(0, indices), options.Augmentation, augmentRandom);
+                var augmented = TensorAugmentation.Apply(images.index_select(0, indices), options.Augmentation, augmentRandom);
+                var (batch, mix) = BatchMixing.Apply(augmented, options.Augmentation, augmentRandom);
                 optimizer.zero_grad();
-                var (loss, predictions) = step(batch, indices, batchLabels);
+                var (loss, predictions) = step(batch, indices, batchLabels, mix);
                 loss.backward();
                 optimizer.step();
 
@@ -90,7 +97,8 @@ internal static class TrainingLoop
             }
 
             var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : Evaluate(network, validation, device);
-            var summary = new EpochSummary(epoch, lossSum / data.Count, (double)correct / data.Count, clock.Elapsed.TotalSeconds,
+            // Accuracy on the labelled images only (against their own labels, also in a mixed batch); NaN with none.
+            var summary = new EpochSummary(epoch, lossSum / data.Count, (double)correct / data.LabeledCount, clock.Elapsed.TotalSeconds,
                 validationLoss, validationAccuracy, learningRate);
             history.Add(summary);
 
@@ -126,6 +134,8 @@ internal static class TrainingLoop
     /// <summary>Cross-entropy and accuracy of the network's predictions, in evaluation mode.</summary>
     public static (double Loss, double Accuracy) Evaluate(SequentialNetwork network, ImageDataset data, Device device, int batchSize = 512)
     {
+        if (data.HasUnlabeled)
+            throw new ArgumentException($"Evaluation needs labelled images; {data.Count - data.LabeledCount} of the {data.Count} have no label.", nameof(data));
         bool wasTraining = network.training;
         network.eval();
         using var noGrad = no_grad();

@@ -79,4 +79,44 @@ public sealed class ConsistentTeachingTests(ITestOutputHelper output)
             foreach (var t in teachers) t.Dispose();
         }
     }
+
+    /// <summary>Records every batch it is asked to score and answers with uniform logits.</summary>
+    private sealed class RecordingTeachers : IBatchTeachers
+    {
+        public List<float[]> Seen { get; } = [];
+
+        public int TeacherCount => 1;
+
+        public torch.Tensor Score(torch.Tensor images)
+        {
+            Seen.Add(images.data<float>().ToArray());
+            return torch.zeros(images.shape[0], 1, 10);
+        }
+    }
+
+    [Fact]
+    public void Online_teachers_score_exactly_the_shifted_flipped_and_mixed_batch_the_student_sees()
+    {
+        var data = TrainingFixtures.Train.Take(64);
+        var augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, Mixup = 1, CutMix = 1 };
+        var options = new TrainerOptions { Epochs = 1, BatchSize = 32, Seed = 11, Augmentation = augmentation };
+        var teachers = new RecordingTeachers();
+        using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
+        NetworkTrainer.Distill(student, data, new DistillationTargets([], 1, OnlineTeachers: teachers), options, new DistillationOptions());
+
+        // The loop's own draws, replayed: batch order, then per batch the augmentation and the mixing from one stream.
+        var order = Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray();
+        new Random(TrainingLoop.Mix(options.Seed, 1, 2)).Shuffle(order);
+        var augmentRandom = new Random(TrainingLoop.Mix(options.Seed, 1, 3));
+        using var all = PixelTensors.Share(data);
+        Assert.Equal(2, teachers.Seen.Count);
+        for (int s = 0; s < 2; s++)
+        {
+            using var scope = torch.NewDisposeScope();
+            var batch = all.index_select(0, torch.tensor(order.AsSpan(s * 32, 32).ToArray()));
+            var (expected, mix) = BatchMixing.Apply(TensorAugmentation.Apply(batch, augmentation, augmentRandom), augmentation, augmentRandom);
+            Assert.NotNull(mix);
+            Assert.Equal(expected.data<float>().ToArray(), teachers.Seen[s]);
+        }
+    }
 }
