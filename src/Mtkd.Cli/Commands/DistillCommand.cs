@@ -35,10 +35,11 @@ internal static class DistillCommand
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the hard-label term.", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Folder for student.onnx, metrics.csv, report.json and checkpoints/.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
+        var labels = new Option<int?>("--labels") { Description = "Keep the labels of the first N training images; the rest train unlabelled, taught by the teachers alone (validation comes from the labelled)." };
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
-            data, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json,
+            data, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json, labels,
         };
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
@@ -53,7 +54,7 @@ internal static class DistillCommand
             var options = training.Options(parse);
             options.CheckpointDirectory = Path.Combine(directory, "checkpoints");
             options.MetricsPath = Path.Combine(directory, "metrics.csv");
-            var images = training.LoadData(parse, parse.GetValue(data)!);
+            var images = training.LoadData(parse, parse.GetValue(data)!, parse.GetValue(labels));
             using var onlineScorer = parse.GetValue(consistent) ? OnlineScorer(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), images) : null;
             var targets = onlineScorer is not null
                 ? new DistillationTargets([], onlineScorer.TeacherCount, OnlineTeachers: new OnnxBatchTeachers(onlineScorer))
@@ -72,7 +73,8 @@ internal static class DistillCommand
             var report = new Report(distillation.Mode.Name(), spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, targets.TeacherCount, history.Count,
                 accuracy, history.Max(e => e.ValidationAccuracy), clock.Elapsed.TotalSeconds, onnx, options.MetricsPath);
             AnsiConsole.MarkupLine(Markup.Escape($"Student {spec.Name} ({complexity.Parameters:N0} parameters, {complexity.MultiplyAccumulates:N0} MACs per image), " +
-                $"{distillation.Mode.Name()} from {targets.TeacherCount} teachers: test accuracy {accuracy * 100:0.00} % after {history.Count} epochs ({report.Seconds:0} s)."));
+                $"{distillation.Mode.Name()} from {targets.TeacherCount} teachers on {images.Train.Count:N0} images ({images.Train.LabeledCount:N0} labelled): " +
+                $"test accuracy {accuracy * 100:0.00} % after {history.Count} epochs ({report.Seconds:0} s)."));
             AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(onnx)}[/] and [blue]{Markup.Escape(options.MetricsPath)}[/].");
             Mtkd.Training.AtomicFile.WriteAllText(Path.Combine(directory, "report.json"), System.Text.Json.JsonSerializer.Serialize(report,
                 new System.Text.Json.JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase }));
@@ -142,7 +144,7 @@ internal static class DistillCommand
             int row = images.TrainRows[i];
             if (!byRow.TryGetValue(row, out int source))
                 throw new InvalidDataException($"{path} has no row with index {row}; it must hold soft labels for every training image (mtkd score --split train).");
-            if (set.Labels[source] >= 0 && set.Labels[source] != images.Train.Labels[i])
+            if (set.Labels[source] >= 0 && images.Train.Labels[i] >= 0 && set.Labels[source] != images.Train.Labels[i])
                 throw new InvalidDataException($"{path}: row {row} is labelled {set.Labels[source]}, but training image {row} is class {images.Train.Labels[i]}; the file is not for this data.");
             set.Row(source).CopyTo(result.AsSpan(i * set.Header.Width, set.Header.Width));
         }

@@ -21,6 +21,8 @@ internal sealed class TrainingFlags
     private readonly Option<int> shift = new("--shift") { Description = "Augmentation: random shift by up to this many pixels.", DefaultValueFactory = _ => 0 };
     private readonly Option<bool> flip = new("--flip") { Description = "Augmentation: random horizontal flips." };
     private readonly Option<double> rotate = new("--rotate") { Description = "Augmentation: random rotation by up to this many degrees.", DefaultValueFactory = _ => 0 };
+    private readonly Option<double> mixup = new("--mixup") { Description = "Mixup on every batch, λ ~ Beta(a, a): this is a (1 is uniform; 0 is off). Labels and soft targets are mixed alike.", DefaultValueFactory = _ => 0 };
+    private readonly Option<double> cutMix = new("--cutmix") { Description = "CutMix on every batch with Beta(a, a): this is a (0 is off); with --mixup, each batch uses one of the two.", DefaultValueFactory = _ => 0 };
     private readonly Option<string> device = new("--device") { Description = "cpu, cuda (falls back to the CPU with a message) or auto.", DefaultValueFactory = _ => "cpu" };
     private readonly Option<bool> quick = new("--quick") { Description = "Only the first 2,000 training and 1,000 test images: a run small enough for tests." };
     private readonly Option<int> seed = new("--seed") { Description = "Random seed; the same seed gives the same weights on the CPU.", DefaultValueFactory = _ => 1 };
@@ -31,15 +33,15 @@ internal sealed class TrainingFlags
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { epochs, batchSize, learningRate, optimizer, momentum, nesterov, weightDecay, schedule, warmup,
-                     patience, stopOn, validationFraction, shift, flip, rotate, device, seed, quick })
+                     patience, stopOn, validationFraction, shift, flip, rotate, mixup, cutMix, device, seed, quick })
             command.Options.Add(option);
     }
 
     public int Seed(ParseResult parse) => parse.GetValue(seed);
 
-    /// <summary>The images these flags ask for: --data is read by the command, the split and --quick here.</summary>
-    public TrainingData LoadData(ParseResult parse, string data) =>
-        TrainingData.Load(data, ValidationFraction(parse), parse.GetValue(seed), parse.GetValue(quick));
+    /// <summary>The images these flags ask for: --data (and --labels) are read by the command, the split and --quick here.</summary>
+    public TrainingData LoadData(ParseResult parse, string data, int? labels = null) =>
+        TrainingData.Load(data, ValidationFraction(parse), parse.GetValue(seed), parse.GetValue(quick), labels);
 
     public double ValidationFraction(ParseResult parse) =>
         parse.GetValue(validationFraction) ?? (parse.GetValue(patience) is not null ? 0.1 : 0);
@@ -70,7 +72,11 @@ internal sealed class TrainingFlags
             "loss" => EarlyStoppingMetric.ValidationLoss, "accuracy" => EarlyStoppingMetric.ValidationAccuracy,
             var other => throw new ArgumentException($"--early-stopping '{other}' is not one of loss, accuracy."),
         },
-        Augmentation = new AugmentationOptions { ShiftPixels = parse.GetValue(shift), HorizontalFlip = parse.GetValue(flip), RotationDegrees = parse.GetValue(rotate) },
+        Augmentation = new AugmentationOptions
+        {
+            ShiftPixels = parse.GetValue(shift), HorizontalFlip = parse.GetValue(flip), RotationDegrees = parse.GetValue(rotate),
+            Mixup = parse.GetValue(mixup), CutMix = parse.GetValue(cutMix),
+        },
         Device = parse.GetValue(device)!,
         Seed = parse.GetValue(seed),
     };

@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
@@ -11,8 +12,18 @@ public sealed class MultiTeacherDistillationOptions
     /// <summary>Float vector of C×H×W pixel values in NCHW order. Default "Features".</summary>
     public string FeatureColumnName { get; set; } = "Features";
 
-    /// <summary>Key-typed label; its key values become the classes of <c>PredictedLabel</c>. Default "Label".</summary>
+    /// <summary>
+    /// Key-typed label; its key values become the classes of <c>PredictedLabel</c>. A row whose key is missing (0) is
+    /// unlabelled: it learns from the teachers alone (the hard term averages over labelled rows only). Default "Label".
+    /// </summary>
     public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>
+    /// Images without labels, trained on beside the training data: the same feature column, and the teacher logits
+    /// column (or <see cref="Teachers"/> to score them), no label column needed. Where an ensemble's knowledge
+    /// transfers best (Noisy Student, SimCLRv2). Validation rows are held out from the labelled rows only. Default null.
+    /// </summary>
+    public IDataView? UnlabeledData { get; set; }
 
     /// <summary>Teacher logits, as added by ScoreTeachers. Default "TeacherLogits".</summary>
     public string TeacherLogitsColumnName { get; set; } = "TeacherLogits";
@@ -125,7 +136,10 @@ public sealed class MultiTeacherDistillationOptions
     /// <summary>Softmax temperature T. Default 4.</summary>
     public double Temperature { get; set; } = 4.0;
 
-    /// <summary>Weight α of the hard-label cross-entropy. Default 0.5.</summary>
+    /// <summary>
+    /// Weight α of the hard-label cross-entropy. Default 0.5. α = 1 without teachers or a logits column trains the
+    /// same student the standard way (cross-entropy on the labels alone): the baseline to measure distillation by.
+    /// </summary>
     public double Alpha { get; set; } = 0.5;
 
     /// <summary>Receives a report after every training step; null for none. Epoch summaries also go to ML.NET's log as channel messages.</summary>

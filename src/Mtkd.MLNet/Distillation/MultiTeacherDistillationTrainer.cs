@@ -35,6 +35,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var scorers = new List<TeacherScoringTransformer>();
         try
         {
+            if (LabelsOnly(input.Schema))
+                return FitOnLabels(input, classCount, classNames);
             OnnxBatchTeachers? online = null;
             if (options.ConsistentTeaching)
             {
@@ -51,6 +53,16 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                 input = ScoreOnTheFlyIfAsked(input, scorers);
             }
             var (dataset, teacherLogits, teacherCount, features) = ReadTrainingData(input, classCount, classNames, online?.TeacherCount);
+            if (options.UnlabeledData is { } unlabeledView)
+            {
+                var unlabeled = online is null ? ScoreOnTheFlyIfAsked(unlabeledView, scorers) : unlabeledView;
+                var (extra, extraLogits, extraTeachers, extraFeatures) = ReadTrainingData(unlabeled, classCount, classNames, online?.TeacherCount, labeled: false);
+                if (extraTeachers != teacherCount)
+                    throw new ArgumentException($"UnlabeledData has {extraTeachers} teachers' logits per row; the training data has {teacherCount}.", nameof(options));
+                dataset = dataset.Concat(extra);
+                teacherLogits = [.. teacherLogits, .. extraLogits];
+                features = features is null ? null : [.. features, .. extraFeatures!];
+            }
             var (train, validation, trainLogits, trainFeatures) = SplitValidation(dataset, teacherLogits, teacherCount, features);
 
             var trainer = TrainerOptions();
@@ -67,6 +79,22 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         {
             foreach (var scorer in scorers) scorer.Dispose();
         }
+    }
+
+    // α = 1 weighs the teachers at nothing: with none given, this is the same student trained the standard way.
+    private bool LabelsOnly(DataViewSchema schema) =>
+        options.Alpha == 1 && options.Teachers.Count == 0 && schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null;
+
+    // The baseline a distilled student is measured against: the same network, options and steps, cross-entropy on the labels.
+    private StudentTransformer FitOnLabels(IDataView input, int classCount, string[] classNames)
+    {
+        var (dataset, _, _, _) = ReadTrainingData(input, classCount, classNames, onlineTeacherCount: 0);
+        var (train, validation, _, _) = SplitValidation(dataset.LabeledOnly(), [], 0, null);
+        var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Seed);
+        using var channel = env.Start("MultiTeacherDistillation");
+        var history = NetworkTrainer.TrainSupervised(student, train, TrainerOptions(), new ChannelProgress(channel, options.Progress), validation: validation);
+        return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history,
+            options.GpuDeviceId, options.FallbackToCpu);
     }
 
     private NetworkSpec StudentSpec() => options.StudentNetwork ?? NetworkPresets.Get(options.Student, options.StudentWidth);
@@ -104,7 +132,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         return input;
     }
 
-    // A seeded share of the rows for validation; the rest trains.
+    // A seeded share of the labelled rows for validation; the rest, and every unlabelled row, trains.
     private (ImageDataset Train, ImageDataset? Validation, float[] Logits, float[]? Features) SplitValidation(
         ImageDataset data, float[] logits, int teacherCount, float[]? features)
     {
@@ -112,6 +140,14 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         if (fraction == 0)
             return (data, null, logits, features);
         var (trainRows, validationRows) = data.HoldOutRows(fraction, options.Seed);
+        if (data.HasUnlabeled)
+        {
+            var labeledRows = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] != ImageDataset.Unlabeled).ToArray();
+            var (keep, held) = data.Subset(labeledRows).HoldOutRows(fraction, options.Seed);
+            validationRows = held.Select(i => labeledRows[i]).ToArray();
+            var heldOut = validationRows.ToHashSet();
+            trainRows = Enumerable.Range(0, data.Count).Where(i => !heldOut.Contains(i)).ToArray();
+        }
         int width = teacherCount * data.ClassCount;
         float[] Rows(float[] values, int rowWidth) => trainRows.SelectMany(r => values.AsSpan(r * rowWidth, rowWidth).ToArray()).ToArray();
         return (data.Subset(trainRows), data.Subset(validationRows), logits.Length == 0 ? logits : Rows(logits, width),
@@ -139,7 +175,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             throw new ArgumentException($"Label column '{options.LabelColumnName}' must exist and be a scalar key (use MapValueToKey).", nameof(inputSchema));
         if (SchemaShapes.Find(inputSchema, options.FeatureColumnName)?.Kind != SchemaShape.Column.VectorKind.Vector)
             throw new ArgumentException($"Feature column '{options.FeatureColumnName}' must exist and be a known-size vector.", nameof(inputSchema));
-        if (SchemaShapes.Find(inputSchema, options.TeacherLogitsColumnName) is null && options.Teachers.Count == 0)
+        if (SchemaShapes.Find(inputSchema, options.TeacherLogitsColumnName) is null && options.Teachers.Count == 0 && options.Alpha != 1)
             throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...).", nameof(inputSchema));
         // A SchemaShape records kind and item type, not sizes or key counts, so placeholder sizes describe the columns.
         return SchemaShapes.With(inputSchema, b =>
@@ -151,8 +187,9 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     }
 
     // With online teachers there is no logits column to read: the teachers score each batch during training.
+    // Key 0 (a missing label) becomes an unlabelled row; with labeled: false the view has no label column at all.
     private (ImageDataset Data, float[] TeacherLogits, int TeacherCount, float[]? Features) ReadTrainingData(IDataView input, int classCount, string[] classNames,
-        int? onlineTeacherCount = null)
+        int? onlineTeacherCount = null, bool labeled = true)
     {
         var schema = input.Schema;
         var featureColumn = schema.GetColumnOrNull(options.FeatureColumnName)
@@ -174,23 +211,23 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var labels = new List<int>();
         var logits = onlineTeacherCount is null ? VectorRows.Presized(input, teacherWidth, $"'{teacherColumn.Name}'") : [];
         var features = teacherFeatures is null ? null : VectorRows.Presized(input, teacherFeatureWidth, $"'{options.TeacherFeaturesColumnName}'");
-        var labelColumn = schema[options.LabelColumnName];
-        var columns = new List<DataViewSchema.Column> { featureColumn, labelColumn, teacherColumn };
+        var labelColumn = labeled ? schema[options.LabelColumnName] : (DataViewSchema.Column?)null;
+        var columns = new List<DataViewSchema.Column> { featureColumn, teacherColumn };
+        if (labelColumn is { } l) columns.Add(l);
         if (teacherFeatures is { } f) columns.Add(f);
         using (var cursor = input.GetRowCursor(columns))
         {
             var getFeatures = cursor.GetGetter<VBuffer<float>>(featureColumn);
             var getTeachers = cursor.GetGetter<VBuffer<float>>(teacherColumn);
             var getTeacherFeatures = teacherFeatures is { } column ? cursor.GetGetter<VBuffer<float>>(column) : null;
-            var getLabel = cursor.GetGetter<uint>(labelColumn);
+            var getLabel = labelColumn is { } lc ? cursor.GetGetter<uint>(lc) : null;
             VBuffer<float> buffer = default;
             uint key = 0;
             while (cursor.MoveNext())
             {
-                getLabel(ref key);
-                if (key == 0)
-                    throw new InvalidDataException($"Row {cursor.Position}: label column '{labelColumn.Name}' is missing (key value 0).");
-                labels.Add((int)key - 1);
+                key = 0;
+                getLabel?.Invoke(ref key);
+                labels.Add(key == 0 ? ImageDataset.Unlabeled : (int)key - 1);
                 getFeatures(ref buffer);
                 VectorRows.Append(pixels, buffer);
                 if (onlineTeacherCount is null)
@@ -206,7 +243,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             }
         }
         if (labels.Count == 0)
-            throw new ArgumentException("The training data has no rows.");
+            throw new ArgumentException(labeled ? "The training data has no rows." : "UnlabeledData has no rows.");
         var data = new ImageDataset(pixels.ToArray(), labels.ToArray(), channels, height, width, classNames);
         return (data, logits.ToArray(), teacherWidth / classCount, features?.ToArray());
     }
