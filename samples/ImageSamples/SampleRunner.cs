@@ -116,10 +116,12 @@ public static class SampleRunner
     {
         StudentNetwork = SampleNetworks.Student(settings.StudentWidth),
         ImageChannels = 3, ImageHeight = sample.Height, ImageWidth = sample.Width,
-        Mode = settings.Mode, Temperature = settings.Temperature, Alpha = alpha,
-        Epochs = settings.StudentEpochs, BatchSize = 32, LearningRate = 3e-3, Schedule = ScheduleKind.Cosine,
-        Augmentation = Augmentation,
-        Seed = settings.Seed,
+        Distillation = { Mode = settings.Mode, Temperature = settings.Temperature, Alpha = alpha },
+        Trainer =
+        {
+            Epochs = settings.StudentEpochs, BatchSize = 32, LearningRate = 3e-3, Schedule = ScheduleKind.Cosine,
+            Augmentation = Augmentation, Seed = settings.Seed,
+        },
     };
 
     private static string[] TrainTeachers(ImageDataset train, ImageDataset validation, SampleSettings settings, string output, Action<string> log)

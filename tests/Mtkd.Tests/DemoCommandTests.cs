@@ -26,6 +26,9 @@ public sealed class DemoCommandTests
         Assert.InRange(root.GetProperty("ensemble").GetProperty("accuracy").GetDouble(), 0.3, 1.0);
         Assert.InRange(root.GetProperty("student").GetProperty("accuracy").GetDouble(), 0.15, 1.0);
         Assert.True(root.GetProperty("student").GetProperty("parameters").GetInt64() < teachers[0].GetProperty("parameters").GetInt64());
+        // The label-trained baseline is the same network: same size, its own accuracy.
+        Assert.Equal(root.GetProperty("student").GetProperty("parameters").GetInt64(), root.GetProperty("baseline").GetProperty("parameters").GetInt64());
+        Assert.InRange(root.GetProperty("baseline").GetProperty("accuracy").GetDouble(), 0.15, 1.0);
         foreach (var file in new[] { "teacher-0.onnx", "teacher-2.onnx", "student.onnx", "student.zip", "report.json" })
             Assert.True(File.Exists(Path.Combine(directory, "out", file)), file);
         Directory.Delete(directory, recursive: true);

@@ -22,7 +22,7 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
         var ml = new MLContext(seed: 1);
         var pipeline = ml.Transforms.ScoreTeachers(data.TeacherPaths).Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new()
         {
-            Mode = DistillationMode.MimicAll, Student = NetworkPresets.ResNet8, StudentWidth = 8, Epochs = 4, LearningRate = 5e-3,
+            Distillation = { Mode = DistillationMode.MimicAll }, Student = NetworkPresets.ResNet8, StudentWidth = 8, Trainer = { Epochs = 4, LearningRate = 5e-3 },
         }));
         var student = pipeline.Fit(data.Train.ToDataView(ml)).LastTransformer;
         var test = data.Test.ToDataView(ml);
@@ -43,13 +43,13 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
         var ml = new MLContext(seed: 1);
         var messages = new List<string>();
         ml.Log += (_, e) => { if (e.Message.Contains("Epoch ")) lock (messages) messages.Add(e.Message); };
-        var options = new MultiTeacherDistillationOptions { Epochs = 2, ValidationFraction = 0.2 };
+        var options = new MultiTeacherDistillationOptions { Trainer = { Epochs = 2 }, ValidationFraction = 0.2 };
 
         var explicitPipeline = ml.Transforms.ScoreTeachers(data.TeacherPaths).Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(options));
         var explicitStudent = explicitPipeline.Fit(data.Train.ToDataView(ml)).LastTransformer;
         var onTheFly = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions
         {
-            Epochs = 2, ValidationFraction = 0.2, Teachers = data.TeacherPaths.Select(TeacherModel.FromFile).ToArray(),
+            Trainer = { Epochs = 2 }, ValidationFraction = 0.2, Teachers = data.TeacherPaths.Select(TeacherModel.FromFile).ToArray(),
         }).Fit(data.Train.ToDataView(ml));
 
         var test = data.Test.ToDataView(ml);
@@ -64,8 +64,8 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
         var ml = new MLContext(seed: 1);
         var student = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions
         {
-            Epochs = 2, ConsistentTeaching = true, Teachers = data.TeacherPaths.Select(TeacherModel.FromFile).ToArray(),
-            Augmentation = new AugmentationOptions { ShiftPixels = 2 }, ValidationFraction = 0.2,
+            Trainer = { Epochs = 2, Augmentation = new AugmentationOptions { ShiftPixels = 2 } }, ConsistentTeaching = true,
+            Teachers = data.TeacherPaths.Select(TeacherModel.FromFile).ToArray(), ValidationFraction = 0.2,
         }).Fit(data.Train.ToDataView(ml)); // no TeacherLogits column anywhere
         Assert.InRange(ml.MulticlassClassification.Evaluate(student.Transform(data.Test.ToDataView(ml))).MicroAccuracy, 0.15, 1.0);
         var ex = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { ConsistentTeaching = true })
@@ -78,7 +78,7 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
     {
         var ml = new MLContext(seed: 1);
         var pipeline = ml.Transforms.ScoreTeachers(data.TeacherPaths)
-            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Mode = DistillationMode.Supernet2, Epochs = 1 }));
+            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Distillation = { Mode = DistillationMode.Supernet2 }, Trainer = { Epochs = 1 } }));
         var ex = Assert.Throws<ArgumentException>(() => pipeline.Fit(data.Train.ToDataView(ml)));
         Assert.Contains("'TeacherFeatures'", ex.Message);
     }
@@ -95,7 +95,7 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
         var ml = new MLContext(seed: 1);
         var student = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions
         {
-            Mode = DistillationMode.Supernet2, Epochs = 1, Teachers = teachers, TeacherFeaturesOutputName = "penultimate",
+            Distillation = { Mode = DistillationMode.Supernet2 }, Trainer = { Epochs = 1 }, Teachers = teachers, TeacherFeaturesOutputName = "penultimate",
         }).Fit(data.Train.ToDataView(ml));
         Assert.InRange(ml.MulticlassClassification.Evaluate(student.Transform(data.Test.ToDataView(ml))).MicroAccuracy, 0.15, 1.0);
     }

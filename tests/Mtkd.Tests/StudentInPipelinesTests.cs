@@ -36,7 +36,7 @@ public sealed class StudentInPipelinesTests(TinyFashionMnist data)
 
     private StudentTransformer Student(MLContext ml, int? gpuDeviceId = null) =>
         ml.Transforms.ScoreTeachers(data.TeacherPaths)
-            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Epochs = 1, GpuDeviceId = gpuDeviceId }))
+            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Trainer = { Epochs = 1 }, GpuDeviceId = gpuDeviceId }))
             .Fit(data.Train.ToDataView(ml)).LastTransformer;
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class SavedStudentConsumerTests(TinyFashionMnist data)
     {
         var ml = new MLContext(seed: 1);
         var student = ml.Transforms.ScoreTeachers(data.TeacherPaths)
-            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Epochs = 1 }))
+            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Trainer = { Epochs = 1 } }))
             .Fit(data.Train.ToDataView(ml)).LastTransformer;
         var test = data.Test.Take(25);
         var folder = Path.Combine(data.Directory, $"consumer-{Guid.NewGuid():N}");

@@ -13,7 +13,7 @@ public sealed class StudentModelTests(TinyFashionMnist data)
     {
         var mlContext = new MLContext(seed: 1);
         var pipeline = mlContext.Transforms.ScoreTeachers(data.TeacherPaths)
-            .Append(mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions { Epochs = 1 }));
+            .Append(mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions { Trainer = { Epochs = 1 } }));
         var model = pipeline.Fit(data.Train.ToDataView(mlContext));
         return (mlContext, model.LastTransformer, data.Test.ToDataView(mlContext));
     }

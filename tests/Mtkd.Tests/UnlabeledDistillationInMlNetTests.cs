@@ -21,7 +21,7 @@ public sealed class UnlabeledDistillationInMlNetTests(TinyFashionMnist data)
         var ml = new MLContext(seed: 1);
         var labelled = data.Train.Take(200);
         var unlabelled = data.Train.Subset(Enumerable.Range(200, 400).ToArray()).WithoutLabels();
-        var options = () => new MultiTeacherDistillationOptions { Epochs = 2, ValidationFraction = 0.2, Seed = 3 };
+        var options = () => new MultiTeacherDistillationOptions { Trainer = { Epochs = 2, Seed = 3 }, ValidationFraction = 0.2 };
 
         // One view whose last 400 rows have key 0 (missing), against the labelled view plus UnlabeledData.
         var missingKeys = ml.Transforms.ScoreTeachers(data.TeacherPaths).Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(options()))
@@ -43,7 +43,7 @@ public sealed class UnlabeledDistillationInMlNetTests(TinyFashionMnist data)
     {
         var ml = new MLContext(seed: 1);
         var train = data.Train.Take(300);
-        var baseline = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions { Alpha = 1, Epochs = 2, Seed = 5 })
+        var baseline = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions { Distillation = { Alpha = 1 }, Trainer = { Epochs = 2, Seed = 5 } })
             .Fit(train.ToDataView(ml));
 
         // The same network, seed and steps trained directly with cross-entropy: the very same weights.
@@ -55,7 +55,7 @@ public sealed class UnlabeledDistillationInMlNetTests(TinyFashionMnist data)
         Assert.True(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max() < 1e-4);
 
         // With α below 1 the teachers are needed, and the message says how to add them.
-        var ex = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions { Alpha = 0.9, Epochs = 1 })
+        var ex = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions { Distillation = { Alpha = 0.9 }, Trainer = { Epochs = 1 } })
             .Fit(train.ToDataView(ml)));
         Assert.Contains("ScoreTeachers", ex.Message);
     }

@@ -35,11 +35,12 @@ internal static class DistillCommand
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the hard-label term.", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Folder for student.onnx, metrics.csv, report.json and checkpoints/.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
+        var adjust = new Option<bool>("--adjust-wrong-teachers") { Description = "Knowledge adjustment: swap each teacher's wrong top class with the true one in stored logits before distilling." };
         var labels = new Option<int?>("--labels") { Description = "Keep the labels of the first N training images; the rest train unlabelled, taught by the teachers alone (validation comes from the labelled)." };
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
-            data, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json, labels,
+            data, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json, labels, adjust,
         };
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
@@ -48,10 +49,12 @@ internal static class DistillCommand
             var distillation = new DistillationOptions
             {
                 Mode = DistillationModes.Parse(parse.GetValue(mode)!), Temperature = parse.GetValue(temperature), Alpha = parse.GetValue(alpha),
-                LabelSmoothing = parse.GetValue(smoothing),
+                LabelSmoothing = parse.GetValue(smoothing), AdjustWrongTeachers = parse.GetValue(adjust),
             };
             string directory = parse.GetValue(output)!;
             var options = training.Options(parse);
+            options.Validate(); // a bad value is refused before any data is read
+            distillation.Validate();
             options.CheckpointDirectory = Path.Combine(directory, "checkpoints");
             options.MetricsPath = Path.Combine(directory, "metrics.csv");
             var images = training.LoadData(parse, parse.GetValue(data)!, parse.GetValue(labels));

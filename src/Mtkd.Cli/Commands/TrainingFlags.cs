@@ -14,6 +14,9 @@ internal sealed class TrainingFlags
     private readonly Option<bool> nesterov = new("--nesterov") { Description = "Nesterov momentum for SGD." };
     private readonly Option<double> weightDecay = new("--weight-decay") { Description = "Weight decay.", DefaultValueFactory = _ => 0 };
     private readonly Option<string> schedule = new("--schedule") { Description = "constant, cosine, onecycle, step or cyclic.", DefaultValueFactory = _ => "constant" };
+    private readonly Option<int> stepEpochs = new("--step-epochs") { Description = "--schedule step: epochs between decays.", DefaultValueFactory = _ => new TrainerOptions().StepEpochs };
+    private readonly Option<double> stepGamma = new("--step-gamma") { Description = "--schedule step: the decay factor.", DefaultValueFactory = _ => new TrainerOptions().StepGamma };
+    private readonly Option<int> cycleEpochs = new("--cycle-epochs") { Description = "--schedule cyclic: epochs per cosine cycle.", DefaultValueFactory = _ => new TrainerOptions().CycleEpochs };
     private readonly Option<double> warmup = new("--warmup") { Description = "Epochs of linear learning-rate warm-up.", DefaultValueFactory = _ => 0 };
     private readonly Option<int?> patience = new("--patience") { Description = "Early stopping: epochs without improvement on the validation split before stopping (keeps the best weights)." };
     private readonly Option<string> stopOn = new("--early-stopping") { Description = "What early stopping watches: loss or accuracy.", DefaultValueFactory = _ => "loss" };
@@ -32,7 +35,7 @@ internal sealed class TrainingFlags
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { epochs, batchSize, learningRate, optimizer, momentum, nesterov, weightDecay, schedule, warmup,
+        foreach (var option in new Option[] { epochs, batchSize, learningRate, optimizer, momentum, nesterov, weightDecay, schedule, stepEpochs, stepGamma, cycleEpochs, warmup,
                      patience, stopOn, validationFraction, shift, flip, rotate, mixup, cutMix, device, seed, quick })
             command.Options.Add(option);
     }
@@ -65,6 +68,9 @@ internal sealed class TrainingFlags
             "step" => ScheduleKind.Step, "cyclic" => ScheduleKind.CyclicCosine,
             var other => throw new ArgumentException($"--schedule '{other}' is not one of constant, cosine, onecycle, step, cyclic."),
         },
+        StepEpochs = parse.GetValue(stepEpochs),
+        StepGamma = parse.GetValue(stepGamma),
+        CycleEpochs = parse.GetValue(cycleEpochs),
         WarmupEpochs = parse.GetValue(warmup),
         EarlyStoppingPatience = parse.GetValue(patience),
         EarlyStoppingMetric = parse.GetValue(stopOn) switch

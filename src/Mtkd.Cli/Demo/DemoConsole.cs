@@ -29,14 +29,19 @@ internal static class DemoConsole
             table.AddRow(t.Name, Percent(t.Accuracy), t.Parameters.ToString("N0"));
         table.AddRow($"ensemble ({report.Ensemble.Method})", Percent(report.Ensemble.Accuracy), report.Ensemble.Parameters.ToString("N0"));
         double best = report.Teachers.Max(t => t.Accuracy);
+        table.AddRow("same student, trained on the labels", Percent(report.Baseline.Accuracy), report.Baseline.Parameters.ToString("N0"));
         table.AddRow("[bold]student (distilled)[/]", $"[bold]{Percent(report.Student.Accuracy)}[/]", $"[bold]{report.Student.Parameters:N0}[/]");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(
-            $"Student vs best teacher: [bold]{(report.Student.Accuracy - best) * 100:+0.00;-0.00}[/] points, vs ensemble: [bold]{(report.Student.Accuracy - report.Ensemble.Accuracy) * 100:+0.00;-0.00}[/] points; " +
+            $"Distilled vs the same student trained on the labels: [bold]{Points(report.Student.Accuracy - report.Baseline.Accuracy)}[/] points " +
+            $"(the ensemble leads that student by {Points(report.Ensemble.Accuracy - report.Baseline.Accuracy)}); vs best teacher: {Points(report.Student.Accuracy - best)}, " +
+            $"vs ensemble: {Points(report.Student.Accuracy - report.Ensemble.Accuracy)} points; " +
             $"{(double)report.Ensemble.Parameters / report.Student.Parameters:0.#}× fewer parameters than the ensemble. Total {report.TotalSeconds:0} s.");
     }
 
     private static string Percent(double accuracy) => $"{accuracy * 100:0.00} %";
+
+    private static string Points(double difference) => $"{difference * 100:+0.00;-0.00}";
 
     private sealed class ProgressObserver(ProgressContext context) : IStageObserver
     {

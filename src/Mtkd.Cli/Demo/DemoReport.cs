@@ -14,6 +14,7 @@ public sealed record DemoReport(
     IReadOnlyList<ModelFigures> Teachers,
     EnsembleFigures Ensemble,
     ModelFigures Student,
+    ModelFigures Baseline,
     int TrainImages,
     int TestImages,
     IReadOnlyDictionary<string, double> StageSeconds,

@@ -3,6 +3,8 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
+using Mtkd.MLNet.Distillation;
+using Mtkd.MLNet.Scoring;
 using Mtkd.Training;
 using Mtkd.Training.Data;
 using Mtkd.Training.Ensembles;
@@ -63,17 +65,28 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
 
         var model = Timed("Score teachers and distill the student", progress =>
         {
-            var distiller = mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(new()
+            var options = StudentOptions(progress);
+            options.Distillation.Temperature = settings.Temperature;
+            options.Distillation.Alpha = settings.Alpha;
+            if (settings.ConsistentTeaching)
             {
-                Epochs = settings.StudentEpochs,
-                Seed = settings.Seed,
-                Temperature = settings.Temperature,
-                Alpha = settings.Alpha,
-                Progress = new Progress<TrainingProgress>(p => progress.Report(p.Fraction)),
-            });
-            return mlContext.Transforms.ScoreTeachers(teacherPaths).Append(distiller).Fit(trainView);
+                options.Teachers = teacherPaths.Select(TeacherModel.FromFile).ToArray();
+                options.ConsistentTeaching = true;
+                return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(trainView);
+            }
+            var chain = mlContext.Transforms.ScoreTeachers(teacherPaths).Append(mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options)).Fit(trainView);
+            chain.Dispose(); // the fitted chain's teacher scorer holds ONNX Runtime sessions; the student needs none of them
+            return chain.LastTransformer;
         });
-        var student = model.LastTransformer;
+        var student = model;
+
+        // The measure of distillation: the same network, seed, augmentation and steps, trained on the labels alone (α = 1).
+        var baseline = Timed("Train the same student on the labels only", progress =>
+        {
+            var options = StudentOptions(progress);
+            options.Distillation.Alpha = 1;
+            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(trainView);
+        });
 
         var (teacherAccuracies, ensembleAccuracy) = Timed("Score teachers on the test set", _ =>
         {
@@ -84,27 +97,37 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
             return (perTeacher, SoftLabelAccuracy.MeanProbability(logits, test.Labels, settings.TeacherCount, test.ClassCount));
         });
 
-        var studentAccuracy = Timed("Evaluate the student with ML.NET", _ =>
+        var (studentAccuracy, baselineAccuracy) = Timed("Evaluate both students with ML.NET", _ =>
         {
             var metrics = mlContext.MulticlassClassification.Evaluate(student.Transform(testView));
             student.SaveOnnx(Path.Combine(settings.OutputDirectory, "student.onnx"));
             AtomicFile.Write(Path.Combine(settings.OutputDirectory, "student.zip"), s => mlContext.Model.Save(student, testView.Schema, s));
-            return metrics.MicroAccuracy;
+            return (metrics.MicroAccuracy, mlContext.MulticlassClassification.Evaluate(baseline.Transform(testView)).MicroAccuracy);
         });
 
         var report = new DemoReport(
             Teachers: teacherAccuracies.Select((a, i) => new ModelFigures($"teacher-{i}", a, teacherParameters[i])).ToArray(),
             Ensemble: new EnsembleFigures("mean probability", ensembleAccuracy, teacherParameters.Sum()),
             Student: new ModelFigures("student", studentAccuracy, student.ParameterCount),
+            Baseline: new ModelFigures("student trained on the labels", baselineAccuracy, baseline.ParameterCount),
             TrainImages: train.Count,
             TestImages: test.Count,
             StageSeconds: stageSeconds,
             TotalSeconds: total.Elapsed.TotalSeconds);
         AtomicFile.WriteAllText(Path.Combine(settings.OutputDirectory, "report.json"), report.ToJson());
-        // The fitted chain's teacher scorer holds ONNX Runtime sessions.
-        model.Dispose();
         return report;
     }
+
+    // What the distilled and the label-trained student share: network, epochs, seed, augmentation.
+    private MultiTeacherDistillationOptions StudentOptions(IProgress<double> progress) => new()
+    {
+        Trainer =
+        {
+            Epochs = settings.StudentEpochs, Seed = settings.Seed,
+            Augmentation = new AugmentationOptions { ShiftPixels = settings.StudentShift, HorizontalFlip = settings.StudentFlip, Mixup = settings.Mixup },
+        },
+        Progress = new Progress<TrainingProgress>(p => progress.Report(p.Fraction)),
+    };
 
     private static float[] ReadTeacherLogits(IDataView scored)
     {

@@ -20,6 +20,17 @@ public sealed record DemoSettings
     public int StudentEpochs { get; init; } = 8;
     public double Temperature { get; init; } = 4.0;
     public double Alpha { get; init; } = 0.5;
+
+    /// <summary>Teachers score every augmented training batch of the student (consistent teaching) instead of each image once.</summary>
+    public bool ConsistentTeaching { get; init; }
+
+    /// <summary>The student's augmentation, the same for the distilled and the label-trained student.</summary>
+    public int StudentShift { get; init; }
+
+    public bool StudentFlip { get; init; }
+
+    /// <summary>Mixup's Beta parameter for both students (0: off).</summary>
+    public double Mixup { get; init; }
     public int Seed { get; init; } = 1;
 
     /// <summary>Use only the first N training images (all when null).</summary>

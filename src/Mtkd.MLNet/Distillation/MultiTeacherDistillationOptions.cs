@@ -46,12 +46,6 @@ public sealed class MultiTeacherDistillationOptions
     /// <summary>supernet2 with on-the-fly scoring: the teachers' output that holds their penultimate features. Default null.</summary>
     public string? TeacherFeaturesOutputName { get; set; }
 
-    /// <summary>Distillation mode. Default <see cref="DistillationMode.OutputAverage"/>.</summary>
-    public DistillationMode Mode { get; set; } = DistillationMode.OutputAverage;
-
-    /// <summary>Label smoothing ε of the hard-label term. Default 0.</summary>
-    public double LabelSmoothing { get; set; }
-
     /// <summary>Image channels; 0 infers a single-channel square image from the feature length. Default 0.</summary>
     public int ImageChannels { get; set; }
 
@@ -73,74 +67,31 @@ public sealed class MultiTeacherDistillationOptions
     /// </summary>
     public NetworkSpec? StudentNetwork { get; set; }
 
-    /// <summary>Distillation epochs. Default 5.</summary>
-    public int Epochs { get; set; } = 5;
-
-    /// <summary>Images per step. Default 128.</summary>
-    public int BatchSize { get; set; } = 128;
-
-    /// <summary>Base learning rate. Default 0.002.</summary>
-    public double LearningRate { get; set; } = 2e-3;
-
-    /// <summary>Optimizer. Default Adam.</summary>
-    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
-
-    /// <summary>Weight decay. Default 0.</summary>
-    public double WeightDecay { get; set; }
-
-    /// <summary>SGD momentum. Default 0.9.</summary>
-    public double Momentum { get; set; } = 0.9;
-
-    /// <summary>Nesterov momentum for SGD. Default false.</summary>
-    public bool Nesterov { get; set; }
-
-    /// <summary>Learning-rate schedule. Default constant.</summary>
-    public ScheduleKind Schedule { get; set; } = ScheduleKind.Constant;
-
-    /// <summary>Epochs of linear warm-up. Default 0.</summary>
-    public double WarmupEpochs { get; set; }
-
-    /// <summary>Early-stopping patience in epochs on the validation split. Default null: off.</summary>
-    public int? EarlyStoppingPatience { get; set; }
-
-    /// <summary>What early stopping watches. Default validation loss.</summary>
-    public EarlyStoppingMetric EarlyStoppingMetric { get; set; } = EarlyStoppingMetric.ValidationLoss;
+    /// <summary>
+    /// The optimization settings, the engine's own object (epochs, batch size, optimizer, schedule, early stopping,
+    /// augmentation with mixup and CutMix, checkpoints, metrics, device, seed); its defaults apply. Set parts of it
+    /// with a nested initializer: <c>new() { Trainer = { Epochs = 10, Schedule = ScheduleKind.Cosine } }</c>.
+    /// </summary>
+    public TrainerOptions Trainer { get; set; } = new();
 
     /// <summary>
-    /// Share of the rows held out (seeded) for validation metrics and early stopping. Default 0: none, or 0.1
-    /// when <see cref="EarlyStoppingPatience"/> is set.
+    /// The distillation loss, the engine's own object: mode, temperature T, α, label smoothing, knowledge
+    /// adjustment; its defaults apply (output_avg, T = 4, α = 0.5). α = 1 without teachers trains the same student
+    /// the standard way (cross-entropy on the labels alone): the baseline to measure distillation by.
+    /// </summary>
+    public DistillationOptions Distillation { get; set; } = new();
+
+    /// <summary>
+    /// Share of the labelled rows held out (seeded by <c>Trainer.Seed</c>) for validation metrics and early stopping.
+    /// Default 0: none, or 0.1 when <c>Trainer.EarlyStoppingPatience</c> is set.
     /// </summary>
     public double ValidationFraction { get; set; }
-
-    /// <summary>Random augmentation of training batches. Default: none.</summary>
-    public AugmentationOptions Augmentation { get; set; } = new();
-
-    /// <summary>Folder for per-epoch checkpoints; fitting again with the same folder resumes. Default null: none.</summary>
-    public string? CheckpointDirectory { get; set; }
-
-    /// <summary>Per-epoch metrics CSV. Default null: none.</summary>
-    public string? MetricsPath { get; set; }
-
-    /// <summary>"cpu", "cuda" (falls back to the CPU) or "auto". Default "cpu".</summary>
-    public string Device { get; set; } = "cpu";
 
     /// <summary>CUDA device on which the fitted student runs in ONNX Runtime. Default null: the CPU. Needs the GPU build.</summary>
     public int? GpuDeviceId { get; set; }
 
     /// <summary>Whether the fitted student falls back to the CPU when <see cref="GpuDeviceId"/> cannot be used. Default true.</summary>
     public bool FallbackToCpu { get; set; } = true;
-
-    /// <summary>Seed of initialization and batch order. Default 1.</summary>
-    public int Seed { get; set; } = 1;
-
-    /// <summary>Softmax temperature T. Default 4.</summary>
-    public double Temperature { get; set; } = 4.0;
-
-    /// <summary>
-    /// Weight α of the hard-label cross-entropy. Default 0.5. α = 1 without teachers or a logits column trains the
-    /// same student the standard way (cross-entropy on the labels alone): the baseline to measure distillation by.
-    /// </summary>
-    public double Alpha { get; set; } = 0.5;
 
     /// <summary>Receives a report after every training step; null for none. Epoch summaries also go to ML.NET's log as channel messages.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }

@@ -24,9 +24,16 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     {
         this.env = env;
         this.options = options;
-        StudentSpec(); // fail early on an unknown preset
-        if (options.ValidationFraction is < 0 or >= 1)
+        // Every setting is checked here, when the pipeline is built, not after teachers were scored.
+        StudentSpec(); // an unknown preset
+        ArgumentNullException.ThrowIfNull(options.Trainer, nameof(options.Trainer));
+        ArgumentNullException.ThrowIfNull(options.Distillation, nameof(options.Distillation));
+        options.Trainer.Validate();
+        options.Distillation.Validate();
+        if (!(options.ValidationFraction is >= 0 and < 1))
             throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
+        if (options.ConsistentTeaching && options.Teachers.Count == 0)
+            throw new ArgumentException("ConsistentTeaching scores the teachers on every batch: set Teachers.", nameof(options));
     }
 
     public StudentTransformer Fit(IDataView input)
@@ -65,12 +72,10 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             }
             var (train, validation, trainLogits, trainFeatures) = SplitValidation(dataset, teacherLogits, teacherCount, features);
 
-            var trainer = TrainerOptions();
-            var distillation = new DistillationOptions { Mode = options.Mode, Temperature = options.Temperature, Alpha = options.Alpha, LabelSmoothing = options.LabelSmoothing };
-            var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Seed,
-                heads: options.Mode == DistillationMode.MimicAll ? teacherCount : 1);
+            var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed,
+                heads: options.Distillation.Mode == DistillationMode.MimicAll ? teacherCount : 1);
             using var channel = env.Start("MultiTeacherDistillation");
-            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures, online), trainer, distillation,
+            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures, online), options.Trainer, options.Distillation,
                 validation, new ChannelProgress(channel, options.Progress));
             return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history,
                 options.GpuDeviceId, options.FallbackToCpu);
@@ -83,30 +88,21 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
 
     // α = 1 weighs the teachers at nothing: with none given, this is the same student trained the standard way.
     private bool LabelsOnly(DataViewSchema schema) =>
-        options.Alpha == 1 && options.Teachers.Count == 0 && schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null;
+        options.Distillation.Alpha == 1 && options.Teachers.Count == 0 && schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null;
 
     // The baseline a distilled student is measured against: the same network, options and steps, cross-entropy on the labels.
     private StudentTransformer FitOnLabels(IDataView input, int classCount, string[] classNames)
     {
         var (dataset, _, _, _) = ReadTrainingData(input, classCount, classNames, onlineTeacherCount: 0);
         var (train, validation, _, _) = SplitValidation(dataset.LabeledOnly(), [], 0, null);
-        var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Seed);
+        var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed);
         using var channel = env.Start("MultiTeacherDistillation");
-        var history = NetworkTrainer.TrainSupervised(student, train, TrainerOptions(), new ChannelProgress(channel, options.Progress), validation: validation);
+        var history = NetworkTrainer.TrainSupervised(student, train, options.Trainer, new ChannelProgress(channel, options.Progress), validation: validation);
         return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history,
             options.GpuDeviceId, options.FallbackToCpu);
     }
 
     private NetworkSpec StudentSpec() => options.StudentNetwork ?? NetworkPresets.Get(options.Student, options.StudentWidth);
-
-    private TrainerOptions TrainerOptions() => new()
-    {
-        Epochs = options.Epochs, BatchSize = options.BatchSize, LearningRate = options.LearningRate, Seed = options.Seed,
-        Optimizer = options.Optimizer, WeightDecay = options.WeightDecay, Momentum = options.Momentum, Nesterov = options.Nesterov,
-        Schedule = options.Schedule, WarmupEpochs = options.WarmupEpochs, EarlyStoppingPatience = options.EarlyStoppingPatience,
-        EarlyStoppingMetric = options.EarlyStoppingMetric, Augmentation = options.Augmentation, CheckpointDirectory = options.CheckpointDirectory,
-        MetricsPath = options.MetricsPath, Device = options.Device,
-    };
 
     // Teachers given in the options are scored here when the data has no logits column yet (and, for supernet2, no features column).
     private IDataView ScoreOnTheFlyIfAsked(IDataView input, List<TeacherScoringTransformer> scorers)
@@ -119,7 +115,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             }).Fit(input));
             input = scorers[^1].Transform(input);
         }
-        if (options.Mode == DistillationMode.Supernet2 && input.Schema.GetColumnOrNull(options.TeacherFeaturesColumnName) is null
+        if (options.Distillation.Mode == DistillationMode.Supernet2 && input.Schema.GetColumnOrNull(options.TeacherFeaturesColumnName) is null
             && options.TeacherFeaturesOutputName is { } featuresOutput && options.Teachers.Count > 0)
         {
             scorers.Add(new TeacherScoringEstimator(new TeacherScoringEstimator.Options
@@ -136,14 +132,14 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     private (ImageDataset Train, ImageDataset? Validation, float[] Logits, float[]? Features) SplitValidation(
         ImageDataset data, float[] logits, int teacherCount, float[]? features)
     {
-        double fraction = options.ValidationFraction > 0 ? options.ValidationFraction : options.EarlyStoppingPatience is not null ? 0.1 : 0;
+        double fraction = options.ValidationFraction > 0 ? options.ValidationFraction : options.Trainer.EarlyStoppingPatience is not null ? 0.1 : 0;
         if (fraction == 0)
             return (data, null, logits, features);
-        var (trainRows, validationRows) = data.HoldOutRows(fraction, options.Seed);
+        var (trainRows, validationRows) = data.HoldOutRows(fraction, options.Trainer.Seed);
         if (data.HasUnlabeled)
         {
             var labeledRows = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] != ImageDataset.Unlabeled).ToArray();
-            var (keep, held) = data.Subset(labeledRows).HoldOutRows(fraction, options.Seed);
+            var (keep, held) = data.Subset(labeledRows).HoldOutRows(fraction, options.Trainer.Seed);
             validationRows = held.Select(i => labeledRows[i]).ToArray();
             var heldOut = validationRows.ToHashSet();
             trainRows = Enumerable.Range(0, data.Count).Where(i => !heldOut.Contains(i)).ToArray();
@@ -175,7 +171,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             throw new ArgumentException($"Label column '{options.LabelColumnName}' must exist and be a scalar key (use MapValueToKey).", nameof(inputSchema));
         if (SchemaShapes.Find(inputSchema, options.FeatureColumnName)?.Kind != SchemaShape.Column.VectorKind.Vector)
             throw new ArgumentException($"Feature column '{options.FeatureColumnName}' must exist and be a known-size vector.", nameof(inputSchema));
-        if (SchemaShapes.Find(inputSchema, options.TeacherLogitsColumnName) is null && options.Teachers.Count == 0 && options.Alpha != 1)
+        if (SchemaShapes.Find(inputSchema, options.TeacherLogitsColumnName) is null && options.Teachers.Count == 0 && options.Distillation.Alpha != 1)
             throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...).", nameof(inputSchema));
         // A SchemaShape records kind and item type, not sizes or key counts, so placeholder sizes describe the columns.
         return SchemaShapes.With(inputSchema, b =>
@@ -197,7 +193,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var teacherColumn = onlineTeacherCount is not null ? featureColumn : schema.GetColumnOrNull(options.TeacherLogitsColumnName)
             ?? throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...), or set Teachers to score them here.");
         DataViewSchema.Column? teacherFeatures = null;
-        if (options.Mode == DistillationMode.Supernet2)
+        if (options.Distillation.Mode == DistillationMode.Supernet2)
             teacherFeatures = schema.GetColumnOrNull(options.TeacherFeaturesColumnName)
                 ?? throw new ArgumentException($"supernet2 needs the teachers' penultimate features in column '{options.TeacherFeaturesColumnName}': score them with ScoreTeachers and the teachers' feature output (TeacherModel.OutputName), or set Teachers and TeacherFeaturesOutputName.");
         int featureSize = FloatVectorSize(featureColumn);

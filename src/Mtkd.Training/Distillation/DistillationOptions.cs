@@ -30,7 +30,8 @@ public sealed class DistillationOptions
     /// </summary>
     public bool OutOfBagTeachers { get; set; }
 
-    internal void Validate()
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
     {
         if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown distillation mode.");
         if (!(Temperature > 0) || double.IsInfinity(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be positive.");

@@ -32,7 +32,8 @@ public sealed class AugmentationOptions
     /// <summary>Whether batches are mixed (mixup or CutMix).</summary>
     public bool Mixes => Mixup > 0 || CutMix > 0;
 
-    internal void Validate()
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
     {
         if (ShiftPixels < 0) throw new ArgumentOutOfRangeException(nameof(ShiftPixels), ShiftPixels, "Shift must not be negative.");
         if (RotationDegrees is < 0 or > 180) throw new ArgumentOutOfRangeException(nameof(RotationDegrees), RotationDegrees, "Rotation must be in [0, 180] degrees.");

@@ -110,7 +110,7 @@ public static class NetworkTrainer
         try
         {
             return TrainingLoop.Run(student, data, validation, options,
-                Fingerprint(student, data, options, $"{distillation.Mode.Name()} T={distillation.Temperature} a={distillation.Alpha} ls={distillation.LabelSmoothing} K={k}{(online is null ? "" : " online")}{(distillation.AdjustWrongTeachers ? " adjusted" : "")}{(distillation.OutOfBagTeachers ? " out-of-bag" : "")}"),
+                Fingerprint(student, data, options, $"distill K={k}{(online is null ? "" : " online")} {System.Text.Json.JsonSerializer.Serialize(distillation)}"),
                 device =>
                 {
                     if (online is null)
@@ -160,10 +160,13 @@ public static class NetworkTrainer
         return result;
     }
 
-    // What a checkpoint must agree on to be resumed by this run.
-    private static string Fingerprint(SequentialNetwork network, ImageDataset data, TrainerOptions o, string task) =>
-        $"{task}; {network.Spec.Name} heads={network.HeadCount} params={network.ParameterCount}; {data.Count} images ({data.LabeledCount} labelled); " +
-        $"epochs={o.Epochs} batch={o.BatchSize} lr={o.LearningRate} seed={o.Seed} {o.Optimizer} wd={o.WeightDecay} momentum={o.Momentum} nesterov={o.Nesterov} " +
-        $"{o.Schedule} warmup={o.WarmupEpochs} step={o.StepEpochs}x{o.StepGamma} cycle={o.CycleEpochs} " +
-        $"augmentation={System.Text.Json.JsonSerializer.Serialize(o.Augmentation)}";
+    // What a checkpoint must agree on to be resumed by this run: every setting that shapes the weights, as the options
+    // serialize (so an option added later is covered without touching this), less where files go and the device.
+    private static string Fingerprint(SequentialNetwork network, ImageDataset data, TrainerOptions o, string task)
+    {
+        var shaping = o.Clone();
+        (shaping.CheckpointDirectory, shaping.MetricsPath, shaping.Device) = (null, null, "");
+        return $"{task}; {network.Spec.Name} heads={network.HeadCount} params={network.ParameterCount}; {data.Count} images ({data.LabeledCount} labelled); " +
+            System.Text.Json.JsonSerializer.Serialize(shaping);
+    }
 }

@@ -105,7 +105,8 @@ public sealed class TrainerOptions
     /// <summary>A copy of every setting (the augmentation settings shared), to vary per run.</summary>
     internal TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();
 
-    internal void Validate()
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
     {
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Need at least one epoch.");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be positive.");
