@@ -32,6 +32,8 @@ public sealed class ScoringBenchmarkTests
         Assert.Equal(1000, report.GetProperty("Images").GetInt32());
         Assert.True(report.GetProperty("MtkdImagesPerSecond").GetDouble() > 0);
         Assert.Equal(3, report.GetProperty("ResidentMegabytesPerEpoch").GetArrayLength());
+        // Online teaching costs the teachers' passes plus the student's step: never less than the passes alone.
+        Assert.True(report.GetProperty("Online").GetProperty("Ratio").GetDouble() > 1, report.GetProperty("Online").ToString());
         Directory.Delete(Path.GetDirectoryName(json)!, recursive: true);
     }
 
