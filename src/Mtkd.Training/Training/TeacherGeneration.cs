@@ -21,7 +21,8 @@ public static class TeacherGeneration
     /// <summary>
     /// K teachers, teacher k trained with seed <c>options.Seed + k</c> on a random <paramref name="fraction"/> of
     /// <paramref name="data"/> (drawn without replacement with the same seed). <c>options.MetricsPath</c> and
-    /// <c>CheckpointDirectory</c>, when set, get "-{k}" before their extension.
+    /// <c>CheckpointDirectory</c>, when set, get "-{k}" before their extension. With early stopping and no
+    /// <paramref name="validation"/> data, each teacher stops on the rows outside its subset.
     /// </summary>
     public static IEnumerable<GeneratedTeacher> Bagging(ImageDataset data, NetworkSpec spec, int count, double fraction, TrainerOptions options,
         ImageDataset? validation = null, IProgress<(int Teacher, TrainingProgress Progress)>? progress = null, CancellationToken cancellation = default)
@@ -87,6 +88,12 @@ public static class TeacherGeneration
         ImageDataset? validation, IProgress<(int Teacher, TrainingProgress Progress)>? progress, CancellationToken cancellation)
     {
         var subset = rows is null ? data : data.Subset(rows);
+        // MTKD's protocol: a teacher early-stops on the rows it does not train on, unless given validation data.
+        if (validation is null && options.EarlyStoppingPatience is not null && rows is not null && rows.Length < data.Count)
+        {
+            var inBag = rows.ToHashSet();
+            validation = data.Subset(Enumerable.Range(0, data.Count).Where(i => !inBag.Contains(i)).ToArray());
+        }
         var teacherOptions = Copy(options, seed, Suffixed(options.MetricsPath, k), Suffixed(options.CheckpointDirectory, k));
         var (network, history) = TrainOne(spec, subset, teacherOptions, validation,
             progress is null ? null : new SynchronousProgress<TrainingProgress>(p => progress.Report((k, p))), cancellation);

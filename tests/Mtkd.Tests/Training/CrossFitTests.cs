@@ -14,8 +14,9 @@ public sealed class CrossFitTests
     public void Every_row_has_exactly_one_teacher_that_never_saw_it()
     {
         var data = TrainingFixtures.Train.Take(90);
+        // Early stopping without validation data: each teacher validates on the fold it does not train on.
         var teachers = TeacherGeneration.CrossFit(data, NetworkPresets.Get(NetworkPresets.CnnSmall, 2), folds: 3,
-            new TrainerOptions { Epochs = 1, BatchSize = 45, Seed = 7 }).ToArray();
+            new TrainerOptions { Epochs = 2, BatchSize = 45, Seed = 7, EarlyStoppingPatience = 1 }).ToArray();
         try
         {
             var mask = TeacherGeneration.InBagMask(teachers, rowCount: 100, trainingRowCount: data.Count);
@@ -26,6 +27,7 @@ public sealed class CrossFitTests
             Assert.All(Enumerable.Range(0, data.Count), i => Assert.Equal(2, Enumerable.Range(0, 3).Count(k => mask[i * 3 + k])));
             Assert.All(Enumerable.Range(90, 10), i => Assert.DoesNotContain(true, mask.Skip(i * 3).Take(3))); // rows past the data: nobody's
             Assert.Equal(30, fold.Count(f => f == 0));
+            Assert.All(teachers, t => Assert.NotNull(t.ValidationAccuracy)); // measured on its own held-out fold
         }
         finally
         {
