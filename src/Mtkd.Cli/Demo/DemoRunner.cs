@@ -4,7 +4,6 @@ using Microsoft.ML.Data;
 using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Distillation;
-using Mtkd.MLNet.Scoring;
 using Mtkd.Training;
 using Mtkd.Training.Data;
 using Mtkd.Training.Ensembles;
@@ -28,6 +27,8 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
     public DemoReport Run(CancellationToken cancellation = default)
     {
         var total = Stopwatch.StartNew();
+        if (settings.Views < 1)
+            throw new ArgumentException($"--views {settings.Views}: a pool needs at least one view of each image (1 is the images as they are).");
         TorchRuntime.EnsureLoaded();
         Directory.CreateDirectory(settings.OutputDirectory);
 
@@ -60,32 +61,29 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
         }
 
         var mlContext = new MLContext(settings.Seed);
-        var trainView = train.ToDataView(mlContext);
         var testView = test.ToDataView(mlContext);
+        // The pool of views both students learn from, scored by the teachers once.
+        var pool = Timed("Draw the pool of augmented views", _ => settings.Views > 1
+            ? AugmentedViews.Create(train, new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true }, settings.Views, settings.Seed, includeOriginal: true)
+            : train);
+        var poolView = pool.ToDataView(mlContext);
+        int passes = Math.Max(1, (int)Math.Ceiling(settings.StudentEpochs / (double)Math.Max(1, settings.Views)));
 
-        var model = Timed("Score teachers and distill the student", progress =>
+        var student = Timed("Score teachers and distill the student", progress =>
         {
-            var options = StudentOptions(progress);
+            var options = StudentOptions(passes, progress);
             options.Distillation.Temperature = settings.Temperature;
             options.Distillation.Alpha = settings.Alpha;
-            if (settings.ConsistentTeaching)
-            {
-                options.Teachers = teacherPaths.Select(TeacherModel.FromFile).ToArray();
-                options.ConsistentTeaching = true;
-                return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(trainView);
-            }
-            var chain = mlContext.Transforms.ScoreTeachers(teacherPaths).Append(mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options)).Fit(trainView);
-            chain.Dispose(); // the fitted chain's teacher scorer holds ONNX Runtime sessions; the student needs none of them
-            return chain.LastTransformer;
+            using var chain = mlContext.Transforms.ScoreTeachers(teacherPaths).Append(mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options)).Fit(poolView);
+            return chain.LastTransformer; // disposing the chain frees the teacher scorer's ONNX Runtime sessions; the student holds none of them
         });
-        var student = model;
 
-        // The measure of distillation: the same network, seed, augmentation and steps, trained on the labels alone (α = 1).
+        // The measure of distillation: the same network, seed, views and steps, trained on the labels alone (α = 1).
         var baseline = Timed("Train the same student on the labels only", progress =>
         {
-            var options = StudentOptions(progress);
+            var options = StudentOptions(passes, progress);
             options.Distillation.Alpha = 1;
-            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(trainView);
+            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(poolView);
         });
 
         var (teacherAccuracies, ensembleAccuracy) = Timed("Score teachers on the test set", _ =>
@@ -118,14 +116,10 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
         return report;
     }
 
-    // What the distilled and the label-trained student share: network, epochs, seed, augmentation.
-    private MultiTeacherDistillationOptions StudentOptions(IProgress<double> progress) => new()
+    // What the distilled and the label-trained student share: network, passes over the pool, seed.
+    private MultiTeacherDistillationOptions StudentOptions(int passes, IProgress<double> progress) => new()
     {
-        Trainer =
-        {
-            Epochs = settings.StudentEpochs, Seed = settings.Seed,
-            Augmentation = new AugmentationOptions { ShiftPixels = settings.StudentShift, HorizontalFlip = settings.StudentFlip, Mixup = settings.Mixup },
-        },
+        Trainer = { Epochs = passes, Seed = settings.Seed },
         Progress = new Progress<TrainingProgress>(p => progress.Report(p.Fraction)),
     };
 
