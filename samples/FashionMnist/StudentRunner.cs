@@ -7,96 +7,117 @@ using Mtkd.Training.Training;
 
 namespace Mtkd.Samples.FashionMnist;
 
-/// <summary>
-/// Trains one student on a seed's pool of augmented views: the baseline on the labels, the others on the
-/// teachers' logits for those very views. Baseline and distilled students of a seed start from the same
-/// weights and see the same images in the same order; only the targets differ.
-/// </summary>
-public sealed class StudentRunner(StudyProfile profile, StudyData data, ResultCache cache, TeacherRunner teachers, IStudyLog log)
+/// <summary>One student: a recipe of a regime, for a seed, at the regime's label count or the curve's.</summary>
+public sealed record StudentId(Regime Regime, StudentRecipe Recipe, int Seed, int Labels)
 {
-    private (int Seed, ImageDataset Views)? pool;
+    public TeacherId Teacher(int k) => new(Regime.Teachers, Labels, Seed, k);
+}
 
-    public NetworkSpec Spec { get; } = NetworkPresets.Get(profile.StudentArchitecture, profile.StudentWidth);
+/// <summary>
+/// Trains one student. Every student of a seed and architecture starts from the same weights, and baselines see the
+/// same number of images as the distilled students of their regime, with the same augmentation (mixup included).
+/// </summary>
+public sealed class StudentRunner(StudyData data, ResultCache cache, TeacherRunner teachers, IStudyLog log)
+{
+    private static readonly AugmentationOptions Views = new() { ShiftPixels = 2, HorizontalFlip = true };
 
-    public string Folder(StudentRun run) => cache.Folder("students",
-        run.IsBaseline ? $"baseline-s{run.Seed}"
-            : string.Create(CultureInfo.InvariantCulture, $"{run.ModeName}{(run.Adjusted ? "-adjusted" : "")}-k{run.Teachers}-f{run.Fraction}-a{run.Alpha}-s{run.Seed}"),
-        Key(run));
+    public string Folder(StudentId s) => cache.Folder("students",
+        string.Create(CultureInfo.InvariantCulture, $"{s.Regime.StudentArchitecture}{s.Regime.StudentWidth}-n{s.Labels}-{s.Recipe.Name.Replace(' ', '-').Replace('+', '-')}-s{s.Seed}"), Key(s));
 
-    // Every setting that shapes the student, the teachers' own keys included (through their folder names).
-    private string Key(StudentRun run)
+    // Everything that shapes the student; a baseline's key names no teachers, so regimes that differ only in them share it.
+    private string Key(StudentId s)
     {
-        var set = StudyPlan.TeacherSetOf(profile, run);
-        var teacherFolders = run.IsBaseline ? "" : string.Join(",", Enumerable.Range(0, run.Teachers).Select(k => Path.GetFileName(teachers.Folder(set, k))));
-        // The baseline learns the labels, so no distillation setting may split its cache.
-        var targets = run.IsBaseline ? "mode=baseline"
-            : string.Create(CultureInfo.InvariantCulture, $"mode={run.ModeName} T={profile.Temperature} alpha={run.Alpha} teachers=[{teacherFolders}]{(run.Adjusted ? " adjusted" : "")}");
+        var teacherKeys = s.Recipe.IsBaseline ? "" : " teachers=" + string.Join(",", Enumerable.Range(0, s.Regime.Teachers.Count).Select(k => Path.GetFileName(teachers.Folder(s.Teacher(k)))));
         return string.Create(CultureInfo.InvariantCulture,
-            $"student {Spec.Name} width={profile.StudentWidth} views={profile.Views} passes={profile.PassesOverViews} train={data.Train.Count} test={data.Test.Count} " +
-            $"shift={profile.Augmentation.ShiftPixels} flip={profile.Augmentation.HorizontalFlip} seed={run.Seed} adam lr=0.002 cosine batch=128 {targets}");
+            $"student {s.Regime.StudentArchitecture} width={s.Regime.StudentWidth} labels={s.Labels} rows={TrainingData(s).Count} samples={s.Regime.StudentSamples} " +
+            $"test={data.Test.Count} seed={s.Seed} shift=2 flip adam lr=0.002 cosine batch=128 {s.Recipe.Key}{teacherKeys}");
     }
 
-    public string OnnxPath(StudentRun run) => Path.Combine(Folder(run), "model.onnx");
+    private ImageDataset TrainingData(StudentId s) => s.Recipe.Unlabeled ? data.WithUnlabeled(s.Labels) : data.Labeled(s.Labels);
 
-    public StudentResult Result(StudentRun run)
+    public string OnnxPath(StudentId s) => Path.Combine(Folder(s), "model.onnx");
+
+    public StudentResult? Cached(StudentId s) => ResultCache.TryRead<StudentResult>(Path.Combine(Folder(s), "result.json"));
+
+    public StudentResult Result(StudentId s)
     {
-        var folder = Folder(run);
-        var resultPath = Path.Combine(folder, "result.json");
-        if (ResultCache.TryRead<StudentResult>(resultPath) is { } cached) return cached;
-
-        ResultCache.Prepare(folder, Key(run));
-        var views = Views(run.Seed);
+        if (Cached(s) is { } cached) return cached;
+        var folder = Folder(s);
+        ResultCache.Prepare(folder, Key(s));
+        var train = TrainingData(s);
+        int epochs = (int)Math.Ceiling(s.Regime.StudentSamples / (double)train.Count);
         var options = new TrainerOptions
         {
-            Epochs = profile.PassesOverViews, Seed = run.Seed * 1000 + 500, Schedule = ScheduleKind.Cosine,
-            MetricsPath = Path.Combine(folder, "metrics.csv"),
+            Epochs = epochs, Seed = s.Seed * 1000 + 500, Schedule = ScheduleKind.Cosine, MetricsPath = Path.Combine(folder, "metrics.csv"),
+            Augmentation = new AugmentationOptions { ShiftPixels = Views.ShiftPixels, HorizontalFlip = Views.HorizontalFlip, Mixup = s.Recipe.Mixup },
         };
-        using var student = NetworkTrainer.CreateNetwork(Spec, data.Train, options.Seed, heads: run.Mode == DistillationMode.MimicAll ? run.Teachers : 1);
-        log.Line($"student {run}: {views.Count:N0} views, {profile.PassesOverViews} passes");
+        var spec = NetworkPresets.Get(s.Regime.StudentArchitecture, s.Regime.StudentWidth);
+        using var student = NetworkTrainer.CreateNetwork(spec, train, options.Seed);
+        log.Line($"student {s.Regime.Key}/{s.Recipe.Name} ({s.Labels:N0} labels, seed {s.Seed}): {train.Count:N0} rows ({train.LabeledCount:N0} labelled), {epochs} epochs");
         var started = DateTime.UtcNow;
-        IReadOnlyList<EpochSummary> history;
-        if (run.Mode is not { } mode)
-            history = NetworkTrainer.TrainSupervised(student, views, options, log.Progress("student"), validation: data.Test);
+        long teacherPasses = 0;
+        if (s.Recipe.IsBaseline)
+            NetworkTrainer.TrainSupervised(student, train, options, log.Progress("student"));
         else
-        {
-            var set = StudyPlan.TeacherSetOf(profile, run);
-            var targets = new DistillationTargets(Interleave(Enumerable.Range(0, run.Teachers)
-                .Select(k => teachers.ViewLogits(set, k, views, PoolName(run.Seed))).ToArray(), views.ClassCount), run.Teachers);
-            var distillation = new DistillationOptions { Mode = mode, Temperature = profile.Temperature, Alpha = run.Alpha, AdjustWrongTeachers = run.Adjusted };
-            history = NetworkTrainer.Distill(student, views, targets, options, distillation, validation: data.Test, progress: log.Progress("student"));
-        }
+            teacherPasses = Distill(s, student, train, options);
         double seconds = (DateTime.UtcNow - started).TotalSeconds;
 
-        OnnxExporter.Export(student, Path.Combine(folder, "model.onnx"), new OnnxExportOptions { FoldBatchNorm = true, ProbabilitiesName = null });
-        var logits = NetworkTrainer.PredictLogits(student, data.Test);
-        int classes = data.Test.ClassCount;
-        var predictions = Enumerable.Range(0, data.Test.Count).Select(i => ArgMax(logits.AsSpan(i * classes, classes))).ToArray();
-        double accuracy = predictions.Where((p, i) => p == data.Test.Labels[i]).Count() / (double)data.Test.Count;
-        var result = new StudentResult(run.Label, run.Teachers, run.Fraction, run.Alpha, run.Seed, accuracy,
-            student.ParameterCount, student.Complexity.MultiplyAccumulates, seconds, TeacherRunner.History(history), predictions);
-        ResultCache.Write(resultPath, result);
-        log.Line($"student {run}: {result.TestAccuracy:P2} in {seconds:F0} s");
+        OnnxExporter.Export(student, OnnxPath(s), new OnnxExportOptions { FoldBatchNorm = true, ProbabilitiesName = null });
+        var (_, accuracy) = NetworkTrainer.Evaluate(student, data.Test);
+        var result = new StudentResult(s.Recipe.Name, s.Labels, s.Seed, accuracy, student.ParameterCount, student.Complexity.MultiplyAccumulates,
+            seconds, epochs, train.Count, teacherPasses);
+        ResultCache.Write(Path.Combine(folder, "result.json"), result);
+        log.Line($"student {s.Regime.Key}/{s.Recipe.Name} seed {s.Seed}: {accuracy:P2} in {seconds:F0} s");
         return result;
     }
 
-    private string PoolName(int seed) => $"v{profile.Views}-s{seed}";
-
-    // One seed's views at a time: the pool is the largest thing the study holds in memory.
-    private ImageDataset Views(int seed)
+    // Returns the teacher passes the targets cost.
+    private long Distill(StudentId s, SequentialNetwork student, ImageDataset train, TrainerOptions options)
     {
-        if (pool is { } p && p.Seed == seed) return p.Views;
-        pool = null;
-        var views = AugmentedViews.Create(data.Train, profile.Augmentation, profile.Views, seed, includeOriginal: true);
-        pool = (seed, views);
-        return views;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int j = 1; j < values.Length; j++)
-            if (values[j] > values[best]) best = j;
-        return best;
+        int k = s.Regime.Teachers.Count;
+        var ids = Enumerable.Range(0, k).Select(s.Teacher).ToArray();
+        var distillation = new DistillationOptions
+        {
+            Temperature = s.Recipe.Temperature, Alpha = s.Recipe.Alpha, OutOfBagTeachers = s.Recipe.Signal == TeacherSignal.OutOfBag,
+        };
+        if (s.Recipe.Signal == TeacherSignal.Online)
+        {
+            var networks = ids.Select(teachers.Load).ToArray();
+            try
+            {
+                NetworkTrainer.Distill(student, train, new DistillationTargets([], k, OnlineTeachers: new NetworkTeachers(networks)), options, distillation,
+                    progress: log.Progress("student"));
+            }
+            finally
+            {
+                foreach (var n in networks) n.Dispose();
+            }
+            return (long)options.Epochs * train.Count * k;
+        }
+        if (s.Recipe.Signal == TeacherSignal.Pool)
+        {
+            // The pool replaces per-batch shifts and flips; its size sets the epochs for the same number of images seen.
+            var pool = AugmentedViews.Create(train, Views, s.Recipe.Views, seed: s.Seed * 1000 + 700, includeOriginal: true);
+            string poolName = string.Create(CultureInfo.InvariantCulture, $"pool{train.Count}-v{s.Recipe.Views}-s{s.Seed}");
+            var poolLogits = ids.Select(t => teachers.Logits(t, pool, poolName)).ToArray();
+            var poolOptions = new TrainerOptions
+            {
+                Epochs = (int)Math.Ceiling(s.Regime.StudentSamples / (double)pool.Count), Seed = options.Seed, Schedule = options.Schedule,
+                MetricsPath = options.MetricsPath, Augmentation = new AugmentationOptions { Mixup = s.Recipe.Mixup },
+            };
+            NetworkTrainer.Distill(student, pool, new DistillationTargets(Interleave(poolLogits, pool.ClassCount), k), poolOptions, distillation,
+                progress: log.Progress("student"));
+            return (long)pool.Count * k;
+        }
+        string name = string.Create(CultureInfo.InvariantCulture, $"train{train.Count}");
+        var perTeacher = ids.Select(t => teachers.Logits(t, train, name)).ToArray();
+        var inBag = new bool[(long)train.Count * k];
+        for (int t = 0; t < k; t++)
+            foreach (int row in teachers.TrainingRows(ids[t]))
+                inBag[(long)row * k + t] = true;
+        var targets = new DistillationTargets(Interleave(perTeacher, train.ClassCount), k) { InBag = inBag };
+        NetworkTrainer.Distill(student, train, targets, options, distillation, progress: log.Progress("student"));
+        return (long)train.Count * k;
     }
 
     // Per-teacher [N × C] blocks into the soft-label layout [N × K × C].

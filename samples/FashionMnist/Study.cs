@@ -1,6 +1,6 @@
 namespace Mtkd.Samples.FashionMnist;
 
-/// <summary>Runs every configuration of a profile that the cache lacks, then writes the report from the cache.</summary>
+/// <summary>The runs of a profile in the order they run, training whatever the cache lacks.</summary>
 public sealed class Study
 {
     private readonly StudyProfile profile;
@@ -12,29 +12,48 @@ public sealed class Study
         this.log = log;
         Data = new StudyData(profile, dataDirectory);
         var cache = new ResultCache(cacheDirectory);
-        Teachers = new TeacherRunner(profile, Data, cache, log);
-        Students = new StudentRunner(profile, Data, cache, Teachers, log);
+        Teachers = new TeacherRunner(Data, cache, log);
+        Students = new StudentRunner(Data, cache, Teachers, log);
     }
 
+    public StudyProfile Profile => profile;
     public StudyData Data { get; }
     public TeacherRunner Teachers { get; }
     public StudentRunner Students { get; }
 
-    /// <summary>Trains whatever is missing, in plan order.</summary>
+    /// <summary>
+    /// Every student of the profile: each regime's primary recipes for every seed, then the label curve (first seed)
+    /// of regime C's recipe, then the other recipes for every seed.
+    /// </summary>
+    public IReadOnlyList<StudentId> Plan()
+    {
+        var runs = new List<StudentId>();
+        foreach (int seed in profile.Seeds)
+            foreach (var regime in profile.Regimes)
+                foreach (var recipe in regime.Recipes.Take(regime.Primary))
+                    runs.Add(new StudentId(regime, recipe, seed, regime.Labels));
+        if (profile.Regimes.FirstOrDefault(r => r.Key == "C") is { } c && c.Recipes.FirstOrDefault(r => r.Name == profile.CurveRecipe) is { } curve)
+            foreach (int labels in profile.CurveLabels)
+                foreach (var recipe in new[] { c.Recipes.Single(r => r.Name == curve.BaselineName), curve })
+                    runs.Add(new StudentId(c, recipe, profile.Seeds[0], labels));
+        foreach (int seed in profile.Seeds)
+            foreach (var regime in profile.Regimes)
+                foreach (var recipe in regime.Recipes.Skip(regime.Primary))
+                    runs.Add(new StudentId(regime, recipe, seed, regime.Labels));
+        return runs.DistinctBy(Students.Folder).ToArray();
+    }
+
     public void Run(int? limit = null, CancellationToken cancellation = default)
     {
-        var runs = StudyPlan.Students(profile).Take(limit ?? int.MaxValue).ToList();
+        var runs = Plan().Take(limit ?? int.MaxValue).ToList();
         for (int i = 0; i < runs.Count; i++)
         {
             cancellation.ThrowIfCancellationRequested();
             var run = runs[i];
-            if (!run.IsBaseline)
-            {
-                var set = StudyPlan.TeacherSetOf(profile, run);
-                for (int k = 0; k < set.Count; k++) Teachers.Result(set, k);
-            }
+            if (!run.Recipe.IsBaseline)
+                for (int k = 0; k < run.Regime.Teachers.Count; k++) Teachers.Result(run.Teacher(k));
             var result = Students.Result(run);
-            log.Line($"[{i + 1}/{runs.Count}] {run}: {result.TestAccuracy:P2}");
+            log.Line($"[{i + 1}/{runs.Count}] {run.Regime.Key}/{run.Recipe.Name} labels={run.Labels} seed={run.Seed}: {result.TestAccuracy:P2}");
         }
     }
 }

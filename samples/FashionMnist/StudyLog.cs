@@ -19,6 +19,7 @@ public sealed class ConsoleStudyLog(bool epochs) : IStudyLog
     {
         if (p.Message is { } message) Line($"  {what}: {message}");
         else if (epochs && p.Completed is { } e)
-            Line($"  {what} epoch {e.Epoch}/{p.Epochs}: loss {e.MeanLoss:F4}, train {e.TrainAccuracy:P2}, test {e.ValidationAccuracy:P2}, {e.Seconds:F1} s");
+            Line($"  {what} epoch {e.Epoch}/{p.Epochs}: loss {e.MeanLoss:F4}, train {e.TrainAccuracy:P2}" +
+                (e.ValidationAccuracy is { } v ? $", held-out {v:P2}" : "") + $", {e.Seconds:F1} s");
     });
 }

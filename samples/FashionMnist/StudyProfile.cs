@@ -1,79 +1,158 @@
-using Mtkd.Training.Distillation;
-using Mtkd.Training.Training;
+using System.Globalization;
 
 namespace Mtkd.Samples.FashionMnist;
 
-/// <summary>
-/// How big a study is. Every profile has one centre configuration (the headline) and sweeps K, the bagging
-/// fraction, the mode and α around it; <see cref="FullGrid"/> runs the whole cross product instead.
-/// </summary>
-public sealed record StudyProfile(
-    string Name,
-    int? TrainImages,
-    int? TestImages,
-    int[] Seeds,
-    string TeacherArchitecture,
-    int? TeacherWidth,
-    int TeacherEpochs,
-    string StudentArchitecture,
-    int? StudentWidth,
-    int Views,
-    int PassesOverViews,
-    int[] TeacherCounts,
-    double[] Fractions,
-    DistillationMode[] Modes,
-    double[] Alphas,
-    int CentreTeachers,
-    double CentreFraction,
-    double CentreAlpha,
-    DistillationMode SweepMode,
-    double Temperature,
-    bool FullGrid)
+/// <summary>How a regime's teachers are made: K networks, each on its own random share of the labelled images, early-stopped on the rest.</summary>
+/// <param name="Architecture">Network preset.</param>
+/// <param name="Width">Its base width (null: the preset's).</param>
+/// <param name="Count">K.</param>
+/// <param name="Fraction">Share of the labelled images each teacher trains on; the others are its validation set for early stopping (at 1, none: each trains its full epochs, from its own seed).</param>
+/// <param name="MaxEpochs">Epochs at most (the cosine schedule spans them).</param>
+/// <param name="Patience">Early-stopping patience in epochs, on the validation accuracy (the loss turns up long before the accuracy stops rising).</param>
+public sealed record TeacherRecipe(string Architecture, int? Width, int Count, double Fraction, int MaxEpochs, int Patience)
 {
-    /// <summary>Whether students distil from the teachers' logits as they are (false) and/or knowledge-adjusted (true).</summary>
-    public bool[] Adjustments { get; init; } = [false];
+    /// <summary>Everything that shapes a teacher, for cache keys.</summary>
+    public string Key => string.Create(CultureInfo.InvariantCulture,
+        $"{Architecture} width={Width} fraction={Fraction} epochs={MaxEpochs} patience={Patience} on accuracy shift=2 flip adam lr=0.002 cosine batch=128");
+}
 
-    /// <summary>Whether the K and fraction sweeps distil from adjusted logits.</summary>
-    public bool SweepAdjusted { get; init; }
+/// <summary>Where a distilled student's teacher signal comes from.</summary>
+public enum TeacherSignal
+{
+    /// <summary>No teachers: the student learns the labels (a baseline).</summary>
+    None,
 
-    /// <summary>Augmentation for teachers and the student's views alike.</summary>
-    public AugmentationOptions Augmentation => new() { ShiftPixels = 2, HorizontalFlip = true };
+    /// <summary>The teachers score every training batch after augmentation and mixing: exactly the view the student sees.</summary>
+    Online,
 
-    /// <summary>What a student's training amounts to: one pass over each of <see cref="Views"/> views, <see cref="PassesOverViews"/> times.</summary>
-    public int StudentEpochEquivalents => Views * PassesOverViews;
+    /// <summary>The teachers' logits for the clean (unaugmented) images, computed once and stored.</summary>
+    Stored,
 
-    public static readonly DistillationMode[] StudyModes =
-        [DistillationMode.OutputAverage, DistillationMode.LossAverage, DistillationMode.MimicAll, DistillationMode.Supernet, DistillationMode.Confidence];
+    /// <summary>Stored, but each image learns only from the teachers that did not train on it (cross-fitted soft labels).</summary>
+    OutOfBag,
 
-    /// <summary>Small enough for a test: 2,000 training and 1,000 test images, a few epochs.</summary>
-    public static StudyProfile Quick { get; } = new(
-        "quick", TrainImages: 2_000, TestImages: 1_000, Seeds: [1, 2, 3],
-        TeacherArchitecture: "cnn-small", TeacherWidth: 32, TeacherEpochs: 3,
-        StudentArchitecture: "cnn-small", StudentWidth: null, Views: 2, PassesOverViews: 2,
-        TeacherCounts: [2, 3], Fractions: [0.8, 1.0], Modes: StudyModes, Alphas: [0, 0.5],
-        CentreTeachers: 3, CentreFraction: 0.8, CentreAlpha: 0.5, SweepMode: DistillationMode.LossAverage,
-        Temperature: 4, FullGrid: false);
+    /// <summary>
+    /// A fixed pool of augmented views of every training image (the original and V − 1 shifted or flipped copies),
+    /// scored by the teachers once: consistent like online teaching, at one teacher pass per view instead of one per
+    /// student step, which pays for long schedules. The student trains on the pool without further shifts or flips.
+    /// </summary>
+    Pool,
+}
 
-    /// <summary>The profile the README reports: under two hours on two CPU cores.</summary>
-    public static StudyProfile Standard { get; } = new(
-        "standard", TrainImages: 5_000, TestImages: null, Seeds: [1, 2, 3],
-        TeacherArchitecture: "cnn-small", TeacherWidth: 32, TeacherEpochs: 20,
-        StudentArchitecture: "cnn-small", StudentWidth: null, Views: 5, PassesOverViews: 8,
-        TeacherCounts: [2, 3, 5], Fractions: [0.6, 0.8, 1.0], Modes: StudyModes, Alphas: [0, 0.5],
-        CentreTeachers: 5, CentreFraction: 0.8, CentreAlpha: 0.5, SweepMode: DistillationMode.LossAverage,
-        Temperature: 4, FullGrid: false);
+/// <summary>One way to train the student. Baselines (<see cref="Signal"/> None) learn the labels with the same augmentation and steps.</summary>
+/// <param name="Name">Short name, used in tables and cache folders.</param>
+/// <param name="Description">What it does, for the report.</param>
+/// <param name="Signal">The teacher signal.</param>
+/// <param name="Alpha">Weight of the hard-label term (on the labelled rows).</param>
+/// <param name="Temperature">T.</param>
+/// <param name="Mixup">Mixup's Beta parameter (0: off).</param>
+/// <param name="Unlabeled">Train on the labelled images and every other training image without its label.</param>
+/// <param name="Views">For <see cref="TeacherSignal.Pool"/>: views per image in the pool.</param>
+public sealed record StudentRecipe(string Name, string Description, TeacherSignal Signal, double Alpha = 0.5, double Temperature = 4, double Mixup = 0,
+    bool Unlabeled = false, int Views = 0)
+{
+    public bool IsBaseline => Signal == TeacherSignal.None;
 
-    /// <summary>The whole grid on all 60,000 training images: for a GPU or a long night.</summary>
-    public static StudyProfile Full { get; } = Standard with
-    {
-        Name = "full", TrainImages = null, Views = 8, PassesOverViews = 5, FullGrid = true,
-    };
+    /// <summary>The baseline a distilled recipe is compared with: the same augmentation (mixup included) and the same steps.</summary>
+    public string BaselineName => Mixup > 0 ? LabelsWithMixup.Name : Labels.Name;
+
+    public string Key => IsBaseline
+        ? string.Create(CultureInfo.InvariantCulture, $"labels mixup={Mixup}")
+        : string.Create(CultureInfo.InvariantCulture, $"{Signal} alpha={Alpha} T={Temperature} mixup={Mixup} unlabeled={Unlabeled}{(Views > 0 ? $" views={Views}" : "")}");
+
+    public static readonly StudentRecipe Labels = new("labels", "cross-entropy on the labels (the baseline)", TeacherSignal.None);
+    public static readonly StudentRecipe LabelsWithMixup = new("labels+mixup", "cross-entropy on mixed labels, mixup Beta(1, 1) (the baseline of mixup recipes)", TeacherSignal.None, Mixup: 1);
+}
+
+/// <summary>The target a regime must meet: the student's gain G over its baseline against the ensemble's lead L.</summary>
+/// <param name="MinGain">G must be at least this (fraction; 0.01 is one point).</param>
+/// <param name="MinShareOfLead">G ≥ this × L.</param>
+/// <param name="Significant">G must also exceed two standard errors.</param>
+public sealed record RegimeTarget(double MinGain, double MinShareOfLead, bool Significant)
+{
+    public string Text => string.Create(CultureInfo.InvariantCulture,
+        $"G {(Significant ? "> 2 SE and " : "")}{(MinGain > 0 ? $"G ≥ {100 * MinGain:0.#} and " : "")}G ≥ {MinShareOfLead}·L");
+}
+
+/// <summary>A situation a user meets: how many labels, what teachers, what student, and the recipes tried.</summary>
+/// <param name="Key">A, B or C.</param>
+/// <param name="Title">What the user has.</param>
+/// <param name="Labels">Labelled training images (the first N of the training split).</param>
+/// <param name="Teachers">How the teachers are made (on the labelled images only).</param>
+/// <param name="StudentArchitecture">Student preset.</param>
+/// <param name="StudentWidth">Its width.</param>
+/// <param name="StudentSamples">Images the student sees in training, the same for every recipe (epochs = this over the training rows, rounded up).</param>
+/// <param name="Recipes">Baselines and distillation recipes, in the order they run.</param>
+/// <param name="Target">What G must reach.</param>
+public sealed record Regime(string Key, string Title, int Labels, TeacherRecipe Teachers, string StudentArchitecture, int? StudentWidth,
+    long StudentSamples, StudentRecipe[] Recipes, RegimeTarget Target)
+{
+    /// <summary>How many of the first recipes run for every seed before the rest run for any (so a stopped study has its main comparisons). Default: all.</summary>
+    public int Primary { get; init; } = int.MaxValue;
+
+    public IEnumerable<StudentRecipe> Distilled => Recipes.Where(r => !r.IsBaseline);
+}
+
+/// <summary>How big a study is: the regimes, the seeds, and the label-count curve of regime C's headline recipe.</summary>
+/// <param name="Name">quick or standard.</param>
+/// <param name="TestImages">Test images used (null: all 10,000).</param>
+/// <param name="Seeds">Seeds; every figure is the mean over them, differences paired by seed.</param>
+/// <param name="Regimes">The regimes.</param>
+/// <param name="CurveLabels">Label counts for the curve (regime C's teachers and headline recipe at each, the first seed only).</param>
+/// <param name="CurveRecipe">The recipe of the curve.</param>
+public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Regime[] Regimes, int[] CurveLabels, string CurveRecipe)
+{
+    private static readonly StudentRecipe Online = new("online", "teachers score the student's own augmented view, α 0.5, T 4", TeacherSignal.Online);
+    private static readonly StudentRecipe Stored = new("stored", "teachers' logits of the clean images, stored, α 0.5, T 4", TeacherSignal.Stored);
+    private static readonly StudentRecipe OutOfBag = new("out-of-bag", "stored, each image from the teachers that never trained on it, α 0.5, T 4", TeacherSignal.OutOfBag);
+    private static readonly StudentRecipe OnlineMixup = new("online+mixup", "online teachers on mixup views (Beta(1, 1)), α 0.5, T 4", TeacherSignal.Online, Mixup: 1);
+    private static readonly StudentRecipe Pool = new("pool", "a pool of 5 views per image scored once by the teachers, α 0.5, T 4", TeacherSignal.Pool, Views: 5);
+    private static readonly StudentRecipe Unlabeled = new("unlabelled", "labelled and unlabelled images, a pool of 5 views per image scored once by the teachers, α 0.5 on the labelled, T 4",
+        TeacherSignal.Pool, Unlabeled: true, Views: 5);
+    private static readonly StudentRecipe UnlabeledT1 = new("unlabelled T1", "as unlabelled, at T 1 (the teachers' own probabilities: easier for a small student to match)",
+        TeacherSignal.Pool, Temperature: 1, Unlabeled: true, Views: 5);
+
+    public IEnumerable<Regime> AllRegimes => Regimes;
+
+    public Regime Regime(string key) => Regimes.Single(r => r.Key == key);
+
+    /// <summary>Small enough for a test: 1,000 labels, 2 teachers, a few epochs, two seeds.</summary>
+    public static StudyProfile Quick { get; } = new("quick", TestImages: 1_000, Seeds: [1, 2],
+        Regimes:
+        [
+            new("A", "same complexity: labels, teachers of the student's architecture", 1_000,
+                new TeacherRecipe("cnn-small", 8, Count: 2, Fraction: 0.7, MaxEpochs: 10, Patience: 3), "cnn-small", 8, 10_000,
+                [StudentRecipe.Labels, Online, Stored, OutOfBag], new RegimeTarget(0, 0.5, true)) { Primary = 2 },
+            new("C", "few labels, many images", 1_000,
+                new TeacherRecipe("cnn-small", 8, Count: 2, Fraction: 0.7, MaxEpochs: 10, Patience: 3), "cnn-small", 8, 10_000,
+                [StudentRecipe.Labels, Unlabeled with { Views = 2 }], new RegimeTarget(0.01, 0.6, false)),
+        ],
+        CurveLabels: [500], CurveRecipe: "unlabelled")
+    { UnlabeledImages = 3_000 };
+
+    /// <summary>The profile the README reports: about two hours on two CPU cores.</summary>
+    public static StudyProfile Standard { get; } = new("standard", TestImages: null, Seeds: [1, 2, 3],
+        Regimes:
+        [
+            new("A", "same complexity: labels; 5 teachers of the student's architecture on 70 % subsets", 5_000,
+                new TeacherRecipe("cnn-small", 16, Count: 5, Fraction: 0.7, MaxEpochs: 60, Patience: 15), "cnn-small", 16, 400_000,
+                [StudentRecipe.Labels, Online, Stored, OutOfBag, Pool], new RegimeTarget(0, 0.5, true)) { Primary = 2 },
+            new("C", "few labels, many images: 5,000 labels, the other 55,000 training images unlabelled", 5_000,
+                new TeacherRecipe("cnn-small", 32, Count: 3, Fraction: 1, MaxEpochs: 40, Patience: 0), "cnn-small", 8, 1_200_000,
+                [StudentRecipe.Labels, Unlabeled, UnlabeledT1], new RegimeTarget(0.01, 0.6, false)),
+            new("B", "compression: 20,000 labels; teachers 13× the student's multiply-accumulates each", 20_000,
+                new TeacherRecipe("cnn-small", 32, Count: 3, Fraction: 0.7, MaxEpochs: 15, Patience: 4), "cnn-small", 8, 400_000,
+                [StudentRecipe.Labels, Online, Pool, Stored, StudentRecipe.LabelsWithMixup, OnlineMixup], new RegimeTarget(0, 0.5, false)) { Primary = 3 },
+        ],
+        CurveLabels: [1_000], CurveRecipe: "unlabelled");
+
+    /// <summary>Unlabelled images for regime C (null: every training image past the labelled ones).</summary>
+    public int? UnlabeledImages { get; init; }
 
     public static StudyProfile Parse(string name) => name switch
     {
         "quick" => Quick,
         "standard" => Standard,
-        "full" => Full,
-        _ => throw new ArgumentException($"Unknown profile '{name}'; expected quick, standard or full."),
+        _ => throw new ArgumentException($"Unknown profile '{name}'; expected quick or standard."),
     };
 }

@@ -4,77 +4,90 @@ using Mtkd.Training.Ensembles;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Training;
-using static TorchSharp.torch;
 
 namespace Mtkd.Samples.FashionMnist;
 
-/// <summary>Trains (or takes from the cache) one bagged teacher, and scores it on the test set and on a seed's pool of views.</summary>
-public sealed class TeacherRunner(StudyProfile profile, StudyData data, ResultCache cache, IStudyLog log)
+/// <summary>One teacher: the k-th of a recipe's K, for a seed and a number of labelled images.</summary>
+public sealed record TeacherId(TeacherRecipe Recipe, int Labels, int Seed, int K)
 {
-    public NetworkSpec Spec { get; } = NetworkPresets.Get(profile.TeacherArchitecture, profile.TeacherWidth);
+    /// <summary>Its seed: weights, subset and augmentation.</summary>
+    public int TeacherSeed => Seed * 1000 + K;
+}
 
-    public string Folder(TeacherSet set, int k) =>
-        cache.Folder("teachers", string.Create(CultureInfo.InvariantCulture, $"f{set.Fraction}-s{set.Seed}-t{k}"), Key(set, k));
+/// <summary>Trains (or takes from the cache) teachers on a random share of the labelled images, early-stopped on the rest, and scores them.</summary>
+public sealed class TeacherRunner(StudyData data, ResultCache cache, IStudyLog log)
+{
+    public string Folder(TeacherId t) => cache.Folder("teachers",
+        string.Create(CultureInfo.InvariantCulture, $"{t.Recipe.Architecture}{t.Recipe.Width}-n{t.Labels}-s{t.Seed}-t{t.K}"), Key(t));
 
-    // Every setting that shapes the teacher.
-    private string Key(TeacherSet set, int k) => string.Create(CultureInfo.InvariantCulture,
-        $"teacher {Spec.Name} width={profile.TeacherWidth} epochs={profile.TeacherEpochs} train={data.Train.Count} test={data.Test.Count} " +
-        $"fraction={set.Fraction} seed={set.TeacherSeed(k)} shift={profile.Augmentation.ShiftPixels} flip={profile.Augmentation.HorizontalFlip} " +
-        $"adam lr=0.002 cosine batch=128");
+    private string Key(TeacherId t) => string.Create(CultureInfo.InvariantCulture,
+        $"teacher {t.Recipe.Key} labels={t.Labels} test={data.Test.Count} seed={t.TeacherSeed}");
 
-    public TeacherResult Result(TeacherSet set, int k)
+    public NetworkSpec Spec(TeacherRecipe recipe) => NetworkPresets.Get(recipe.Architecture, recipe.Width);
+
+    /// <summary>The rows of the labelled images the teacher trains on (the rest validate it).</summary>
+    public int[] TrainingRows(TeacherId t) => data.Labeled(t.Labels).RandomSubsetRows(t.Recipe.Fraction, t.TeacherSeed).Order().ToArray();
+
+    public TeacherResult Result(TeacherId t)
     {
-        var folder = Folder(set, k);
+        var folder = Folder(t);
         var resultPath = Path.Combine(folder, "result.json");
         if (ResultCache.TryRead<TeacherResult>(resultPath) is { } cached) return cached;
 
-        ResultCache.Prepare(folder, Key(set, k));
-        int seed = set.TeacherSeed(k);
-        var subset = set.Fraction < 1 ? data.Train.RandomSubset(set.Fraction, seed) : data.Train;
+        ResultCache.Prepare(folder, Key(t));
+        var labeled = data.Labeled(t.Labels);
+        var rows = TrainingRows(t);
+        var inBag = rows.ToHashSet();
+        var train = labeled.Subset(rows);
+        // A teacher on every labelled image has nothing left to early-stop on: it trains its full epochs.
+        var validation = rows.Length < labeled.Count ? labeled.Subset(Enumerable.Range(0, labeled.Count).Where(i => !inBag.Contains(i)).ToArray()) : null;
         var options = new TrainerOptions
         {
-            Epochs = profile.TeacherEpochs, Seed = seed, Schedule = ScheduleKind.Cosine, Augmentation = profile.Augmentation,
-            MetricsPath = Path.Combine(folder, "metrics.csv"),
+            Epochs = t.Recipe.MaxEpochs, Seed = t.TeacherSeed, Schedule = ScheduleKind.Cosine,
+            EarlyStoppingPatience = validation is null || t.Recipe.Patience == 0 ? null : t.Recipe.Patience, EarlyStoppingMetric = EarlyStoppingMetric.ValidationAccuracy,
+            Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true }, MetricsPath = Path.Combine(folder, "metrics.csv"),
         };
-        log.Line($"teacher {k} of {set}: training on {subset.Count:N0} images for {profile.TeacherEpochs} epochs");
-        using var network = NetworkTrainer.CreateNetwork(Spec, data.Train, seed);
+        log.Line($"teacher {t.K} ({t.Recipe.Architecture} w{t.Recipe.Width}, {t.Labels:N0} labels, seed {t.Seed}): {train.Count:N0} images, validation {validation?.Count ?? 0:N0}");
+        using var network = NetworkTrainer.CreateNetwork(Spec(t.Recipe), train, t.TeacherSeed);
         var started = DateTime.UtcNow;
-        var history = NetworkTrainer.TrainSupervised(network, subset, options, log.Progress("teacher"), validation: data.Test);
+        var history = NetworkTrainer.TrainSupervised(network, train, options, log.Progress("teacher"), validation: validation);
         double seconds = (DateTime.UtcNow - started).TotalSeconds;
 
         network.save(Path.Combine(folder, "weights.bin"));
         OnnxExporter.Export(network, Path.Combine(folder, "model.onnx"), new OnnxExportOptions { FoldBatchNorm = true, ProbabilitiesName = null });
         var testLogits = NetworkTrainer.PredictLogits(network, data.Test);
         FloatFile.Write(Path.Combine(folder, "test-logits.bin"), testLogits);
-        var result = new TeacherResult(k, set.Fraction, set.Seed,
-            SoftLabelAccuracy.Teacher(testLogits, data.Test.Labels, teacherCount: 1, data.Test.ClassCount, teacher: 0), network.ParameterCount,
-            network.Complexity.MultiplyAccumulates, seconds, History(history));
+        var result = new TeacherResult(t.K, t.Seed, SoftLabelAccuracy.Teacher(testLogits, data.Test.Labels, teacherCount: 1, data.Test.ClassCount, teacher: 0),
+            network.ParameterCount, network.Complexity.MultiplyAccumulates, seconds, history.Count, (long)history.Count * train.Count);
         ResultCache.Write(resultPath, result);
-        log.Line($"teacher {k} of {set}: {result.TestAccuracy:P2} in {seconds:F0} s");
+        log.Line($"teacher {t.K}: {result.TestAccuracy:P2} after {history.Count} epochs in {seconds:F0} s");
         return result;
     }
 
-    /// <summary>A trained teacher's test-set logits, as cached when it was trained.</summary>
-    public float[] TestLogits(TeacherSet set, int k) =>
-        FloatFile.Read(Path.Combine(Folder(set, k), "test-logits.bin"), (long)data.Test.Count * data.Test.ClassCount);
-
-    /// <summary>The teacher's logits on every image of <paramref name="views"/>, computed once per pool.</summary>
-    public float[] ViewLogits(TeacherSet set, int k, ImageDataset views, string poolName)
+    /// <summary>The trained teacher as a network (the caller disposes it).</summary>
+    public SequentialNetwork Load(TeacherId t)
     {
-        Result(set, k);
-        var folder = Folder(set, k);
-        var path = Path.Combine(folder, $"views-{poolName}.bin");
-        long count = (long)views.Count * views.ClassCount;
+        Result(t);
+        var network = NetworkTrainer.CreateNetwork(Spec(t.Recipe), data.Test, t.TeacherSeed);
+        network.load(Path.Combine(Folder(t), "weights.bin"));
+        network.eval();
+        return network;
+    }
+
+    public float[] TestLogits(TeacherId t) =>
+        FloatFile.Read(Path.Combine(Folder(t), "test-logits.bin"), (long)data.Test.Count * data.Test.ClassCount);
+
+    /// <summary>The teacher's logits on the clean images of <paramref name="images"/>, cached under <paramref name="name"/>.</summary>
+    public float[] Logits(TeacherId t, ImageDataset images, string name)
+    {
+        var path = Path.Combine(Folder(t), $"logits-{name}.bin");
+        long count = (long)images.Count * images.ClassCount;
         if (File.Exists(path)) return FloatFile.Read(path, count);
-        using var network = NetworkTrainer.CreateNetwork(Spec, data.Train, set.TeacherSeed(k));
-        network.load(Path.Combine(folder, "weights.bin"));
-        var logits = NetworkTrainer.PredictLogits(network, views);
+        using var network = Load(t);
+        var logits = NetworkTrainer.PredictLogits(network, images);
         FloatFile.Write(path, logits);
         return logits;
     }
 
-    public string OnnxPath(TeacherSet set, int k) => Path.Combine(Folder(set, k), "model.onnx");
-
-    internal static EpochPoint[] History(IReadOnlyList<EpochSummary> history) =>
-        history.Select(e => new EpochPoint(e.Epoch, e.MeanLoss, e.TrainAccuracy, e.ValidationAccuracy ?? double.NaN, e.Seconds)).ToArray();
+    public string OnnxPath(TeacherId t) => Path.Combine(Folder(t), "model.onnx");
 }
