@@ -70,8 +70,12 @@ public sealed record StudentRecipe(string Name, string Description, TeacherSigna
 /// <param name="Significant">G must also exceed two standard errors.</param>
 public sealed record RegimeTarget(double MinGain, double MinShareOfLead, bool Significant)
 {
-    public string Text => string.Create(CultureInfo.InvariantCulture,
-        $"G {(Significant ? "> 2 SE and " : "")}{(MinGain > 0 ? $"G ≥ {100 * MinGain:0.#} and " : "")}G ≥ {MinShareOfLead}·L");
+    public string Text => string.Join(" and ", new[]
+    {
+        Significant ? "G > 2 SE" : null,
+        MinGain > 0 ? string.Create(CultureInfo.InvariantCulture, $"G ≥ {100 * MinGain:0.#}") : null,
+        string.Create(CultureInfo.InvariantCulture, $"G ≥ {MinShareOfLead}·L"),
+    }.Where(c => c is not null));
 }
 
 /// <summary>A situation a user meets: how many labels, what teachers, what student, and the recipes tried.</summary>

@@ -70,7 +70,7 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         md.AppendLine("## Protocol");
         md.AppendLine();
         md.AppendLine(Ci, $"- **Data:** Fashion-MNIST; a regime's labelled images are the first N of the 60,000 training images (the files are shuffled); regime C adds {(profile.UnlabeledImages is { } u ? $"the next {u:N0}" : "all the others")} without labels. Every accuracy is on {study.Data.Test.Count:N0} test images, which choose nothing except where a table says \"best\".");
-        md.AppendLine("- **Teachers** train on the labelled images only: teacher k of seed s on its own random share of them (seed 1000·s + k), early-stopped on the validation loss of the labelled images it did not see (MTKD's protocol), Adam 2e-3 with a cosine schedule over the maximum epochs, batch 128, random shifts of ±2 px and horizontal flips.");
+        md.AppendLine("- **Teachers** train on the labelled images only: teacher k of seed s on its own random share of them (seed 1000·s + k), early-stopped on the validation accuracy of the labelled images it did not see (MTKD's protocol; a teacher on every labelled image trains its full epochs instead), Adam 2e-3 with a cosine schedule over the maximum epochs, batch 128, random shifts of ±2 px and horizontal flips.");
         md.AppendLine("- **Students:** every student of a seed and architecture starts from the same weights (seed 1000·s + 500) and sees the same number of images; each distilled recipe is compared with the baseline trained the standard way (cross-entropy on the labels) with the same augmentation, mixup included where the recipe has it. Loss: (1 − α)·T²·KL(teachers ‖ student at T) + α·cross-entropy, the hard term on labelled rows only; the ensemble's target is the mean of the teachers' probabilities (output_avg).");
         md.AppendLine(Ci, $"- **Seeds:** {string.Join(", ", profile.Seeds)}; figures are mean ± standard error over seeds, and G and L are paired by seed. **L** = ensemble − baseline (what the teachers know beyond the student), **G** = student − its baseline.");
         md.AppendLine();
@@ -127,7 +127,10 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         md.AppendLine(Ci, $"## Regime {g.Key}: {g.Title}");
         md.AppendLine();
         var epochs = r.Teachers.Values.SelectMany(t => t).Select(t => (double)t.Epochs).DefaultIfEmpty(double.NaN).Average();
-        md.AppendLine(string.Create(Ci, $"- Teachers: {g.Teachers.Count} × `{g.Teachers.Architecture}` width {g.Teachers.Width}, each on {g.Teachers.Fraction:P0} of the {r.Labels:N0} labelled images, at most {g.Teachers.MaxEpochs} epochs, patience {g.Teachers.Patience} (mean {epochs:F1} epochs run)") +
+        string stopping = g.Teachers.Fraction < 1 && g.Teachers.Patience > 0
+            ? string.Create(Ci, $"at most {g.Teachers.MaxEpochs} epochs, early-stopped with patience {g.Teachers.Patience} (mean {epochs:F1} epochs run)")
+            : string.Create(Ci, $"{g.Teachers.MaxEpochs} epochs from its own seed (no early stopping: no labelled image is left to validate on)");
+        md.AppendLine(string.Create(Ci, $"- Teachers: {g.Teachers.Count} × `{g.Teachers.Architecture}` width {g.Teachers.Width}, each on {g.Teachers.Fraction:P0} of the {r.Labels:N0} labelled images, {stopping}") +
             (r.TeacherMacs is { } tm ? string.Create(Ci, $"; the ensemble costs {tm:N0} multiply-accumulates per image") : "") + ".");
         md.AppendLine(string.Create(Ci, $"- Student: `{g.StudentArchitecture}` width {g.StudentWidth}") +
             (r.StudentMacs is { } sm ? string.Create(Ci, $", {sm:N0} multiply-accumulates per image") + (r.TeacherMacs is { } t ? string.Create(Ci, $" ({(double)t / sm:F1}× fewer than the ensemble)") : "") : "") +
@@ -168,8 +171,9 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         : double.IsNaN(m.StandardError) ? (100 * m.Mean).ToString("+0.00;−0.00", Ci)
         : $"{(100 * m.Mean).ToString("+0.00;−0.00", Ci)} ± {(100 * m.StandardError).ToString("F2", Ci)}";
 
+    // G / L means something only while the teachers lead.
     private static string Share(MeanSe gain, MeanSe lead) =>
-        gain.Count == 0 || lead.Count == 0 || Math.Abs(lead.Mean) < 1e-9 ? "–" : (gain.Mean / lead.Mean).ToString("F2", Ci);
+        gain.Count == 0 || lead.Count == 0 || lead.Mean <= 0 ? "–" : (gain.Mean / lead.Mean).ToString("0.00;−0.00", Ci);
 
     private static string Verdict(bool? met) => met switch { true => "yes", false => "**no**", null => "–" };
 
