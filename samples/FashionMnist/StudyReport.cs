@@ -98,7 +98,9 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         {
             md.AppendLine(Ci, $"## Regime C's recipe ({profile.CurveRecipe}) against the number of labels");
             md.AppendLine();
-            md.AppendLine(Ci, $"Seed {profile.Seeds[0]} only; the rest of the training images unlabelled; teachers as in regime C, trained on each label count.");
+            var missing = profile.CurveLabels.Where(n => points.All(p => p.Labels != n)).ToArray();
+            md.AppendLine(string.Create(Ci, $"Seed {profile.Seeds[0]} only; the rest of the training images unlabelled; teachers as in regime C, trained on each label count.") +
+                (missing.Length == 0 ? "" : $" Not run yet: {string.Join(", ", missing.Select(n => n.ToString("N0", Ci)))} labels."));
             md.AppendLine();
             md.AppendLine("| labels | mean teacher | ensemble | baseline | student | L | G |");
             md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
