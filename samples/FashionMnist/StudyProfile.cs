@@ -134,7 +134,7 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
         CurveLabels: [500], CurveRecipe: "unlabelled")
     { UnlabeledImages = 3_000 };
 
-    /// <summary>The profile the README reports: about two hours on two CPU cores.</summary>
+    /// <summary>The profile the README reports: about 2.5 hours on two CPU cores (main recipes for every seed first).</summary>
     public static StudyProfile Standard { get; } = new("standard", TestImages: null, Seeds: [1, 2, 3],
         Regimes:
         [
