@@ -135,12 +135,13 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         double fraction = options.ValidationFraction > 0 ? options.ValidationFraction : options.Trainer.EarlyStoppingPatience is not null ? 0.1 : 0;
         if (fraction == 0)
             return (data, null, logits, features);
-        var (trainRows, validationRows) = data.HoldOutRows(fraction, options.Trainer.Seed);
-        if (data.HasUnlabeled)
+        int[] trainRows, validationRows;
+        if (!data.HasUnlabeled)
+            (trainRows, validationRows) = data.HoldOutRows(fraction, options.Trainer.Seed);
+        else
         {
             var labeledRows = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] != ImageDataset.Unlabeled).ToArray();
-            var (keep, held) = data.Subset(labeledRows).HoldOutRows(fraction, options.Trainer.Seed);
-            validationRows = held.Select(i => labeledRows[i]).ToArray();
+            validationRows = data.Subset(labeledRows).HoldOutRows(fraction, options.Trainer.Seed).ValidationRows.Select(i => labeledRows[i]).ToArray();
             var heldOut = validationRows.ToHashSet();
             trainRows = Enumerable.Range(0, data.Count).Where(i => !heldOut.Contains(i)).ToArray();
         }
