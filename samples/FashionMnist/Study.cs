@@ -23,7 +23,7 @@ public sealed class Study
 
     /// <summary>
     /// Every student of the profile: each regime's primary recipes for every seed, then the label curve (first seed)
-    /// of regime C's recipe, then the other recipes for every seed.
+    /// of regime C's recipe, then the exploratory recipes (first seed).
     /// </summary>
     public IReadOnlyList<StudentId> Plan()
     {
@@ -35,11 +35,10 @@ public sealed class Study
         if (profile.Regimes.FirstOrDefault(r => r.Key == "C") is { } c && c.Recipes.FirstOrDefault(r => r.Name == profile.CurveRecipe) is { } curve)
             foreach (int labels in profile.CurveLabels)
                 foreach (var recipe in new[] { c.Recipes.Single(r => r.Name == curve.BaselineName), curve })
-                    runs.Add(new StudentId(c, recipe, profile.Seeds[0], labels));
-        foreach (int seed in profile.Seeds)
-            foreach (var regime in profile.Regimes)
-                foreach (var recipe in regime.Recipes.Skip(regime.Primary))
-                    runs.Add(new StudentId(regime, recipe, seed, regime.Labels));
+                    runs.Add(new StudentId(c.AtLabels(labels), recipe, profile.Seeds[0], labels));
+        foreach (var regime in profile.Regimes)
+            foreach (var recipe in regime.Recipes.Skip(regime.Primary))
+                runs.Add(new StudentId(regime, recipe, profile.Seeds[0], regime.Labels));
         return runs.DistinctBy(Students.Folder).ToArray();
     }
 

@@ -91,8 +91,18 @@ public sealed record RegimeTarget(double MinGain, double MinShareOfLead, bool Si
 public sealed record Regime(string Key, string Title, int Labels, TeacherRecipe Teachers, string StudentArchitecture, int? StudentWidth,
     long StudentSamples, StudentRecipe[] Recipes, RegimeTarget Target)
 {
-    /// <summary>How many of the first recipes run for every seed before the rest run for any (so a stopped study has its main comparisons). Default: all.</summary>
+    /// <summary>How many of the first recipes run for every seed; the rest are exploratory and run for the first seed only (n = 1 in the tables). Default: all.</summary>
     public int Primary { get; init; } = int.MaxValue;
+
+    /// <summary>
+    /// The regime with <paramref name="labels"/> labelled images instead (the label curve): teachers keep the same
+    /// training budget in images seen, so their epochs scale with 1 / labels (at least 1).
+    /// </summary>
+    public Regime AtLabels(int labels) => labels == Labels ? this : this with
+    {
+        Labels = labels,
+        Teachers = Teachers with { MaxEpochs = (int)Math.Max(1, Math.Ceiling((double)Teachers.MaxEpochs * Labels / labels)) },
+    };
 
     public IEnumerable<StudentRecipe> Distilled => Recipes.Where(r => !r.IsBaseline);
 }
@@ -134,7 +144,7 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
         CurveLabels: [500], CurveRecipe: "unlabelled")
     { UnlabeledImages = 3_000 };
 
-    /// <summary>The profile the README reports: about 2.5 hours on two CPU cores (main recipes for every seed first).</summary>
+    /// <summary>The profile the README reports: under 2 hours on two CPU cores (main recipes for every seed, then the label curve, then one seed of the exploratory recipes).</summary>
     public static StudyProfile Standard { get; } = new("standard", TestImages: null, Seeds: [1, 2, 3],
         Regimes:
         [
@@ -143,12 +153,12 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
                 [StudentRecipe.Labels, Online, Stored, OutOfBag, Pool], new RegimeTarget(0, 0.5, true)) { Primary = 2 },
             new("C", "few labels, many images: 5,000 labels, the other 55,000 training images unlabelled", 5_000,
                 new TeacherRecipe("cnn-small", 32, Count: 3, Fraction: 1, MaxEpochs: 40, Patience: 0), "cnn-small", 8, 1_200_000,
-                [StudentRecipe.Labels, Unlabeled, UnlabeledT1], new RegimeTarget(0.01, 0.6, false)),
+                [StudentRecipe.Labels, UnlabeledT1, Unlabeled], new RegimeTarget(0.01, 0.6, false)) { Primary = 2 },
             new("B", "compression: 20,000 labels; teachers 13× the student's multiply-accumulates each", 20_000,
                 new TeacherRecipe("cnn-small", 32, Count: 3, Fraction: 0.7, MaxEpochs: 15, Patience: 4), "cnn-small", 8, 400_000,
-                [StudentRecipe.Labels, Online, Pool, Stored, StudentRecipe.LabelsWithMixup, OnlineMixup], new RegimeTarget(0, 0.5, false)) { Primary = 3 },
+                [StudentRecipe.Labels, Pool, Online, Stored, StudentRecipe.LabelsWithMixup, OnlineMixup], new RegimeTarget(0, 0.5, false)) { Primary = 2 },
         ],
-        CurveLabels: [1_000], CurveRecipe: "unlabelled");
+        CurveLabels: [1_000, 20_000, 60_000], CurveRecipe: "unlabelled T1");
 
     /// <summary>Unlabelled images for regime C (null: every training image past the labelled ones).</summary>
     public int? UnlabeledImages { get; init; }

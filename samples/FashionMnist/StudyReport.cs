@@ -20,7 +20,7 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         Directory.CreateDirectory(directory);
         var regimes = profile.Regimes.Select(r => new RegimeFigures(study, r, r.Labels, profile.Seeds)).ToArray();
         var c = profile.Regimes.FirstOrDefault(r => r.Key == "C");
-        var curve = c is null ? [] : profile.CurveLabels.Select(n => new RegimeFigures(study, c, n, profile.Seeds.Take(1)))
+        var curve = c is null ? [] : profile.CurveLabels.Select(n => new RegimeFigures(study, c.AtLabels(n), n, profile.Seeds.Take(1)))
             .Append(new RegimeFigures(study, c, c.Labels, profile.Seeds.Take(1))).ToArray();
         var cost = regimes.Select(MeasureCost).ToArray();
         var plots = new StudyPlots(regimes, curve, profile.CurveRecipe).Write(directory);
@@ -57,6 +57,15 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         ];
     }
 
+    // Seconds recorded by the cached teachers and students a plan needs (each teacher once, however many students use it).
+    private (double Teachers, double Students) ComputeSeconds(IReadOnlyList<StudentId> plan)
+    {
+        var teachers = plan.Where(s => !s.Recipe.IsBaseline).SelectMany(s => Enumerable.Range(0, s.Regime.Teachers.Count).Select(s.Teacher))
+            .Select(study.Teachers.Folder).Distinct()
+            .Sum(folder => ResultCache.TryRead<TeacherResult>(Path.Combine(folder, "result.json"))?.Seconds ?? 0);
+        return (teachers, plan.Sum(s => study.Students.Cached(s)?.Seconds ?? 0));
+    }
+
     private string Markdown(RegimeFigures[] regimes, RegimeFigures[] curve, CostRow[]?[] cost, IReadOnlyList<(string File, string Title)> plots, TimeSpan elapsed)
     {
         var md = new StringBuilder();
@@ -66,6 +75,10 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         md.AppendLine();
         md.AppendLine(Ci, $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} CPU cores ({RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.ProcessArchitecture}). " +
             $"Regenerate with `{command}` (results are cached per configuration; a rerun resumes). {done} of {plan.Count} student runs were in the cache; this invocation took {elapsed.TotalMinutes:F1} min.");
+        md.AppendLine();
+        var (teacherSeconds, studentSeconds) = ComputeSeconds(plan);
+        md.AppendLine(Ci, $"Training time of the cached runs of this plan, one process at a time: teachers {teacherSeconds / 60:F0} min, students {studentSeconds / 60:F0} min, " +
+            $"{(teacherSeconds + studentSeconds) / 60:F0} min in all{(done < plan.Count ? " so far" : "")}: what a fresh run of this profile costs on this machine, plus about a minute per run for loading and scoring.");
         md.AppendLine();
         md.AppendLine("## Protocol");
         md.AppendLine();

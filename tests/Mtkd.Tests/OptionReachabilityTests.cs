@@ -25,6 +25,7 @@ public sealed class OptionReachabilityTests
         ["TrainerOptions.Augmentation"] = "(the AugmentationOptions flags below)",
         ["TrainerOptions.CheckpointDirectory"] = "(OUT/checkpoints, from --out)", ["TrainerOptions.MetricsPath"] = "(OUT/metrics.csv, from --out)",
         ["AugmentationOptions.ShiftPixels"] = "--shift", ["AugmentationOptions.HorizontalFlip"] = "--flip", ["AugmentationOptions.RotationDegrees"] = "--rotate",
+        ["AugmentationOptions.RandAugmentOps"] = "--rand-augment", ["AugmentationOptions.RandAugmentMagnitude"] = "--rand-augment-magnitude",
         ["AugmentationOptions.Mixup"] = "--mixup", ["AugmentationOptions.CutMix"] = "--cutmix",
         ["DistillationOptions.Mode"] = "--mode", ["DistillationOptions.Temperature"] = "--temperature", ["DistillationOptions.Alpha"] = "--alpha",
         ["DistillationOptions.LabelSmoothing"] = "--label-smoothing", ["DistillationOptions.AdjustWrongTeachers"] = "--adjust-wrong-teachers",

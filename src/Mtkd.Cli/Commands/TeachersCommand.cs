@@ -13,6 +13,9 @@ internal static class TeachersCommand
 
     public sealed record Report(string Method, string Architecture, int Count, double Fraction, IReadOnlyList<Teacher> Teachers);
 
+    /// <summary>Early-stopping patience of bagged teachers unless --patience says otherwise.</summary>
+    public const int DefaultPatience = 10;
+
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "'fashion-mnist' or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
@@ -24,13 +27,17 @@ internal static class TeachersCommand
         var width = new Option<int?>("--width") { Description = "Base channel count of the architecture (default: the preset's)." };
         var output = new Option<string>("--out") { Description = "Folder for teacher-<i>.onnx, teacher-<i>.csv and teachers.json.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
-        var training = new TrainingFlags(defaultEpochs: 5);
+        var training = new TrainingFlags(defaultEpochs: 5, defaultStopOn: "accuracy");
         var command = new Command("teachers", "Train an ensemble of teachers and export each to ONNX.") { data, count, fraction, method, cycle, arch, width, output, json };
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
         {
+            bool bagging = parse.GetValue(method) == "bagging";
             var options = training.Options(parse);
-            var images = training.LoadData(parse, parse.GetValue(data)!);
+            // Bagged teachers early-stop by default (MTKD's protocol), each on the images its bag left out, on accuracy
+            // (the validation loss turns up long before the accuracy stops rising); --patience 0 turns it off.
+            if (bagging && training.Patience(parse) is null) options.EarlyStoppingPatience = DefaultPatience;
+            var images = training.LoadData(parse, parse.GetValue(data)!, holdOutForPatience: !bagging);
             var spec = NetworkPresets.Get(parse.GetValue(arch)!, parse.GetValue(width));
             string directory = parse.GetValue(output)!;
             Directory.CreateDirectory(directory);

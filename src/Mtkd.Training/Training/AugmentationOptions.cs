@@ -13,6 +13,17 @@ public sealed class AugmentationOptions
     public double RotationDegrees { get; set; }
 
     /// <summary>
+    /// RandAugment (Cubuk et al. 2020): each image draws this many operations from shear, translate, rotate,
+    /// brightness, contrast, posterize, solarize, autocontrast and identity, at <see cref="RandAugmentMagnitude"/>;
+    /// the stronger augmentation MTKD trains its teachers with. Pixels are taken to be in [0, 1]. Default 0: off
+    /// (2 is the paper's usual setting).
+    /// </summary>
+    public int RandAugmentOps { get; set; }
+
+    /// <summary>RandAugment's magnitude on torchvision's scale, 0 (none) to 30 (shear 0.3, rotation 30°, …). Default 9.</summary>
+    public int RandAugmentMagnitude { get; set; } = 9;
+
+    /// <summary>
     /// Mixup (Zhang et al. 2018): each batch becomes λ·x + (1 − λ)·x[perm] with λ ~ Beta(a, a), and so do its label
     /// targets; stored teacher probabilities are mixed alike, online teachers score the mixed images. This is a, the
     /// Beta parameter (1 draws λ uniformly). Default 0: off.
@@ -26,8 +37,8 @@ public sealed class AugmentationOptions
     /// </summary>
     public double CutMix { get; set; }
 
-    /// <summary>Whether any per-image augmentation (shift, flip, rotation) is on.</summary>
-    public bool Any => ShiftPixels > 0 || HorizontalFlip || RotationDegrees > 0;
+    /// <summary>Whether any per-image augmentation (shift, flip, rotation, RandAugment) is on.</summary>
+    public bool Any => ShiftPixels > 0 || HorizontalFlip || RotationDegrees > 0 || RandAugmentOps > 0;
 
     /// <summary>Whether batches are mixed (mixup or CutMix).</summary>
     public bool Mixes => Mixup > 0 || CutMix > 0;
@@ -36,7 +47,9 @@ public sealed class AugmentationOptions
     public void Validate()
     {
         if (ShiftPixels < 0) throw new ArgumentOutOfRangeException(nameof(ShiftPixels), ShiftPixels, "Shift must not be negative.");
-        if (RotationDegrees is < 0 or > 180) throw new ArgumentOutOfRangeException(nameof(RotationDegrees), RotationDegrees, "Rotation must be in [0, 180] degrees.");
+        if (!(RotationDegrees is >= 0 and <= 180)) throw new ArgumentOutOfRangeException(nameof(RotationDegrees), RotationDegrees, "Rotation must be in [0, 180] degrees.");
+        if (RandAugmentOps is < 0 or > 10) throw new ArgumentOutOfRangeException(nameof(RandAugmentOps), RandAugmentOps, "RandAugment's operations per image must be in [0, 10] (0 is off).");
+        if (RandAugmentMagnitude is < 0 or > RandAugment.MaxMagnitude) throw new ArgumentOutOfRangeException(nameof(RandAugmentMagnitude), RandAugmentMagnitude, $"RandAugment's magnitude must be in [0, {RandAugment.MaxMagnitude}].");
         if (!(Mixup >= 0) || double.IsInfinity(Mixup)) throw new ArgumentOutOfRangeException(nameof(Mixup), Mixup, "Mixup's Beta parameter must be a finite number ≥ 0 (0 is off).");
         if (!(CutMix >= 0) || double.IsInfinity(CutMix)) throw new ArgumentOutOfRangeException(nameof(CutMix), CutMix, "CutMix's Beta parameter must be a finite number ≥ 0 (0 is off).");
     }

@@ -44,6 +44,8 @@ internal static class TensorAugmentation
             var grid = nn.functional.affine_grid(tensor(theta, [n, 2, 3], device: x.device), x.shape, align_corners: false);
             x = nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
         }
+        if (options.RandAugmentOps > 0)
+            x = RandAugment.Apply(x, options.RandAugmentOps, options.RandAugmentMagnitude, random);
         return x.MoveToOuterDisposeScope();
     }
 }
