@@ -75,6 +75,37 @@ public sealed class TrainingCommandTests : IDisposable
         var report = Json(PathOf("student.json"));
         Assert.Equal("supernet", report.GetProperty("mode").GetString());
         Assert.True(report.GetProperty("bestValidationAccuracy").GetDouble() > 0.2);
+
+        // Snapshots all train on every image: their soft labels cannot be out-of-bag, and distill says why.
+        Assert.False(Mtkd.Training.SoftLabels.SoftLabelFile.Read(PathOf("train.parquet")).Header.KnowsTrainingRows);
+        Assert.Equal(1, Program.Main(["distill", "--soft-labels", PathOf("train.parquet"), "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("oob")]));
+    }
+
+    [Fact]
+    public void Bagged_teachers_early_stop_by_default_and_their_soft_labels_go_out_of_bag()
+    {
+        var teachers = Teachers();
+        // Each bagged teacher validated on the quick set's rows its 70 % bag left out (the metrics log has its accuracy) ...
+        var header = File.ReadLines(PathOf("teachers", "teacher-0.csv")).First().Split(',');
+        var firstEpoch = File.ReadLines(PathOf("teachers", "teacher-0.csv")).Skip(1).First().Split(',');
+        Assert.NotEqual("", firstEpoch[Array.IndexOf(header, "validation_accuracy")]);
+        // ... and its ONNX file records the rows it trained on: 70 % of the 2,000 quick rows, by row of the training split.
+        var rows = teachers.Select(Mtkd.Training.SoftLabels.TrainingRowSet.FromOnnx).ToArray();
+        Assert.All(rows, r => Assert.Equal(1400, r!.Count));
+        Assert.False(Enumerable.Range(0, 2000).All(i => rows[0]!.Contains(i) == rows[1]!.Contains(i)));
+
+        Assert.Equal(0, Program.Main(["score", "--teacher", teachers[0], "--teacher", teachers[1], "--split", "train", "--out", PathOf("train.parquet")]));
+        var set = Mtkd.Training.SoftLabels.SoftLabelFile.Read(PathOf("train.parquet"));
+        Assert.True(set.Header.KnowsTrainingRows);
+        Assert.Equal(Enumerable.Range(0, 2000).Select(i => rows[1]!.Contains(i)), Enumerable.Range(0, 2000).Select(i => set.Header.TeacherTrainingRows![1]!.Contains(i)));
+
+        Assert.Equal(0, Program.Main(["distill", "--soft-labels", PathOf("train.parquet"), "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student")]));
+        Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student2")]));
+        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--consistent", "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student3")]));
+        // --patience 0 turns early stopping off: no validation at all.
+        Assert.Equal(0, Program.Main(["teachers", "--quick", "--count", "1", "--epochs", "1", "--patience", "0", "--out", PathOf("plain")]));
+        var plain = File.ReadLines(PathOf("plain", "teacher-0.csv")).Skip(1).First().Split(',');
+        Assert.Equal("", plain[Array.IndexOf(header, "validation_accuracy")]);
     }
 
     [Fact]

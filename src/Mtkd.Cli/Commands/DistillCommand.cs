@@ -36,11 +36,12 @@ internal static class DistillCommand
         var output = new Option<string>("--out") { Description = "Folder for student.onnx, metrics.csv, report.json and checkpoints/.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
         var adjust = new Option<bool>("--adjust-wrong-teachers") { Description = "Knowledge adjustment: swap each teacher's wrong top class with the true one in stored logits before distilling." };
+        var outOfBag = new Option<bool>("--out-of-bag") { Description = "Teach each image by the teachers that did not train on it (cross-fitted soft labels): needs teachers from mtkd teachers, or a soft-label file mtkd score wrote from them." };
         var labels = new Option<int?>("--labels") { Description = "Keep the labels of the first N training images; the rest train unlabelled, taught by the teachers alone (validation comes from the labelled)." };
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
-            data, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json, labels, adjust,
+            data, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json, labels, adjust, outOfBag,
         };
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
@@ -49,8 +50,10 @@ internal static class DistillCommand
             var distillation = new DistillationOptions
             {
                 Mode = DistillationModes.Parse(parse.GetValue(mode)!), Temperature = parse.GetValue(temperature), Alpha = parse.GetValue(alpha),
-                LabelSmoothing = parse.GetValue(smoothing), AdjustWrongTeachers = parse.GetValue(adjust),
+                LabelSmoothing = parse.GetValue(smoothing), AdjustWrongTeachers = parse.GetValue(adjust), OutOfBagTeachers = parse.GetValue(outOfBag),
             };
+            if (distillation.OutOfBagTeachers && parse.GetValue(consistent))
+                throw new ArgumentException("--out-of-bag applies to soft labels scored once; --consistent teachers score every augmented batch, which no teacher trained on.");
             string directory = parse.GetValue(output)!;
             var options = training.Options(parse);
             options.Validate(); // a bad value is refused before any data is read
@@ -61,7 +64,7 @@ internal static class DistillCommand
             using var onlineScorer = parse.GetValue(consistent) ? OnlineScorer(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), images) : null;
             var targets = onlineScorer is not null
                 ? new DistillationTargets([], onlineScorer.TeacherCount, OnlineTeachers: new OnnxBatchTeachers(onlineScorer))
-                : Targets(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), parse.GetValue(teacherFeatures), distillation.Mode, images);
+                : Targets(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), parse.GetValue(teacherFeatures), distillation.Mode, images, distillation.OutOfBagTeachers);
 
             var spec = NetworkPresets.Get(parse.GetValue(student)!, parse.GetValue(width));
             using var network = NetworkTrainer.CreateNetwork(spec, images.Train, options.Seed,
@@ -96,19 +99,44 @@ internal static class DistillCommand
             .Fit(images.Train.ToDataView(ml));
     }
 
-    private static DistillationTargets Targets(string[] teachers, string? softLabels, string? featuresOutput, DistillationMode mode, TrainingData images)
+    private static DistillationTargets Targets(string[] teachers, string? softLabels, string? featuresOutput, DistillationMode mode, TrainingData images, bool outOfBag)
     {
         if ((teachers.Length > 0) == (softLabels is not null))
             throw new ArgumentException("Give the teachers either as --teacher A.onnx --teacher B.onnx … or as --soft-labels FILE, not both or neither.");
         if (mode == DistillationMode.Supernet2 && (featuresOutput is null || teachers.Length == 0))
             throw new ArgumentException("supernet2 needs --teacher models and --teacher-features NAME, the output holding their penultimate features.");
         if (softLabels is not null)
-            return new DistillationTargets(SoftLabelsFor(images, softLabels, out int count), count);
+        {
+            var set = SoftLabelFile.Read(softLabels);
+            var stored = new DistillationTargets(SoftLabelsFor(images, set, softLabels), set.TeacherCount);
+            if (!outOfBag) return stored;
+            if (!set.Header.KnowsTrainingRows)
+                throw new ArgumentException($"--out-of-bag: {softLabels} does not record which rows each teacher trained on " +
+                    $"(metadata '{TrainingRowSet.MetadataKey}'); score teachers from mtkd teachers with mtkd score into a Parquet file.");
+            return stored with { InBag = InBagMask(images, set.Header.TeacherTrainingRows!) };
+        }
 
         var logits = Score(images.Train, teachers.Select(TeacherModel.FromFile).ToArray(), out int teacherCount);
         float[]? features = featuresOutput is null ? null
             : Score(images.Train, teachers.Select(t => TeacherModel.FromFile(t) with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(), out _);
-        return new DistillationTargets(logits, teacherCount, features);
+        var targets = new DistillationTargets(logits, teacherCount, features);
+        if (!outOfBag) return targets;
+        var rows = teachers.Select(TrainingRowSet.FromOnnx).ToArray();
+        int unknown = Array.FindIndex(rows, r => r is null);
+        if (unknown >= 0)
+            throw new ArgumentException($"--out-of-bag: {teachers[unknown]} does not record the rows it trained on (metadata '{TrainingRowSet.MetadataKey}', written by mtkd teachers --method bagging).");
+        return targets with { InBag = InBagMask(images, rows) };
+    }
+
+    // Whether teacher k trained on training image i, [images, K]: by the image's row in the training split.
+    private static bool[] InBagMask(TrainingData images, IReadOnlyList<TrainingRowSet?> rows)
+    {
+        int k = rows.Count;
+        var mask = new bool[(long)images.TrainRows.Length * k];
+        for (int i = 0; i < images.TrainRows.Length; i++)
+            for (int t = 0; t < k; t++)
+                mask[(long)i * k + t] = rows[t]!.Contains(images.TrainRows[i]);
+        return mask;
     }
 
     private static float[] Score(Mtkd.Training.Data.ImageDataset images, TeacherModel[] teachers, out int teacherCount)
@@ -133,14 +161,12 @@ internal static class DistillCommand
     }
 
     // The soft-label file must cover the training split by row index (as mtkd score writes it); rows held out for validation are dropped.
-    private static float[] SoftLabelsFor(TrainingData images, string path, out int teacherCount)
+    private static float[] SoftLabelsFor(TrainingData images, SoftLabelSet set, string path)
     {
-        var set = SoftLabelFile.Read(path);
         var byRow = new Dictionary<long, int>();
         for (int i = 0; i < set.RowCount; i++) byRow[set.RowIds[i]] = i;
         if (set.ClassCount != images.Train.ClassCount)
             throw new InvalidDataException($"{path} has {set.ClassCount} classes; the training data has {images.Train.ClassCount}.");
-        teacherCount = set.TeacherCount;
         var result = new float[images.Train.Count * set.Header.Width];
         for (int i = 0; i < images.TrainRows.Length; i++)
         {

@@ -6,6 +6,7 @@ using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Scoring;
 using Mtkd.MLNet.SoftLabels;
 using Mtkd.Training.Data;
+using Mtkd.Training.SoftLabels;
 using Spectre.Console;
 
 namespace Mtkd.Cli.Commands;
@@ -53,8 +54,16 @@ internal static class ScoreCommand
             GpuDeviceId = gpu,
         }).Fit(view);
 
+        // Teachers from mtkd teachers record the rows they trained on; the file keeps them so distill can go out-of-bag.
+        var trainingRows = split == "train" && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
+            ? teacherPaths.Select(TrainingRowSet.FromOnnx).ToArray()
+            : null;
         var clock = Stopwatch.StartNew();
-        var summary = ml.Data.SaveAsSoftLabels(scorer.Transform(view), output, new SoftLabelSaveOptions { TopK = topK });
+        var summary = ml.Data.SaveAsSoftLabels(scorer.Transform(view), output, new SoftLabelSaveOptions
+        {
+            TopK = topK,
+            TeacherTrainingRows = trainingRows?.Any(r => r is not null) == true ? trainingRows : null,
+        });
         double seconds = clock.Elapsed.TotalSeconds;
 
         var table = new Table().AddColumn("Teacher").AddColumn("Input").AddColumn("Output").AddColumn(new TableColumn("Classes").RightAligned()).AddColumn("Runs on");
@@ -65,6 +74,8 @@ internal static class ScoreCommand
         double perSecond = summary.RowCount / seconds;
         AnsiConsole.MarkupLine($"Scored {summary.RowCount:N0} images with {summary.TeacherCount} teachers in {seconds:0.00} s: [bold]{perSecond:N0} images/s[/] (scoring and writing).");
         AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(output)}[/]: {summary.FileBytes:N0} bytes, [bold]{summary.BytesPerRow:0.0} bytes per row[/]{(topK > 0 ? $" (top-{topK})" : "")}.");
+        if (trainingRows is not null && trainingRows.Any(r => r is not null))
+            AnsiConsole.MarkupLine($"Kept the training rows of {trainingRows.Count(r => r is not null)} of {trainingRows.Length} teachers (for mtkd distill --out-of-bag).");
         JsonOutput.WriteIfAsked(json, new Report(output, directory, split, (int)summary.RowCount, summary.TeacherCount, summary.ClassCount, topK, seconds,
             perSecond, summary.FileBytes, summary.BytesPerRow, scorer.TeacherDescriptions));
         return 0;

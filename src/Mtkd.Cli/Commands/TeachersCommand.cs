@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
+using Mtkd.Training.SoftLabels;
 using Mtkd.Training.Training;
 using Spectre.Console;
 
@@ -72,7 +73,9 @@ internal static class TeachersCommand
             foreach (var t in generated)
             {
                 var path = Path.Combine(directory, $"teacher-{t.Index}.onnx");
-                OnnxExporter.Export(t.Network, path, new OnnxExportOptions { ClassNames = images.Test.ClassNames, FeaturesName = "features" });
+                // A bagged teacher records the rows of the training split it learned from, for out-of-bag soft labels (mtkd score, mtkd distill --out-of-bag).
+                var trainingRows = t.TrainingRows is { } rows ? TrainingRowSet.Of(rows.Select(r => images.TrainRows[r]), images.SplitRows) : null;
+                OnnxExporter.Export(t.Network, path, new OnnxExportOptions { ClassNames = images.Test.ClassNames, FeaturesName = "features", TrainingRows = trainingRows });
                 var (_, accuracy) = NetworkTrainer.Evaluate(t.Network, images.Test);
                 teachers.Add(new Teacher(path, method == "bagging" ? Path.Combine(directory, $"teacher-{t.Index}.csv") : Path.Combine(directory, "snapshots.csv"),
                     accuracy, t.Network.ParameterCount, t.History.Count));

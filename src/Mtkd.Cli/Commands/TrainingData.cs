@@ -3,14 +3,15 @@ using Mtkd.Training.Data;
 namespace Mtkd.Cli.Commands;
 
 /// <summary>The training, validation and test images a training command works on.</summary>
-internal sealed record TrainingData(ImageDataset Train, ImageDataset? Validation, ImageDataset Test, string Directory, int[] TrainRows)
+internal sealed record TrainingData(ImageDataset Train, ImageDataset? Validation, ImageDataset Test, string Directory, int[] TrainRows, int SplitRows)
 {
     /// <summary>The folder behind a --data value: "fashion-mnist" is the Debian package's, anything else a folder of IDX files.</summary>
     public static string DataDirectory(string data) => data == "fashion-mnist" ? FashionMnist.DefaultDirectory : data;
 
     /// <summary>
     /// Loads Fashion-MNIST ("fashion-mnist" or a folder of its IDX files) and holds out a seeded share of the
-    /// training images for validation. <see cref="TrainRows"/> maps each training image to its row in the full training split.
+    /// training images for validation. <see cref="TrainRows"/> maps each training image to its row in the training split
+    /// (of <see cref="SplitRows"/> rows: the row ids of <c>mtkd score --split train</c>).
     /// </summary>
     /// <param name="data">"fashion-mnist" or a folder.</param>
     /// <param name="validationFraction">Share of the training images held out.</param>
@@ -44,6 +45,6 @@ internal sealed record TrainingData(ImageDataset Train, ImageDataset? Validation
         var unlabeledRows = Enumerable.Range(labeled, train.Count - labeled).ToArray();
         if (unlabeledRows.Length > 0)
             trainSet = trainSet.Concat(train.Subset(unlabeledRows).WithoutLabels());
-        return new TrainingData(trainSet, validation, test, directory, [.. trainRows, .. unlabeledRows]);
+        return new TrainingData(trainSet, validation, test, directory, [.. trainRows, .. unlabeledRows], train.Count);
     }
 }

@@ -32,7 +32,7 @@ public static class SoftLabelDataOperations
 
         var header = new SoftLabelHeader(teachers, classes,
             SoftLabelColumns.TeacherNames(logits) ?? Enumerable.Range(0, teachers).Select(t => $"t{t}").ToArray(),
-            classNames?.Length == classes ? classNames : null);
+            classNames?.Length == classes ? classNames : null, options.TeacherTrainingRows);
         var needed = new[] { (DataViewSchema.Column?)logits, label, index }.OfType<DataViewSchema.Column>();
         using var writer = SoftLabelWriter.Create(path, header, options.TopK);
         using (var cursor = data.GetRowCursor(needed))

@@ -20,6 +20,13 @@ public sealed class SoftLabelSaveOptions
     /// load as one floor value that keeps the total probability. Default 0: keep every logit.
     /// </summary>
     public int TopK { get; set; }
+
+    /// <summary>
+    /// The rows each teacher trained on, in the logits column's teacher order (null for a teacher whose rows are
+    /// unknown), kept in the file's metadata so a later distillation can use out-of-bag soft labels; read them from
+    /// Mtkd's teacher files with <see cref="Mtkd.Training.SoftLabels.TrainingRowSet.FromOnnx"/>. Parquet only. Default null.
+    /// </summary>
+    public IReadOnlyList<Mtkd.Training.SoftLabels.TrainingRowSet?>? TeacherTrainingRows { get; set; }
 }
 
 /// <summary>What a soft-label save wrote.</summary>

@@ -30,6 +30,12 @@ public sealed class OnnxExportOptions
     /// <summary>Class names, stored in the metadata property "class_names" (JSON array).</summary>
     public IReadOnlyList<string>? ClassNames { get; set; }
 
+    /// <summary>
+    /// The rows the network trained on, stored as metadata "mtkd.training_rows" so soft labels scored from the file
+    /// can be made out-of-bag later (<see cref="SoftLabels.TrainingRowSet"/>). Default null: not stored.
+    /// </summary>
+    public SoftLabels.TrainingRowSet? TrainingRows { get; set; }
+
     /// <summary>How pixels were scaled for training, stored as metadata "normalization". Default "pixel/255".</summary>
     public string Normalization { get; set; } = "pixel/255";
 }

@@ -162,6 +162,8 @@ public static class OnnxExporter
         AddMetadata(model, "normalization", options.Normalization);
         if (options.ClassNames is { } names)
             AddMetadata(model, "class_names", JsonSerializer.Serialize(names));
+        if (options.TrainingRows is { } rows)
+            AddMetadata(model, SoftLabels.TrainingRowSet.MetadataKey, rows.Encode());
         return model;
     }
 

@@ -11,6 +11,8 @@ internal sealed class CsvSoftLabelWriter : SoftLabelWriter
 
     public CsvSoftLabelWriter(string path, SoftLabelHeader header) : base(path, header)
     {
+        if (header.TeacherTrainingRows?.Any(r => r is not null) == true)
+            throw new ArgumentException($"{path}: CSV has no place for the teachers' training rows (out-of-bag soft labels need them); write Parquet instead.");
         writer = new StreamWriter(Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         var names = new List<string> { "index", "label" };
         for (int t = 0; t < header.TeacherCount; t++)

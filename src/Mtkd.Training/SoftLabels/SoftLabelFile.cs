@@ -78,13 +78,14 @@ public static class SoftLabelFile
         {
             if (teacherNames is null || !metadata.TryGetValue(SoftLabelParquetSchema.ClassesKey, out var classes))
                 throw new InvalidDataException($"{path}: a top-k soft-label file needs its '{SoftLabelParquetSchema.TeachersKey}' and '{SoftLabelParquetSchema.ClassesKey}' metadata.");
-            return new SoftLabelHeader(teacherNames.Length, int.Parse(classes, CultureInfo.InvariantCulture), teacherNames, classNames);
+            return new SoftLabelHeader(teacherNames.Length, int.Parse(classes, CultureInfo.InvariantCulture), teacherNames, classNames,
+                SoftLabelParquetSchema.TrainingRows(metadata, teacherNames.Length, path));
         }
         var (teachers, classCount) = SoftLabelLayout.FromColumnNames(columns, path);
         if (teacherNames is not null && teacherNames.Length != teachers)
             throw new InvalidDataException($"{path}: the metadata names {teacherNames.Length} teachers but the columns hold {teachers}.");
         return new SoftLabelHeader(teachers, classCount, teacherNames ?? SoftLabelLayout.DefaultTeacherNames(teachers),
-            classNames?.Length == classCount ? classNames : null);
+            classNames?.Length == classCount ? classNames : null, SoftLabelParquetSchema.TrainingRows(metadata, teachers, path));
     }
 
     private static Action<int, float[]> ReadTopK(ParquetRowGroupReader group, Dictionary<string, DataField> fields, SoftLabelHeader header, int topK, int n, string path)

@@ -7,7 +7,8 @@ namespace Mtkd.Training.SoftLabels;
 /// The Parquet layout of a soft-label dataset. Columns: <c>index</c> (int64), <c>label</c> (nullable int32),
 /// then either <c>t{t}_c{c}</c> (float) for every logit, or, with top-k, per teacher <c>t{t}_k{j}_class</c>
 /// (int32) and <c>t{t}_k{j}_logit</c> (float) for the j-th largest logit and <c>t{t}_floor</c> (float).
-/// Key-value metadata under "mtkd." names the teachers and classes.
+/// Key-value metadata under "mtkd." names the teachers and classes, and, where known, the rows each teacher trained on
+/// (<see cref="TrainingRowSet.MetadataKey"/>: a JSON array, per teacher <see cref="TrainingRowSet.Encode"/>'s text or null).
 /// </summary>
 internal static class SoftLabelParquetSchema
 {
@@ -24,6 +25,24 @@ internal static class SoftLabelParquetSchema
     public static string TopClass(int teacher, int j) => $"t{teacher}_k{j}_class";
     public static string TopLogit(int teacher, int j) => $"t{teacher}_k{j}_logit";
     public static string Floor(int teacher) => $"t{teacher}_floor";
+
+    /// <summary>The teachers' training rows from the metadata, or null when it has none.</summary>
+    public static TrainingRowSet?[]? TrainingRows(IReadOnlyDictionary<string, string> metadata, int teacherCount, string path)
+    {
+        if (!metadata.TryGetValue(TrainingRowSet.MetadataKey, out var json)) return null;
+        string?[] texts;
+        try
+        {
+            texts = JsonSerializer.Deserialize<string?[]>(json) ?? [];
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path}: metadata '{TrainingRowSet.MetadataKey}' is not a JSON array of strings ({ex.Message}).", ex);
+        }
+        if (texts.Length != teacherCount)
+            throw new InvalidDataException($"{path}: metadata '{TrainingRowSet.MetadataKey}' lists {texts.Length} teachers; the file has {teacherCount}.");
+        return texts.Select(t => t is null ? null : TrainingRowSet.Decode(t, path)).ToArray();
+    }
 
     public static ParquetSchema Build(SoftLabelHeader header, int topK)
     {
@@ -56,6 +75,8 @@ internal static class SoftLabelParquetSchema
         };
         if (header.ClassNames is { } names)
             metadata[ClassNamesKey] = JsonSerializer.Serialize(names);
+        if (header.TeacherTrainingRows is { } rows && rows.Any(r => r is not null))
+            metadata[TrainingRowSet.MetadataKey] = JsonSerializer.Serialize(rows.Select(r => r?.Encode()).ToArray());
         return metadata;
     }
 }

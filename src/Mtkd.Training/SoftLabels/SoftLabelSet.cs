@@ -1,8 +1,15 @@
 namespace Mtkd.Training.SoftLabels;
 
-/// <summary>What a soft-label dataset holds besides its rows: teachers, classes and their names.</summary>
-public sealed record SoftLabelHeader(int TeacherCount, int ClassCount, IReadOnlyList<string> TeacherNames, IReadOnlyList<string>? ClassNames = null)
+/// <summary>
+/// What a soft-label dataset holds besides its rows: teachers, classes and their names, and, where known, the rows
+/// each teacher trained on (<see cref="TeacherTrainingRows"/>: null for a teacher whose rows are unknown).
+/// </summary>
+public sealed record SoftLabelHeader(int TeacherCount, int ClassCount, IReadOnlyList<string> TeacherNames, IReadOnlyList<string>? ClassNames = null,
+    IReadOnlyList<TrainingRowSet?>? TeacherTrainingRows = null)
 {
+    /// <summary>Whether every teacher's training rows are known, so out-of-bag soft labels can be formed.</summary>
+    public bool KnowsTrainingRows => TeacherTrainingRows is { } rows && rows.All(r => r is not null);
+
     /// <summary>Logits per row: teachers × classes, teacher-major.</summary>
     public int Width => TeacherCount * ClassCount;
 
@@ -15,6 +22,8 @@ public sealed record SoftLabelHeader(int TeacherCount, int ClassCount, IReadOnly
             throw new ArgumentException($"{TeacherNames.Count} teacher names given for {TeacherCount} teachers.");
         if (ClassNames is not null && ClassNames.Count != ClassCount)
             throw new ArgumentException($"{ClassNames.Count} class names given for {ClassCount} classes.");
+        if (TeacherTrainingRows is not null && TeacherTrainingRows.Count != TeacherCount)
+            throw new ArgumentException($"Training rows given for {TeacherTrainingRows.Count} teachers; the dataset has {TeacherCount}.");
     }
 
     /// <summary>The column name of one logit, "t{teacher}_c{class}", as in the files and ML.NET's slot names.</summary>
