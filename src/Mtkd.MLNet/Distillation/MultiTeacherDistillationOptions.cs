@@ -29,6 +29,13 @@ public sealed class MultiTeacherDistillationOptions
     public string TeacherLogitsColumnName { get; set; } = "TeacherLogits";
 
     /// <summary>
+    /// With Distillation.OutOfBagTeachers: per teacher 1 where it trained on the row, else 0 (LoadSoftLabels gives it
+    /// for files that record the teachers' training rows). Rows of <see cref="UnlabeledData"/> without it count as
+    /// seen by none. Default "TeacherInBag".
+    /// </summary>
+    public string TeacherInBagColumnName { get; set; } = "TeacherInBag";
+
+    /// <summary>
     /// Teachers to score on the fly when the data has no <see cref="TeacherLogitsColumnName"/> column. Default empty:
     /// the column must be there (from ScoreTeachers or LoadSoftLabels).
     /// </summary>

@@ -34,6 +34,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
         if (options.ConsistentTeaching && options.Teachers.Count == 0)
             throw new ArgumentException("ConsistentTeaching scores the teachers on every batch: set Teachers.", nameof(options));
+        if (options.ConsistentTeaching && options.Distillation.OutOfBagTeachers)
+            throw new ArgumentException("OutOfBagTeachers applies to logits scored once; ConsistentTeaching scores every augmented batch, which no teacher trained on.", nameof(options));
     }
 
     public StudentTransformer Fit(IDataView input)
@@ -60,22 +62,25 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                 input = ScoreOnTheFlyIfAsked(input, scorers);
             }
             var (dataset, teacherLogits, teacherCount, features) = ReadTrainingData(input, classCount, classNames, online?.TeacherCount);
+            bool[]? inBag = options.Distillation.OutOfBagTeachers ? ReadInBag(input, teacherCount, required: true) : null;
             if (options.UnlabeledData is { } unlabeledView)
             {
                 var unlabeled = online is null ? ScoreOnTheFlyIfAsked(unlabeledView, scorers) : unlabeledView;
                 var (extra, extraLogits, extraTeachers, extraFeatures) = ReadTrainingData(unlabeled, classCount, classNames, online?.TeacherCount, labeled: false);
                 if (extraTeachers != teacherCount)
                     throw new ArgumentException($"UnlabeledData has {extraTeachers} teachers' logits per row; the training data has {teacherCount}.", nameof(options));
+                if (inBag is not null)
+                    inBag = [.. inBag, .. ReadInBag(unlabeled, teacherCount, required: false) ?? new bool[(long)extra.Count * teacherCount]];
                 dataset = dataset.Concat(extra);
                 teacherLogits = [.. teacherLogits, .. extraLogits];
                 features = features is null ? null : [.. features, .. extraFeatures!];
             }
-            var (train, validation, trainLogits, trainFeatures) = SplitValidation(dataset, teacherLogits, teacherCount, features);
+            var (train, validation, trainLogits, trainFeatures, trainInBag) = SplitValidation(dataset, teacherLogits, teacherCount, features, inBag);
 
             var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed,
                 heads: options.Distillation.Mode == DistillationMode.MimicAll ? teacherCount : 1);
             using var channel = env.Start("MultiTeacherDistillation");
-            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures, online), options.Trainer, options.Distillation,
+            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures, online) { InBag = trainInBag }, options.Trainer, options.Distillation,
                 validation, new ChannelProgress(channel, options.Progress));
             return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history,
                 options.GpuDeviceId, options.FallbackToCpu);
@@ -94,7 +99,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     private StudentTransformer FitOnLabels(IDataView input, int classCount, string[] classNames)
     {
         var (dataset, _, _, _) = ReadTrainingData(input, classCount, classNames, onlineTeacherCount: 0);
-        var (train, validation, _, _) = SplitValidation(dataset.LabeledOnly(), [], 0, null);
+        var (train, validation, _, _, _) = SplitValidation(dataset.LabeledOnly(), [], 0, null, null);
         var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed);
         using var channel = env.Start("MultiTeacherDistillation");
         var history = NetworkTrainer.TrainSupervised(student, train, options.Trainer, new ChannelProgress(channel, options.Progress), validation: validation);
@@ -129,12 +134,12 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     }
 
     // A seeded share of the labelled rows for validation; the rest, and every unlabelled row, trains.
-    private (ImageDataset Train, ImageDataset? Validation, float[] Logits, float[]? Features) SplitValidation(
-        ImageDataset data, float[] logits, int teacherCount, float[]? features)
+    private (ImageDataset Train, ImageDataset? Validation, float[] Logits, float[]? Features, bool[]? InBag) SplitValidation(
+        ImageDataset data, float[] logits, int teacherCount, float[]? features, bool[]? inBag)
     {
         double fraction = options.ValidationFraction > 0 ? options.ValidationFraction : options.Trainer.EarlyStoppingPatience is not null ? 0.1 : 0;
         if (fraction == 0)
-            return (data, null, logits, features);
+            return (data, null, logits, features, inBag);
         int[] trainRows, validationRows;
         if (!data.HasUnlabeled)
             (trainRows, validationRows) = data.HoldOutRows(fraction, options.Trainer.Seed);
@@ -146,9 +151,31 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             trainRows = Enumerable.Range(0, data.Count).Where(i => !heldOut.Contains(i)).ToArray();
         }
         int width = teacherCount * data.ClassCount;
-        float[] Rows(float[] values, int rowWidth) => trainRows.SelectMany(r => values.AsSpan(r * rowWidth, rowWidth).ToArray()).ToArray();
+        T[] Rows<T>(T[] values, int rowWidth) => trainRows.SelectMany(r => values.AsSpan(r * rowWidth, rowWidth).ToArray()).ToArray();
         return (data.Subset(trainRows), data.Subset(validationRows), logits.Length == 0 ? logits : Rows(logits, width),
-            features is null ? null : Rows(features, features.Length / data.Count));
+            features is null ? null : Rows(features, features.Length / data.Count), inBag is null ? null : Rows(inBag, teacherCount));
+    }
+
+    // The in-bag flags of every row, [rows, K]; null when the column is absent and not required.
+    private bool[]? ReadInBag(IDataView input, int teacherCount, bool required)
+    {
+        var name = options.TeacherInBagColumnName;
+        if (input.Schema.GetColumnOrNull(name) is not { } column)
+            return required
+                ? throw new ArgumentException($"OutOfBagTeachers needs column '{name}' (per teacher 1 where it trained on the row): load soft labels with LoadSoftLabels from a file that records the teachers' training rows (mtkd score of teachers from mtkd teachers).")
+                : null;
+        if (FloatVectorSize(column) != teacherCount)
+            throw new ArgumentException($"Column '{name}' has {FloatVectorSize(column)} values per row; expected one per teacher ({teacherCount}).");
+        var flags = new List<bool>();
+        using var cursor = input.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> row = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref row);
+            foreach (var v in row.DenseValues()) flags.Add(v != 0);
+        }
+        return [.. flags];
     }
 
     /// <summary>Epoch summaries and decisions to ML.NET's log; every report to the user's progress too.</summary>

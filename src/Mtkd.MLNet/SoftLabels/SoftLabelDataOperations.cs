@@ -69,9 +69,12 @@ public static class SoftLabelDataOperations
     /// <summary>
     /// Loads a soft-label dataset (Parquet, or CSV when the path ends in ".csv") as a data view with
     /// <c>Index</c>, <c>Label</c> (a key; missing where unknown) and <c>TeacherLogits</c>, ready for FuseTeachers,
-    /// Evaluate or distillation. Top-k files come back with every logit restored.
+    /// Evaluate or distillation. Top-k files come back with every logit restored. A file that records every
+    /// teacher's training rows also gives <c>TeacherInBag</c> (per teacher 1 where it trained on the row), which
+    /// MultiTeacherDistillation reads for out-of-bag soft labels (DistillationOptions.OutOfBagTeachers).
     /// </summary>
     public static IDataView LoadSoftLabels(this DataOperationsCatalog catalog, string path,
-        string teacherLogitsColumnName = "TeacherLogits", string labelColumnName = "Label", string indexColumnName = "Index") =>
-        SoftLabelDataView.Create(SoftLabelFile.Read(path), indexColumnName, labelColumnName, teacherLogitsColumnName);
+        string teacherLogitsColumnName = "TeacherLogits", string labelColumnName = "Label", string indexColumnName = "Index",
+        string teacherInBagColumnName = "TeacherInBag") =>
+        SoftLabelDataView.Create(SoftLabelFile.Read(path), indexColumnName, labelColumnName, teacherLogitsColumnName, teacherInBagColumnName);
 }

@@ -7,11 +7,12 @@ namespace Mtkd.MLNet.SoftLabels;
 
 /// <summary>
 /// A loaded soft-label dataset as a data view: <c>Index</c> (Int64, the row's position in the scored data),
-/// <c>Label</c> (a key over the classes, missing where unknown) and <c>TeacherLogits</c> (teachers × classes).
+/// <c>Label</c> (a key over the classes, missing where unknown) and <c>TeacherLogits</c> (teachers × classes), and,
+/// when the file records every teacher's training rows, <c>TeacherInBag</c> (per teacher 1 where it trained on the row, else 0).
 /// </summary>
 internal static class SoftLabelDataView
 {
-    public static IDataView Create(SoftLabelSet set, string indexColumnName, string labelColumnName, string logitsColumnName)
+    public static IDataView Create(SoftLabelSet set, string indexColumnName, string labelColumnName, string logitsColumnName, string inBagColumnName)
     {
         var header = set.Header;
         var builder = new DataViewSchema.Builder();
@@ -29,6 +30,17 @@ internal static class SoftLabelDataView
         builder.AddColumn(logitsColumnName, new VectorDataViewType(NumberDataViewType.Single, header.Width), logitAnnotations.ToAnnotations());
 
         Func<Func<long>, Delegate> ids = row => (ValueGetter<long>)((ref long value) => value = set.RowIds[row()]);
-        return new ArrayDataView(builder.ToSchema(), set.RowCount, [ids, ArrayDataView.Keys(set.Labels), ArrayDataView.Vectors(set.Logits, header.Width)]);
+        var getters = new List<Func<Func<long>, Delegate>> { ids, ArrayDataView.Keys(set.Labels), ArrayDataView.Vectors(set.Logits, header.Width) };
+        if (header.KnowsTrainingRows)
+        {
+            builder.AddColumn(inBagColumnName, new VectorDataViewType(NumberDataViewType.Single, header.TeacherCount));
+            var rows = header.TeacherTrainingRows!;
+            var inBag = new float[(long)set.RowCount * header.TeacherCount];
+            for (int i = 0; i < set.RowCount; i++)
+                for (int t = 0; t < header.TeacherCount; t++)
+                    inBag[(long)i * header.TeacherCount + t] = rows[t]!.Contains(set.RowIds[i]) ? 1 : 0;
+            getters.Add(ArrayDataView.Vectors(inBag, header.TeacherCount));
+        }
+        return new ArrayDataView(builder.ToSchema(), set.RowCount, [.. getters]);
     }
 }
