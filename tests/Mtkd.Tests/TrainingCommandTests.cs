@@ -102,6 +102,11 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.Equal(0, Program.Main(["distill", "--soft-labels", PathOf("train.parquet"), "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student")]));
         Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student2")]));
         Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--consistent", "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student3")]));
+        // A pool of 3 views scored once: --epochs 3 become one pass over three times the images.
+        Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--views", "3", "--shift", "2", "--quick", "--epochs", "3",
+            "--out", PathOf("pool"), "--json", PathOf("pool.json")]));
+        Assert.Equal(1, Json(PathOf("pool.json")).GetProperty("epochsRun").GetInt32());
+        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--views", "3", "--quick", "--out", PathOf("pool2")])); // no augmentation to draw views with
         // --patience 0 turns early stopping off: no validation at all.
         Assert.Equal(0, Program.Main(["teachers", "--quick", "--count", "1", "--epochs", "1", "--patience", "0", "--out", PathOf("plain")]));
         var plain = File.ReadLines(PathOf("plain", "teacher-0.csv")).Skip(1).First().Split(',');
