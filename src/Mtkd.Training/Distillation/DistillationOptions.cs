@@ -1,6 +1,11 @@
 namespace Mtkd.Training.Distillation;
 
-/// <summary>Settings of the distillation loss.</summary>
+/// <summary>
+/// Settings of the distillation loss. The defaults (output_avg, T 4, α 0.5) are the recipe that did best in the
+/// Fashion-MNIST study (docs/results/fashion-mnist): regime B, compressing 13×-larger teachers into a small student,
+/// trained on a pool of augmented views scored once; there it gained +0.4 ± 0.2 points over label training, a
+/// quarter of the ensemble's lead. With many unlabelled images (regime C), T 1 did better than T 4.
+/// </summary>
 public sealed class DistillationOptions
 {
     /// <summary>How the teachers are combined. Default <see cref="DistillationMode.OutputAverage"/>.</summary>
