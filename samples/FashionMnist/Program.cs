@@ -7,6 +7,8 @@ string profileName = "standard", output = "", report = "", data = "";
 bool reportOnly = false, epochs = false;
 int? runLimit = null;
 int[]? seeds = null;
+string[]? regimes = null;
+int? teacherRandAugment = null;
 try
 {
     for (int i = 0; i < args.Length; i++)
@@ -21,6 +23,8 @@ try
             case "--epochs": epochs = true; break;
             case "--runs": runLimit = ParseInt("--runs", Value(ref i)); break;
             case "--seeds": seeds = Value(ref i).Split(',').Select(x => ParseInt("--seeds", x)).ToArray(); break;
+            case "--regimes": regimes = Value(ref i).Split(','); break;
+            case "--teacher-rand-augment": teacherRandAugment = ParseInt("--teacher-rand-augment", Value(ref i)); break;
             case "-h" or "--help":
                 Console.WriteLine("""
                     Fashion-MNIST study: does a distilled student beat the same network trained on the labels? Three regimes
@@ -33,6 +37,8 @@ try
                       --epochs         print every epoch
                       --runs N         only the first N student runs of the plan
                       --seeds 1,2,3    other seeds than the profile's
+                      --regimes A,C    only these regimes
+                      --teacher-rand-augment N   pilot: teachers also train with RandAugment, N operations at magnitude 9
                     """);
                 return 0;
             default:
@@ -41,6 +47,14 @@ try
     }
     var profile = StudyProfile.Parse(profileName);
     if (seeds is not null) profile = profile with { Seeds = seeds };
+    if (regimes is not null)
+    {
+        var unknown = regimes.Except(profile.Regimes.Select(r => r.Key)).ToArray();
+        if (unknown.Length > 0) throw new ArgumentException($"--regimes: no regime {string.Join(", ", unknown)} in the {profile.Name} profile ({string.Join(", ", profile.Regimes.Select(r => r.Key))}).");
+        profile = profile with { Regimes = profile.Regimes.Where(r => regimes.Contains(r.Key)).ToArray() };
+    }
+    if (teacherRandAugment is { } ra)
+        profile = profile with { Regimes = profile.Regimes.Select(r => r with { Teachers = r.Teachers with { RandAugmentOps = ra } }).ToArray() };
     output = output == "" ? Path.Combine("out", "study", profile.Name) : output;
     report = report == "" ? Path.Combine(output, "report") : report;
     var log = new ConsoleStudyLog(epochs);

@@ -9,11 +9,13 @@ namespace Mtkd.Samples.FashionMnist;
 /// <param name="Fraction">Share of the labelled images each teacher trains on; the others are its validation set for early stopping (at 1, none: each trains its full epochs, from its own seed).</param>
 /// <param name="MaxEpochs">Epochs at most (the cosine schedule spans them).</param>
 /// <param name="Patience">Early-stopping patience in epochs, on the validation accuracy (the loss turns up long before the accuracy stops rising).</param>
-public sealed record TeacherRecipe(string Architecture, int? Width, int Count, double Fraction, int MaxEpochs, int Patience)
+/// <param name="RandAugmentOps">RandAugment operations per image on top of shifts and flips, at magnitude 9 (0: none).</param>
+public sealed record TeacherRecipe(string Architecture, int? Width, int Count, double Fraction, int MaxEpochs, int Patience, int RandAugmentOps = 0)
 {
     /// <summary>Everything that shapes a teacher, for cache keys.</summary>
     public string Key => string.Create(CultureInfo.InvariantCulture,
-        $"{Architecture} width={Width} fraction={Fraction} epochs={MaxEpochs} patience={Patience} on accuracy shift=2 flip adam lr=0.002 cosine batch=128");
+        $"{Architecture} width={Width} fraction={Fraction} epochs={MaxEpochs} patience={Patience} on accuracy shift=2 flip adam lr=0.002 cosine batch=128") +
+        (RandAugmentOps > 0 ? string.Create(CultureInfo.InvariantCulture, $" randaugment={RandAugmentOps}x9") : "");
 }
 
 /// <summary>Where a distilled student's teacher signal comes from.</summary>

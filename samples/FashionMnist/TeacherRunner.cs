@@ -45,7 +45,7 @@ public sealed class TeacherRunner(StudyData data, ResultCache cache, IStudyLog l
         {
             Epochs = t.Recipe.MaxEpochs, Seed = t.TeacherSeed, Schedule = ScheduleKind.Cosine,
             EarlyStoppingPatience = validation is null || t.Recipe.Patience == 0 ? null : t.Recipe.Patience, EarlyStoppingMetric = EarlyStoppingMetric.ValidationAccuracy,
-            Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true }, MetricsPath = Path.Combine(folder, "metrics.csv"),
+            Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, RandAugmentOps = t.Recipe.RandAugmentOps }, MetricsPath = Path.Combine(folder, "metrics.csv"),
         };
         log.Line($"teacher {t.K} ({t.Recipe.Architecture} w{t.Recipe.Width}, {t.Labels:N0} labels, seed {t.Seed}): {train.Count:N0} images, validation {validation?.Count ?? 0:N0}");
         using var network = NetworkTrainer.CreateNetwork(Spec(t.Recipe), train, t.TeacherSeed);
