@@ -8,6 +8,7 @@ bool reportOnly = false, epochs = false;
 int? runLimit = null;
 int[]? seeds = null;
 string[]? regimes = null;
+int[]? curveLabels = null;
 int? teacherRandAugment = null;
 try
 {
@@ -24,6 +25,7 @@ try
             case "--runs": runLimit = ParseInt("--runs", Value(ref i)); break;
             case "--seeds": seeds = Value(ref i).Split(',').Select(x => ParseInt("--seeds", x)).ToArray(); break;
             case "--regimes": regimes = Value(ref i).Split(','); break;
+            case "--curve-labels": curveLabels = Value(ref i).Split(',').Select(x => ParseInt("--curve-labels", x)).ToArray(); break;
             case "--teacher-rand-augment": teacherRandAugment = ParseInt("--teacher-rand-augment", Value(ref i)); break;
             case "-h" or "--help":
                 Console.WriteLine("""
@@ -38,6 +40,7 @@ try
                       --runs N         only the first N student runs of the plan
                       --seeds 1,2,3    other seeds than the profile's
                       --regimes A,C    only these regimes
+                      --curve-labels 1000,20000   other label counts for regime C's curve
                       --teacher-rand-augment N   pilot: teachers also train with RandAugment, N operations at magnitude 9
                     """);
                 return 0;
@@ -47,6 +50,7 @@ try
     }
     var profile = StudyProfile.Parse(profileName);
     if (seeds is not null) profile = profile with { Seeds = seeds };
+    if (curveLabels is not null) profile = profile with { CurveLabels = curveLabels };
     if (regimes is not null)
     {
         var unknown = regimes.Except(profile.Regimes.Select(r => r.Key)).ToArray();

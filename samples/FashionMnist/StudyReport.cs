@@ -20,8 +20,8 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         Directory.CreateDirectory(directory);
         var regimes = profile.Regimes.Select(r => new RegimeFigures(study, r, r.Labels, profile.Seeds)).ToArray();
         var c = profile.Regimes.FirstOrDefault(r => r.Key == "C");
-        var curve = c is null ? [] : profile.CurveLabels.Select(n => new RegimeFigures(study, c.AtLabels(n), n, profile.Seeds.Take(1)))
-            .Append(new RegimeFigures(study, c, c.Labels, profile.Seeds.Take(1))).ToArray();
+        var curve = c is null ? [] : profile.CurveLabels.Select(n => new RegimeFigures(study, c.AtLabels(n), n, profile.Seeds))
+            .Append(new RegimeFigures(study, c, c.Labels, profile.Seeds)).ToArray();
         var cost = regimes.Select(MeasureCost).ToArray();
         var plots = new StudyPlots(regimes, curve, profile.CurveRecipe).Write(directory);
         AtomicFile.WriteAllText(Path.Combine(directory, "report.md"), Markdown(regimes, curve, cost, plots, elapsed));
@@ -112,15 +112,16 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
             md.AppendLine(Ci, $"## Regime C's recipe ({profile.CurveRecipe}) against the number of labels");
             md.AppendLine();
             var missing = profile.CurveLabels.Where(n => points.All(p => p.Labels != n)).ToArray();
-            md.AppendLine(string.Create(Ci, $"Seed {profile.Seeds[0]} only; the rest of the training images unlabelled; teachers as in regime C, trained on each label count.") +
+            md.AppendLine(string.Create(Ci, $"The rest of the training images unlabelled; teachers as in regime C, trained on each label count with the same budget in images seen. ") +
+                string.Create(Ci, $"The plan runs seed {profile.Seeds[0]} at each count; a point has more seeds where the cache holds them (`--seeds 2,3 --regimes C --curve-labels 1000` adds them at 1,000 labels), mean ± SE, G and L paired.") +
                 (missing.Length == 0 ? "" : $" Not run yet: {string.Join(", ", missing.Select(n => n.ToString("N0", Ci)))} labels."));
             md.AppendLine();
-            md.AppendLine("| labels | mean teacher | ensemble | baseline | student | L | G |");
-            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("| labels | seeds | mean teacher | ensemble | baseline | student | L | G | G / L |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             var recipe = profile.Regime("C").Recipes.Single(x => x.Name == profile.CurveRecipe);
             foreach (var p in points)
-                md.AppendLine(Ci, $"| {p.Labels:N0} | {p.MeanTeacher} | {MeanSe.Of(p.Ensemble.Values)} | {MeanSe.Of(p.StudentBySeed(StudentRecipe.Labels.Name).Values)} | " +
-                    $"{MeanSe.Of(p.StudentBySeed(recipe.Name).Values)} | {Points(p.Lead)} | {Points(p.Gain(recipe))} |");
+                md.AppendLine(Ci, $"| {p.Labels:N0} | {p.Gain(recipe).Count} | {p.MeanTeacher} | {MeanSe.Of(p.Ensemble.Values)} | {MeanSe.Of(p.StudentBySeed(StudentRecipe.Labels.Name).Values)} | " +
+                    $"{MeanSe.Of(p.StudentBySeed(recipe.Name).Values)} | {Points(p.Lead)} | {Points(p.Gain(recipe))} | {Share(p.Gain(recipe), p.Lead)} |");
             md.AppendLine();
         }
 
@@ -187,8 +188,11 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         : $"{(100 * m.Mean).ToString("+0.00;−0.00", Ci)} ± {(100 * m.StandardError).ToString("F2", Ci)}";
 
     // G / L means something only while the teachers lead.
+    // G / L means little when the lead is within its own noise (regime A's +0.02 ± 0.16 made −18): shown only for a lead above 2 SE.
     private static string Share(MeanSe gain, MeanSe lead) =>
-        gain.Count == 0 || lead.Count == 0 || lead.Mean <= 0 ? "–" : (gain.Mean / lead.Mean).ToString("0.00;−0.00", Ci);
+        gain.Count == 0 || lead.Count == 0 || lead.Mean <= 0 ? "–"
+        : lead.Count > 1 && lead.Mean <= 2 * lead.StandardError ? "(L ≈ 0)"
+        : (gain.Mean / lead.Mean).ToString("0.00;−0.00", Ci);
 
     private static string Verdict(bool? met) => met switch { true => "yes", false => "**no**", null => "–" };
 
