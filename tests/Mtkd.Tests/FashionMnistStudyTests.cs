@@ -40,7 +40,9 @@ public sealed class FashionMnistStudyTests
             Assert.True(regime.GetProperty("ensemble").GetProperty("Mean").GetDouble() > 0.5);
             foreach (var recipe in regime.GetProperty("recipes").EnumerateArray())
             {
-                Assert.Equal(2, recipe.GetProperty("gain").GetProperty("Count").GetInt32());
+                // The main recipes run on both seeds, the exploratory ones (regime A's stored and out-of-bag) on the first only.
+                bool exploratory = recipe.GetProperty("name").GetString() is "stored" or "out-of-bag";
+                Assert.Equal(exploratory ? 1 : 2, recipe.GetProperty("gain").GetProperty("Count").GetInt32());
                 Assert.True(recipe.GetProperty("accuracy").GetProperty("Mean").GetDouble() > 0.5, recipe.GetProperty("name").GetString());
             }
         }
