@@ -4,7 +4,7 @@ using Mtkd.Samples.FashionMnist;
 
 // The Fashion-MNIST study: dotnet run -c Release --project samples/FashionMnist -- [--quick|--standard] [--out DIR] [--report DIR] [--data DIR] [--report-only]
 string profileName = "standard", output = "", report = "", data = "";
-bool reportOnly = false, epochs = false;
+bool reportOnly = false, epochs = false, explore = false;
 int? runLimit = null;
 int[]? seeds = null;
 string[]? regimes = null;
@@ -21,6 +21,7 @@ try
             case "--report": report = Value(ref i); break;
             case "--data": data = Value(ref i); break;
             case "--report-only": reportOnly = true; break;
+            case "--explore": explore = true; break;
             case "--epochs": epochs = true; break;
             case "--runs": runLimit = ParseInt("--runs", Value(ref i)); break;
             case "--seeds": seeds = Value(ref i).Split(',').Select(x => ParseInt("--seeds", x)).ToArray(); break;
@@ -36,6 +37,7 @@ try
                       --report DIR     where report.md, summary.json and the plots go (default: OUT/report)
                       --data DIR       Fashion-MNIST IDX .gz files (default: /usr/share/datasets/fashion-mnist)
                       --report-only    write the report from what the cache holds, training nothing
+                      --explore        also the exploratory recipes (first seed only); the report shows them whenever cached
                       --epochs         print every epoch
                       --runs N         only the first N student runs of the plan
                       --seeds 1,2,3    other seeds than the profile's
@@ -64,7 +66,7 @@ try
     var log = new ConsoleStudyLog(epochs);
     var clock = Stopwatch.StartNew();
     var study = new Study(profile, output, data == "" ? null : data, log);
-    if (!reportOnly) study.Run(runLimit);
+    if (!reportOnly) study.Run(explore, runLimit);
     log.Line($"training done in {clock.Elapsed.TotalMinutes:F1} min; writing the report to {report}");
     var command = "dotnet run -c Release --project samples/FashionMnist -- " + string.Join(" ", args.Where(a => a != "--epochs"));
     new StudyReport(study, log, command).Write(report, clock.Elapsed);

@@ -23,9 +23,9 @@ public sealed class Study
 
     /// <summary>
     /// Every student of the profile: each regime's primary recipes for every seed, then the label curve (first seed)
-    /// of regime C's recipe, then the exploratory recipes (first seed).
+    /// of regime C's recipe, then, with <paramref name="explore"/>, the exploratory recipes (first seed).
     /// </summary>
-    public IReadOnlyList<StudentId> Plan()
+    public IReadOnlyList<StudentId> Plan(bool explore)
     {
         var runs = new List<StudentId>();
         foreach (int seed in profile.Seeds)
@@ -36,15 +36,16 @@ public sealed class Study
             foreach (int labels in profile.CurveLabels)
                 foreach (var recipe in new[] { c.Recipes.Single(r => r.Name == curve.BaselineName), curve })
                     runs.Add(new StudentId(c.AtLabels(labels), recipe, profile.Seeds[0], labels));
-        foreach (var regime in profile.Regimes)
-            foreach (var recipe in regime.Recipes.Skip(regime.Primary))
-                runs.Add(new StudentId(regime, recipe, profile.Seeds[0], regime.Labels));
+        if (explore)
+            foreach (var regime in profile.Regimes)
+                foreach (var recipe in regime.Recipes.Skip(regime.Primary))
+                    runs.Add(new StudentId(regime, recipe, profile.Seeds[0], regime.Labels));
         return runs.DistinctBy(Students.Folder).ToArray();
     }
 
-    public void Run(int? limit = null, CancellationToken cancellation = default)
+    public void Run(bool explore, int? limit = null, CancellationToken cancellation = default)
     {
-        var runs = Plan().Take(limit ?? int.MaxValue).ToList();
+        var runs = Plan(explore).Take(limit ?? int.MaxValue).ToList();
         for (int i = 0; i < runs.Count; i++)
         {
             cancellation.ThrowIfCancellationRequested();

@@ -12,7 +12,7 @@ public sealed class FashionMnistStudyTests
     public void Quick_profile_writes_a_report_with_plots_and_a_rerun_trains_nothing()
     {
         var folder = Directory.CreateTempSubdirectory("mtkd-study-test-").FullName;
-        var (code, output) = Run("--quick", "--out", folder);
+        var (code, output) = Run("--quick", "--explore", "--out", folder);
         Assert.True(code == 0, output);
 
         var report = Path.Combine(folder, "report");
@@ -49,7 +49,7 @@ public sealed class FashionMnistStudyTests
 
         var (again, secondOutput) = Run("--quick", "--out", folder, "--report-only");
         Assert.True(again == 0, secondOutput);
-        var (resumed, thirdOutput) = Run("--quick", "--out", folder);
+        var (resumed, thirdOutput) = Run("--quick", "--explore", "--out", folder);
         Assert.True(resumed == 0, thirdOutput);
         Assert.DoesNotContain("validation", thirdOutput); // no teacher trained
         Assert.DoesNotContain(" rows (", thirdOutput); // no student trained
