@@ -68,7 +68,7 @@ public sealed class StudyPlots(IReadOnlyList<RegimeFigures> regimes, IReadOnlyLi
         Line(plot, "student, labels only", xs, points.Select(p => p.StudentBySeed(StudentRecipe.Labels.Name).Values.DefaultIfEmpty(double.NaN).Average()));
         Line(plot, $"student, {curveRecipe}", xs, points.Select(p => p.StudentBySeed(curveRecipe).Values.DefaultIfEmpty(double.NaN).Average()));
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xs, points.Select(p => p.Labels.ToString("N0", CultureInfo.InvariantCulture)).ToArray());
-        Save(plot, "accuracy-vs-labels.png", "Regime C's recipe against the number of labels (the rest of the 60,000 images unlabelled; mean over each point's seeds)",
+        Save(plot, "accuracy-vs-labels.png", "Regime C's recipe against the labels (the rest unlabelled; mean over seeds)",
             "labelled training images (log scale)", "test accuracy (%)", 900);
     }
 
