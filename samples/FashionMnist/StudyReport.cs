@@ -116,7 +116,7 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
             md.AppendLine();
             var missing = profile.CurveLabels.Where(n => points.All(p => p.Labels != n)).ToArray();
             md.AppendLine(string.Create(Ci, $"The rest of the training images unlabelled; teachers as in regime C, trained on each label count with the same budget in images seen. ") +
-                string.Create(Ci, $"The plan runs seed {profile.Seeds[0]} at each count; a point has more seeds where the cache holds them (`--seeds 2,3 --regimes C --curve-labels 1000` adds them at 1,000 labels), mean ± SE, G and L paired.") +
+                string.Create(Ci, $"The plan runs seed {profile.Seeds[0]} at each count; a point has more seeds where the cache holds them (`--seeds 2 --regimes C --curve-labels 1000 --runs 4`, then the same with `--seeds 3`, add them at 1,000 labels), mean ± SE, G and L paired.") +
                 (missing.Length == 0 ? "" : $" Not run yet: {string.Join(", ", missing.Select(n => n.ToString("N0", Ci)))} labels."));
             md.AppendLine();
             md.AppendLine("| labels | seeds | mean teacher | ensemble | baseline | student | L | G | G / L |");
