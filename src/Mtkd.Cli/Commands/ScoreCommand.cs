@@ -73,10 +73,10 @@ internal static class ScoreCommand
         AnsiConsole.Write(table);
         double perSecond = summary.RowCount / seconds;
         AnsiConsole.MarkupLine($"Scored {summary.RowCount:N0} images with {summary.TeacherCount} teachers in {seconds:0.00} s: [bold]{perSecond:N0} images/s[/] (scoring and writing).");
-        AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(output)}[/]: {summary.FileBytes:N0} bytes, [bold]{summary.BytesPerRow:0.0} bytes per row[/]{(topK > 0 ? $" (top-{topK})" : "")}.");
+        AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(output)}[/]: {summary.FileBytes:N0} bytes, [bold]{summary.BytesPerRow:0.0} bytes per row[/]{(summary.TopK > 0 ? $" (top-{summary.TopK})" : topK > 0 ? $" (every logit: --top-k {topK} is not below the {summary.ClassCount} classes)" : "")}.");
         if (trainingRows is not null && trainingRows.Any(r => r is not null))
             AnsiConsole.MarkupLine($"Kept the training rows of {trainingRows.Count(r => r is not null)} of {trainingRows.Length} teachers (for mtkd distill --out-of-bag).");
-        JsonOutput.WriteIfAsked(json, new Report(output, directory, split, (int)summary.RowCount, summary.TeacherCount, summary.ClassCount, topK, seconds,
+        JsonOutput.WriteIfAsked(json, new Report(output, directory, split, (int)summary.RowCount, summary.TeacherCount, summary.ClassCount, summary.TopK, seconds,
             perSecond, summary.FileBytes, summary.BytesPerRow, scorer.TeacherDescriptions));
         return 0;
     }

@@ -50,7 +50,8 @@ public static class SoftLabelDataOperations
             }
         }
         writer.Complete();
-        return new SoftLabelFileSummary(path, writer.RowCount, new FileInfo(path).Length, teachers, classes, options.TopK);
+        // k at or above the class count keeps every logit (the writer stores the file in full): report what was written.
+        return new SoftLabelFileSummary(path, writer.RowCount, new FileInfo(path).Length, teachers, classes, options.TopK >= classes ? 0 : options.TopK);
     }
 
     private static Func<long> IdGetter(DataViewRowCursor cursor, DataViewSchema.Column? index)

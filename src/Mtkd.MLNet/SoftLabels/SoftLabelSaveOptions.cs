@@ -29,7 +29,7 @@ public sealed class SoftLabelSaveOptions
     public IReadOnlyList<Mtkd.Training.SoftLabels.TrainingRowSet?>? TeacherTrainingRows { get; set; }
 }
 
-/// <summary>What a soft-label save wrote.</summary>
+/// <summary>What a soft-label save wrote; <c>TopK</c> is 0 when every logit was kept (also when k was at least the class count).</summary>
 public sealed record SoftLabelFileSummary(string Path, long RowCount, long FileBytes, int TeacherCount, int ClassCount, int TopK)
 {
     public double BytesPerRow => RowCount == 0 ? 0 : (double)FileBytes / RowCount;

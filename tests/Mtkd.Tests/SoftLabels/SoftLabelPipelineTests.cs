@@ -64,6 +64,11 @@ public sealed class SoftLabelPipelineTests : IDisposable
         var restored = SoftLabelFile.Read(path);
         for (int t = 0; t < 2; t++)
             Assert.Equal(SoftLabelAccuracy.Teacher(original.Logits, original.Labels, 2, 10, t), SoftLabelAccuracy.Teacher(restored.Logits, restored.Labels, 2, 10, t));
+
+        // k at or above the class count keeps every logit, and the summary says so instead of "top-20".
+        var all = ml.Data.SaveAsSoftLabels(scored, Path.Combine(directory, "top20.parquet"), new SoftLabelSaveOptions { TopK = 20 });
+        Assert.Equal(0, all.TopK);
+        Assert.Equal(original.Logits, SoftLabelFile.Read(Path.Combine(directory, "top20.parquet")).Logits);
     }
 
     [Theory]
