@@ -112,6 +112,26 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
     }
 
     [Fact]
+    public void Shards_merged_equal_one_run_byte_for_byte_and_gaps_or_overlaps_are_refused()
+    {
+        string whole = PathOf("whole.parquet");
+        Assert.Equal(0, Program.Main(["score", .. TeacherArguments, "--split", "test", "--batch-size", "64", "--out", whole]));
+        // Blocks of 16 × 64 rows: the 10,000 test images make 10 blocks (the last of 784), dealt to 3 shards round-robin.
+        var parts = Enumerable.Range(0, 3).Select(i => PathOf($"part-{i}.parquet")).ToArray();
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(0, Program.Main(["score", .. TeacherArguments, "--split", "test", "--batch-size", "64", "--shard", $"{i}/3", "--out", parts[i]]));
+        Assert.Equal(3 * 1024 + 784, Mtkd.Training.SoftLabels.SoftLabelFile.Read(parts[0]).RowCount); // blocks 0, 3, 6 and the short block 9
+        Assert.Equal(0, Program.Main(["score", "--merge", parts[2], parts[0], parts[1], "--out", PathOf("merged.parquet")]));
+        Assert.Equal(File.ReadAllBytes(whole), File.ReadAllBytes(PathOf("merged.parquet")));
+
+        Assert.Equal(1, Program.Main(["score", "--merge", parts[0], parts[2], "--out", PathOf("gap.parquet")])); // part 1 missing
+        Assert.Equal(1, Program.Main(["score", "--merge", parts[0], parts[0], parts[1], parts[2], "--out", PathOf("overlap.parquet")]));
+        Assert.False(File.Exists(PathOf("gap.parquet")) || File.Exists(PathOf("overlap.parquet")));
+        Assert.Equal(1, Program.Main(["score", .. TeacherArguments, "--shard", "3/3", "--out", PathOf("bad.parquet")]));
+        Assert.Equal(1, Program.Main(["score", .. TeacherArguments, "--shard", "auto/2", "--out", PathOf("bad.parquet")])); // no scheduler index set
+    }
+
+    [Fact]
     public void Bad_inputs_exit_with_1_and_leave_existing_output_alone()
     {
         string notOnnx = PathOf("notes.onnx");
@@ -126,5 +146,22 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
         Assert.Equal(1, Program.Main(["fuse", existing]));
         Assert.Equal("previous results", File.ReadAllText(existing));
         Assert.Equal(["keep.parquet", "notes.onnx"], Directory.GetFiles(directory).Select(Path.GetFileName).Order());
+    }
+}
+
+/// <summary>Which shard a task is: given, or from the scheduler's environment.</summary>
+public sealed class ScoreShardTests
+{
+    [Fact]
+    public void Shards_come_from_the_flag_or_the_scheduler_and_deal_blocks_round_robin()
+    {
+        Assert.Equal(new Mtkd.Cli.Commands.ScoreShards.Shard(1, 4), Mtkd.Cli.Commands.ScoreShards.Parse("1/4", _ => null));
+        Assert.Equal(2, Mtkd.Cli.Commands.ScoreShards.Parse("auto/4", v => v == "JOB_COMPLETION_INDEX" ? "2" : null).Index);
+        Assert.Equal(3, Mtkd.Cli.Commands.ScoreShards.Parse("auto/4", v => v == "SLURM_ARRAY_TASK_ID" ? "3" : null).Index);
+        Assert.Throws<ArgumentException>(() => Mtkd.Cli.Commands.ScoreShards.Parse("4/4", _ => null));
+        Assert.Throws<ArgumentException>(() => Mtkd.Cli.Commands.ScoreShards.Parse("1", _ => null));
+        // 10 rows in blocks of 2 over 2 shards: blocks 0, 2, 4 and 1, 3.
+        Assert.Equal([0, 1, 4, 5, 8, 9], Mtkd.Cli.Commands.ScoreShards.Rows(10, new(0, 2), 2));
+        Assert.Equal([2, 3, 6, 7], Mtkd.Cli.Commands.ScoreShards.Rows(10, new(1, 2), 2));
     }
 }

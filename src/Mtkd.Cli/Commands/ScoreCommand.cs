@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Scoring;
@@ -19,7 +20,9 @@ internal static class ScoreCommand
 
     public static Command Create()
     {
-        var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher.", Required = true, AllowMultipleArgumentsPerToken = false };
+        var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher.", AllowMultipleArgumentsPerToken = false };
+        var shard = new Option<string?>("--shard") { Description = "Score shard I of N (every N-th block of rows from block I) into a Parquet part: I/N, or auto/N for JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm)." };
+        var merge = new Option<string[]>("--merge") { Description = "Join the Parquet parts of a sharded run by index into --out (instead of scoring), refusing gaps and overlaps.", AllowMultipleArgumentsPerToken = true };
         var data = new Option<string>("--data") { Description = "'fashion-mnist' (the Debian package's files) or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
         var split = new Option<string>("--split") { Description = "Which split to score: train or test.", DefaultValueFactory = _ => "train" };
         split.AcceptOnlyFromAmong("train", "test");
@@ -32,18 +35,38 @@ internal static class ScoreCommand
 
         var command = new Command("score", "Score teacher ONNX models over a dataset in batches and write the soft labels (per-teacher logits).")
         {
-            teachers, data, split, output, batch, topK, threads, gpu, json,
+            teachers, data, split, output, batch, topK, threads, gpu, json, shard, merge,
         };
-        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() => Run(
-            parse.GetValue(teachers)!, parse.GetValue(data)!, parse.GetValue(split)!, parse.GetValue(output)!, parse.GetValue(batch),
-            parse.GetValue(topK), parse.GetValue(threads), parse.GetValue(gpu), parse.GetValue(json)))));
+        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
+        {
+            var teacherPaths = parse.GetValue(teachers) ?? [];
+            var parts = parse.GetValue(merge) ?? [];
+            if (parts.Length > 0)
+            {
+                if (teacherPaths.Length > 0 || parse.GetValue(shard) is not null)
+                    throw new ArgumentException("--merge joins parts that are already scored: give no --teacher or --shard with it.");
+                var merged = ScoreShards.Merge(parts, parse.GetValue(output)!, parse.GetValue(topK));
+                AnsiConsole.MarkupLine(Markup.Escape($"Merged {parts.Length} parts into {parse.GetValue(output)}: {merged.RowCount:N0} rows, {merged.TeacherCount} teachers."));
+                return 0;
+            }
+            if (teacherPaths.Length == 0)
+                throw new ArgumentException("Give the teachers as --teacher A.onnx --teacher B.onnx …, or parts to join as --merge PART … .");
+            var shardOf = parse.GetValue(shard) is { } text ? ScoreShards.Parse(text) : (ScoreShards.Shard?)null;
+            return Run(teacherPaths, parse.GetValue(data)!, parse.GetValue(split)!, parse.GetValue(output)!, parse.GetValue(batch),
+                parse.GetValue(topK), parse.GetValue(threads), parse.GetValue(gpu), parse.GetValue(json), shardOf);
+        })));
         return command;
     }
 
-    private static int Run(string[] teacherPaths, string data, string split, string output, int batchSize, int topK, int? threads, int? gpu, string? json)
+    private static int Run(string[] teacherPaths, string data, string split, string output, int batchSize, int topK, int? threads, int? gpu, string? json,
+        ScoreShards.Shard? shard)
     {
         string directory = TrainingData.DataDirectory(data);
         var images = FashionMnist.Load(split == "test" ? DataSplit.Test : DataSplit.Train, directory);
+        if (shard is { } s && output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--shard writes Parquet parts for --merge; '{output}' ends in .csv.");
+        int[]? shardRows = shard is { } sh ? ScoreShards.Rows(images.Count, sh, ScoreShards.BatchesPerBlock * batchSize) : null;
+        if (shardRows is not null) images = images.Subset(shardRows);
         var ml = new MLContext(seed: 1);
         var view = images.ToDataView(ml);
         using var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options
@@ -59,11 +82,10 @@ internal static class ScoreCommand
             ? teacherPaths.Select(TrainingRowSet.FromOnnx).ToArray()
             : null;
         var clock = Stopwatch.StartNew();
-        var summary = ml.Data.SaveAsSoftLabels(scorer.Transform(view), output, new SoftLabelSaveOptions
-        {
-            TopK = topK,
-            TeacherTrainingRows = trainingRows?.Any(r => r is not null) == true ? trainingRows : null,
-        });
+        var keptRows = trainingRows?.Any(r => r is not null) == true ? trainingRows : null;
+        var summary = shardRows is null
+            ? ml.Data.SaveAsSoftLabels(scorer.Transform(view), output, new SoftLabelSaveOptions { TopK = topK, TeacherTrainingRows = keptRows })
+            : WritePart(scorer, view, images, shardRows, output, topK, keptRows);
         double seconds = clock.Elapsed.TotalSeconds;
 
         var table = new Table().AddColumn("Teacher").AddColumn("Input").AddColumn("Output").AddColumn(new TableColumn("Classes").RightAligned()).AddColumn("Runs on");
@@ -76,8 +98,22 @@ internal static class ScoreCommand
         AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(output)}[/]: {summary.FileBytes:N0} bytes, [bold]{summary.BytesPerRow:0.0} bytes per row[/]{(summary.TopK > 0 ? $" (top-{summary.TopK})" : topK > 0 ? $" (every logit: --top-k {topK} is not below the {summary.ClassCount} classes)" : "")}.");
         if (trainingRows is not null && trainingRows.Any(r => r is not null))
             AnsiConsole.MarkupLine($"Kept the training rows of {trainingRows.Count(r => r is not null)} of {trainingRows.Length} teachers (for mtkd distill --out-of-bag).");
+        if (shard is { } done)
+            AnsiConsole.MarkupLine($"Shard {done.Index} of {done.Count}: join the parts with mtkd score --merge PART … --out FILE.");
         JsonOutput.WriteIfAsked(json, new Report(output, directory, split, (int)summary.RowCount, summary.TeacherCount, summary.ClassCount, summary.TopK, seconds,
             perSecond, summary.FileBytes, summary.BytesPerRow, scorer.TeacherDescriptions));
         return 0;
+    }
+
+    // A shard's rows keep their index in the whole split, and the part has the header an unsharded run would write.
+    private static SoftLabelFileSummary WritePart(TeacherScoringTransformer scorer, IDataView view, ImageDataset images, int[] rows, string output, int topK,
+        IReadOnlyList<TrainingRowSet?>? trainingRows)
+    {
+        var scored = scorer.Transform(view);
+        var logits = scored.GetColumn<float[]>("TeacherLogits").SelectMany(r => r).ToArray();
+        var header = new SoftLabelHeader(scorer.TeacherCount, scorer.ClassCount, scorer.TeacherDescriptions.Select(t => t.Name).ToArray(),
+            images.ClassNames.Count == scorer.ClassCount ? images.ClassNames : null, trainingRows);
+        SoftLabelWriter.Write(output, new SoftLabelSet(header, rows.Select(r => (long)r).ToArray(), images.Labels.ToArray(), logits), topK);
+        return new SoftLabelFileSummary(output, rows.Length, new FileInfo(output).Length, header.TeacherCount, header.ClassCount, topK >= header.ClassCount ? 0 : topK);
     }
 }
