@@ -12,7 +12,7 @@ internal static class CliErrors
             return command();
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException
-                                       or InvalidOperationException or NotSupportedException or IOException)
+                                       or InvalidOperationException or NotSupportedException or IOException or UnauthorizedAccessException)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
             return 1;

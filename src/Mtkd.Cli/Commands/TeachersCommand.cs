@@ -33,6 +33,8 @@ internal static class TeachersCommand
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
         {
+            string directory = parse.GetValue(output)!;
+            OutputChecks.Folder(directory, "--out");
             bool bagging = parse.GetValue(method) == "bagging";
             var options = training.Options(parse);
             // Bagged teachers early-stop by default (MTKD's protocol), each on the images its bag left out, on accuracy
@@ -40,8 +42,6 @@ internal static class TeachersCommand
             if (bagging && training.Patience(parse) is null) options.EarlyStoppingPatience = DefaultPatience;
             var images = training.LoadData(parse, parse.GetValue(data)!, holdOutForPatience: !bagging);
             var spec = NetworkPresets.Get(parse.GetValue(arch)!, parse.GetValue(width));
-            string directory = parse.GetValue(output)!;
-            Directory.CreateDirectory(directory);
             int k = parse.GetValue(count);
             var generated = parse.GetValue(method) switch
             {
