@@ -143,15 +143,8 @@ internal static class DistillCommand
     }
 
     // Whether teacher k trained on training image i, [images, K]: by the image's row in the training split.
-    private static bool[] InBagMask(TrainingData images, IReadOnlyList<TrainingRowSet?> rows)
-    {
-        int k = rows.Count;
-        var mask = new bool[(long)images.TrainRows.Length * k];
-        for (int i = 0; i < images.TrainRows.Length; i++)
-            for (int t = 0; t < k; t++)
-                mask[(long)i * k + t] = rows[t]!.Contains(images.TrainRows[i]);
-        return mask;
-    }
+    private static bool[] InBagMask(TrainingData images, IReadOnlyList<TrainingRowSet?> rows) =>
+        TrainingRowSet.InBagMask(rows, images.TrainRows.Select(r => (long)r).ToArray());
 
     private static float[] Score(Mtkd.Training.Data.ImageDataset images, TeacherModel[] teachers, out int teacherCount)
     {

@@ -64,7 +64,8 @@ internal static class ScoreCommand
     {
         string directory = TrainingData.DataDirectory(data);
         var images = FashionMnist.Load(split == "test" ? DataSplit.Test : DataSplit.Train, directory);
-        if (shard is { } s && output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        bool csv = output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
+        if (shard is not null && csv)
             throw new ArgumentException($"--shard writes Parquet parts for --merge; '{output}' ends in .csv.");
         int[]? shardRows = shard is { } sh ? ScoreShards.Rows(images.Count, sh, ScoreShards.BatchesPerBlock * batchSize) : null;
         if (shardRows is not null) images = images.Subset(shardRows);
@@ -79,11 +80,9 @@ internal static class ScoreCommand
         }).Fit(view);
 
         // Teachers from mtkd teachers record the rows they trained on; the file keeps them so distill can go out-of-bag.
-        var trainingRows = split == "train" && !output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
-            ? teacherPaths.Select(TrainingRowSet.FromOnnx).ToArray()
-            : null;
-        var clock = Stopwatch.StartNew();
+        var trainingRows = split == "train" && !csv ? teacherPaths.Select(TrainingRowSet.FromOnnx).ToArray() : null;
         var keptRows = trainingRows?.Any(r => r is not null) == true ? trainingRows : null;
+        var clock = Stopwatch.StartNew();
         var summary = shardRows is null
             ? ml.Data.SaveAsSoftLabels(scorer.Transform(view), output, new SoftLabelSaveOptions { TopK = topK, TeacherTrainingRows = keptRows })
             : WritePart(scorer, view, images, shardRows, output, topK, keptRows);
@@ -97,8 +96,8 @@ internal static class ScoreCommand
         double perSecond = summary.RowCount / seconds;
         AnsiConsole.MarkupLine($"Scored {summary.RowCount:N0} images with {summary.TeacherCount} teachers in {seconds:0.00} s: [bold]{perSecond:N0} images/s[/] (scoring and writing).");
         AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(output)}[/]: {summary.FileBytes:N0} bytes, [bold]{summary.BytesPerRow:0.0} bytes per row[/]{(summary.TopK > 0 ? $" (top-{summary.TopK})" : topK > 0 ? $" (every logit: --top-k {topK} is not below the {summary.ClassCount} classes)" : "")}.");
-        if (trainingRows is not null && trainingRows.Any(r => r is not null))
-            AnsiConsole.MarkupLine($"Kept the training rows of {trainingRows.Count(r => r is not null)} of {trainingRows.Length} teachers (for mtkd distill --out-of-bag).");
+        if (keptRows is not null)
+            AnsiConsole.MarkupLine($"Kept the training rows of {keptRows.Count(r => r is not null)} of {keptRows.Length} teachers (for mtkd distill --out-of-bag).");
         if (shard is { } done)
             AnsiConsole.MarkupLine($"Shard {done.Index} of {done.Count}: join the parts with mtkd score --merge PART … --out FILE.");
         JsonOutput.WriteIfAsked(json, new Report(output, directory, split, (int)summary.RowCount, summary.TeacherCount, summary.ClassCount, summary.TopK, seconds,

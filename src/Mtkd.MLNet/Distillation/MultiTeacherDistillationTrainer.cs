@@ -166,16 +166,16 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                 : null;
         if (FloatVectorSize(column) != teacherCount)
             throw new ArgumentException($"Column '{name}' has {FloatVectorSize(column)} values per row; expected one per teacher ({teacherCount}).");
-        var flags = new List<bool>();
+        var flags = VectorRows.Presized(input, teacherCount, $"'{name}'");
         using var cursor = input.GetRowCursor([column]);
         var getter = cursor.GetGetter<VBuffer<float>>(column);
         VBuffer<float> row = default;
         while (cursor.MoveNext())
         {
             getter(ref row);
-            foreach (var v in row.DenseValues()) flags.Add(v != 0);
+            VectorRows.Append(flags, row);
         }
-        return [.. flags];
+        return flags.Select(v => v != 0).ToArray();
     }
 
     /// <summary>Epoch summaries and decisions to ML.NET's log; every report to the user's progress too.</summary>

@@ -34,11 +34,7 @@ internal static class SoftLabelDataView
         if (header.KnowsTrainingRows)
         {
             builder.AddColumn(inBagColumnName, new VectorDataViewType(NumberDataViewType.Single, header.TeacherCount));
-            var rows = header.TeacherTrainingRows!;
-            var inBag = new float[(long)set.RowCount * header.TeacherCount];
-            for (int i = 0; i < set.RowCount; i++)
-                for (int t = 0; t < header.TeacherCount; t++)
-                    inBag[(long)i * header.TeacherCount + t] = rows[t]!.Contains(set.RowIds[i]) ? 1 : 0;
+            var inBag = TrainingRowSet.InBagMask(header.TeacherTrainingRows!, set.RowIds).Select(v => v ? 1f : 0f).ToArray();
             getters.Add(ArrayDataView.Vectors(inBag, header.TeacherCount));
         }
         return new ArrayDataView(builder.ToSchema(), set.RowCount, [.. getters]);

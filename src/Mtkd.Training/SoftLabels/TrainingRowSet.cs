@@ -38,6 +38,21 @@ public sealed class TrainingRowSet
     /// <summary>Whether the teacher trained on row <paramref name="rowId"/> (false past the end: rows it never knew of).</summary>
     public bool Contains(long rowId) => rowId >= 0 && rowId < bits.Length && bits[(int)rowId];
 
+    /// <summary>
+    /// Whether teacher k trained on each row, [rows, K] row-major (as DistillationTargets.InBag takes it), for rows
+    /// named by their ids; every teacher's rows must be known.
+    /// </summary>
+    public static bool[] InBagMask(IReadOnlyList<TrainingRowSet?> teachers, IReadOnlyList<long> rowIds)
+    {
+        int k = teachers.Count;
+        if (teachers.Any(t => t is null)) throw new ArgumentException("Every teacher's training rows are needed for an in-bag mask.", nameof(teachers));
+        var mask = new bool[(long)rowIds.Count * k];
+        for (int i = 0; i < rowIds.Count; i++)
+            for (int t = 0; t < k; t++)
+                mask[(long)i * k + t] = teachers[t]!.Contains(rowIds[i]);
+        return mask;
+    }
+
     /// <summary>"rowCount:base64 bitmap", row id i in bit i % 8 of byte i / 8.</summary>
     public string Encode()
     {
