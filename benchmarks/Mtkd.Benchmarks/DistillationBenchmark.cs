@@ -74,7 +74,7 @@ internal static class DistillationBenchmark
             var options = new TrainerOptions { Epochs = 1 + rounds, BatchSize = batchSize, Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, Mixup = 1 } };
             using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 3);
             var forwardSeconds = new List<double>();
-            using var all = tensor(data.Pixels, [data.Count, 1, 28, 28]);
+            using var all = tensor(data.ReadAllPixels(), [data.Count, 1, 28, 28]);
             var history = NetworkTrainer.Distill(student, data, new DistillationTargets([], k, OnlineTeachers: teachers), options, new DistillationOptions(),
                 progress: Epochs(() =>
                 {
@@ -116,7 +116,7 @@ internal static class DistillationBenchmark
             {
                 var rows = order.Skip(start).Take(batchSize).ToArray();
                 batches.Add((
-                    tensor(rows.SelectMany(r => data.Pixels.AsSpan(r * 784, 784).ToArray()).ToArray(), [rows.Length, 1, 28, 28]),
+                    tensor(rows.SelectMany(r => data.ReadImage(r)).ToArray(), [rows.Length, 1, 28, 28]),
                     tensor(rows.SelectMany(r => logits.AsSpan(r * teachers * 10, teachers * 10).ToArray()).ToArray(), [rows.Length, teachers, 10]),
                     tensor(rows.Select(r => (long)data.Labels[r]).ToArray(), [rows.Length])));
             }

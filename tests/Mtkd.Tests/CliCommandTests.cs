@@ -87,7 +87,7 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
         var test = FashionMnist.Load(DataSplit.Test);
         // The same accuracy counted independently with a plain ONNX Runtime session.
         using (var session = new Microsoft.ML.OnnxRuntime.InferenceSession(data.TeacherPaths[0]))
-        using (var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(test.Pixels, [10000, 1, 28, 28]))
+        using (var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(test.ReadAllPixels(), [10000, 1, 28, 28]))
         using (var outputs = session.Run(new Microsoft.ML.OnnxRuntime.RunOptions(), ["input"], [input], ["logits"]))
         {
             var logits = outputs[0].GetTensorDataAsSpan<float>().ToArray();

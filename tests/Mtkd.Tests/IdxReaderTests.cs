@@ -91,9 +91,9 @@ public sealed class IdxReaderTests : IDisposable
 
         Assert.Equal(10_000, test.Count);
         Assert.Equal((1, 28, 28), (test.Channels, test.Height, test.Width));
-        Assert.Equal(10_000 * 784, test.Pixels.Length);
-        Assert.InRange(test.Pixels.Min(), 0f, 0f);
-        Assert.InRange(test.Pixels.Max(), 1f, 1f);
+        Assert.Equal(10_000 * 784, test.ReadAllPixels().Length);
+        Assert.InRange(test.ReadAllPixels().Min(), 0f, 0f);
+        Assert.InRange(test.ReadAllPixels().Max(), 1f, 1f);
         Assert.Equal(Enumerable.Range(0, 10), test.Labels.Distinct().Order());
     }
 }

@@ -36,7 +36,7 @@ public sealed class OutOfBagInMlNetTests(TinyFashionMnist data)
 
         IDataView View(Func<int, float[]> teacherLogits) => ml.Data.LoadFromEnumerable(Enumerable.Range(0, train.Count).Select(i => new Row
         {
-            Features = train.Pixels.AsSpan(i * pixels, pixels).ToArray(),
+            Features = train.ReadImage(i),
             Label = (uint)train.Labels[i] + 1,
             TeacherLogits = teacherLogits(i),
             TeacherInBag = Enumerable.Range(0, k).Select(t => inBag[i * k + t] ? 1f : 0f).ToArray(),

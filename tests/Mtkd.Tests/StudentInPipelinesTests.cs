@@ -55,7 +55,7 @@ public sealed class StudentInPipelinesTests(TinyFashionMnist data)
         var expectedLabels = scored.GetColumn<uint>("PredictedLabel").Take(20).ToArray();
         for (int i = 0; i < 20; i++)
         {
-            var prediction = engine.Predict(new ImageRow { Features = data.Test.Pixels.AsSpan(i * 784, 784).ToArray() });
+            var prediction = engine.Predict(new ImageRow { Features = data.Test.ReadImage(i) });
             Assert.Equal(expectedLabels[i], prediction.PredictedLabel);
             Assert.True(expected[i].Zip(prediction.Score, (a, b) => Math.Abs(a - b)).Max() < 1e-6);
         }
@@ -76,7 +76,7 @@ public sealed class StudentInPipelinesTests(TinyFashionMnist data)
             for (int y = 0; y < 28; y++)
                 for (int x = 0; x < 28; x++)
                 {
-                    byte v = (byte)Math.Round(data.Test.Pixels[i * 784 + y * 28 + x] * 255);
+                    byte v = (byte)Math.Round(data.Test.ReadImage(i)[y * 28 + x] * 255);
                     bitmap.SetPixel(x, y, new SKColor(v, v, v));
                 }
             var path = Path.Combine(folder, $"{i}.png");
@@ -126,7 +126,7 @@ public sealed class SavedStudentConsumerTests(TinyFashionMnist data)
         var folder = Path.Combine(data.Directory, $"consumer-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         ml.Model.Save(student, test.ToDataView(ml).Schema, Path.Combine(folder, "student.zip"));
-        File.WriteAllBytes(Path.Combine(folder, "features.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(test.Pixels.AsSpan()).ToArray());
+        File.WriteAllBytes(Path.Combine(folder, "features.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(test.ReadAllPixels().AsSpan()).ToArray());
 
         var (code, errors) = SampleProcess.Run(Path.Combine("tests", "ZipConsumer"), "ZipConsumer",
             Path.Combine(folder, "student.zip"), Path.Combine(folder, "features.bin"), "784", Path.Combine(folder, "out.txt"));

@@ -10,7 +10,7 @@ public static class ImageDatasetDataView
 {
     /// <summary>
     /// Columns <c>Features</c> (C×H×W floats, NCHW) and <c>Label</c>: a key whose values are the class names in
-    /// class order, so key k+1 is class k. Rows are read straight from the dataset's arrays.
+    /// class order, so key k+1 is class k. Rows are read from the dataset's store as the cursor reaches them.
     /// </summary>
     public static IDataView ToDataView(this ImageDataset data, MLContext mlContext)
     {
@@ -20,13 +20,14 @@ public static class ImageDatasetDataView
         var keyValues = new DataViewSchema.Annotations.Builder();
         ArrayDataView.AddText(keyValues, "KeyValues", data.ClassNames);
         builder.AddColumn("Label", new KeyDataViewType(typeof(uint), data.ClassCount), keyValues.ToAnnotations());
-        return new ArrayDataView(builder.ToSchema(), data.Count, [ArrayDataView.Vectors(data.Pixels, data.ImageSize), ArrayDataView.Keys(data.Labels)]);
+        return new ArrayDataView(builder.ToSchema(), data.Count, [ArrayDataView.Images(data), ArrayDataView.Keys(data.Labels)]);
     }
 
     /// <summary>
-    /// Reads a data view's pixels and key label into memory, for training teachers with Mtkd.Training: for example the
+    /// Reads a data view's pixels and key label, for training teachers with Mtkd.Training: for example the
     /// output of LoadImages → ResizeImages → ExtractPixels (planar, so the values are C×H×W) after MapValueToKey.
-    /// The class names are the label's key values.
+    /// The class names are the label's key values. The pixels stream into a temporary file on disk (removed with the
+    /// dataset), so a view of photographs costs a row of memory, not the dataset.
     /// </summary>
     public static ImageDataset ToImageDataset(this IDataView data, int channels, int height, int width,
         string featureColumnName = "Features", string labelColumnName = "Label")
@@ -41,8 +42,7 @@ public static class ImageDatasetDataView
         var (_, classNames) = KeyLabels.Classes(data.Schema, labelColumnName);
         var label = data.Schema[labelColumnName];
 
-        // Presized when the view knows its length: a few hundred photographs are already a gigabyte of floats.
-        var pixels = VectorRows.Presized(data, size, $"{channels}x{height}x{width} pixel");
+        using var pixels = PixelFileWriter.CreateTemporary(PixelElement.Float32, size);
         var labels = new List<int>();
         using var cursor = data.GetRowCursor([features, label]);
         var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
@@ -58,6 +58,6 @@ public static class ImageDatasetDataView
             getFeatures(ref buffer);
             VectorRows.Append(pixels, buffer);
         }
-        return new ImageDataset(pixels.ToArray(), labels.ToArray(), channels, height, width, classNames);
+        return new ImageDataset(pixels.ToTemporaryStore(), labels.ToArray(), channels, height, width, classNames);
     }
 }

@@ -231,7 +231,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             throw new ArgumentException($"Column '{teacherColumn.Name}' has {teacherWidth} values, not a whole number of teachers × {classCount} classes.");
         var (channels, height, width) = ImageShape(featureSize);
 
-        var pixels = VectorRows.Presized(input, featureSize, $"'{featureColumn.Name}'");
+        using var pixels = PixelFileWriter.CreateTemporary(PixelElement.Float32, featureSize); // on disk: photographs do not fit in memory
         var labels = new List<int>();
         var logits = onlineTeacherCount is null ? VectorRows.Presized(input, teacherWidth, $"'{teacherColumn.Name}'") : [];
         var features = teacherFeatures is null ? null : VectorRows.Presized(input, teacherFeatureWidth, $"'{options.TeacherFeaturesColumnName}'");
@@ -268,7 +268,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         }
         if (labels.Count == 0)
             throw new ArgumentException(labeled ? "The training data has no rows." : "UnlabeledData has no rows.");
-        var data = new ImageDataset(pixels.ToArray(), labels.ToArray(), channels, height, width, classNames);
+        var data = new ImageDataset(pixels.ToTemporaryStore(), labels.ToArray(), channels, height, width, classNames);
         return (data, logits.ToArray(), teacherWidth / classCount, features?.ToArray());
     }
 

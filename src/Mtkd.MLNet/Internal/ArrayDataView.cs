@@ -68,6 +68,14 @@ internal sealed class ArrayDataView : IDataView
         value = editor.Commit();
     });
 
+    /// <summary>A getter factory for a vector column of a dataset's images, read from its store a row at a time.</summary>
+    public static Func<Func<long>, Delegate> Images(Mtkd.Training.Data.ImageDataset data) => row => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
+    {
+        var editor = VBufferEditor.Create(ref value, data.ImageSize);
+        data.ReadImages(checked((int)row()), 1, editor.Values);
+        value = editor.Commit();
+    });
+
     /// <summary>A getter factory for a key column from 0-based class indices (−1, unknown, becomes the missing key 0).</summary>
     public static Func<Func<long>, Delegate> Keys(int[] classIndices) =>
         row => (ValueGetter<uint>)((ref uint value) => value = (uint)(classIndices[row()] + 1));

@@ -18,6 +18,15 @@ internal static class VectorRows
         return new List<float>((int)known);
     }
 
+    /// <summary>Writes the vector (an image) to a pixel file, densified when it is sparse.</summary>
+    public static void Append(Mtkd.Training.Data.PixelFileWriter writer, in VBuffer<float> vector)
+    {
+        if (vector.IsDense)
+            writer.Append(vector.GetValues());
+        else
+            writer.Append(vector.DenseValues().ToArray());
+    }
+
     /// <summary>Appends the vector's values, densified, copying a dense vector's span at once.</summary>
     public static void Append(List<float> list, in VBuffer<float> vector)
     {

@@ -14,11 +14,16 @@ public static class IdxReader
     /// <summary>An IDX array: its dimensions and its bytes in row-major order.</summary>
     public sealed record IdxArray(int[] Dimensions, byte[] Data);
 
+    /// <summary>The dimensions in the file's header, without reading its data.</summary>
+    public static int[] ReadShape(string path, int expectedRank) => Read(path, expectedRank, hint: null, headerOnly: true).Dimensions;
+
     /// <summary>Reads the file; a name ending in .gz is decompressed on the fly.</summary>
     /// <param name="path">The IDX file.</param>
     /// <param name="expectedRank">The rank the caller needs (3 for images, 1 for labels).</param>
     /// <param name="hint">Appended to error messages, e.g. which package provides the file.</param>
-    public static IdxArray Read(string path, int expectedRank, string? hint = null)
+    public static IdxArray Read(string path, int expectedRank, string? hint = null) => Read(path, expectedRank, hint, headerOnly: false);
+
+    private static IdxArray Read(string path, int expectedRank, string? hint, bool headerOnly)
     {
         string suffix = hint is null ? "" : " " + hint;
         if (!File.Exists(path))
@@ -53,6 +58,7 @@ public static class IdxReader
             if (total > Array.MaxLength)
                 throw new InvalidDataException($"{path}: IDX payload of {total} elements is too large.{suffix}");
 
+            if (headerOnly) return new IdxArray(dims, []);
             var data = new byte[total];
             ReadExactly(stream, data, path, $"{total} data bytes ({string.Join("x", dims)})", suffix);
             return new IdxArray(dims, data);

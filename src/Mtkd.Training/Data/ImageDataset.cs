@@ -1,21 +1,41 @@
 namespace Mtkd.Training.Data;
 
 /// <summary>
-/// Images in memory as float32 in NCHW order, the layout TorchSharp and our ONNX models use, each with its class
-/// or <see cref="Unlabeled"/>: a distilled student learns unlabelled images from the teachers alone.
+/// Images as float32 in NCHW order, the layout TorchSharp and our ONNX models use, each with its class or
+/// <see cref="Unlabeled"/>: a distilled student learns unlabelled images from the teachers alone. The pixels live in
+/// a <see cref="PixelStore"/> (an array, or a file read a batch at a time); subsets, joins and label changes share
+/// it through a row map instead of copying pixels.
 /// </summary>
 public sealed class ImageDataset
 {
     /// <summary>The label of an image without one.</summary>
     public const int Unlabeled = -1;
 
+    private readonly long[]? rows; // row i of this dataset is store row rows[i]; null: the store's rows in order
+
+    /// <summary>Images in one array, image after image.</summary>
     public ImageDataset(float[] pixels, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
+        : this(StoreOf(pixels, labels, channels, height, width), null, labels, channels, height, width, classNames)
     {
+    }
+
+    /// <summary>Images in a store (for example a <see cref="PixelFile"/> cache), one label per stored image.</summary>
+    public ImageDataset(PixelStore store, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
+        : this(store, null, labels, channels, height, width, classNames)
+    {
+    }
+
+    private ImageDataset(PixelStore store, long[]? rows, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(labels);
         int imageSize = channels * height * width;
-        if (imageSize <= 0)
+        if (channels <= 0 || height <= 0 || width <= 0)
             throw new ArgumentException($"Image shape {channels}x{height}x{width} must be positive.");
-        if (pixels.Length != labels.Length * imageSize)
-            throw new ArgumentException($"{pixels.Length} pixels do not make {labels.Length} images of {channels}x{height}x{width}.");
+        if (store.ImageSize != imageSize)
+            throw new ArgumentException($"The store holds images of {store.ImageSize} values, not {channels}x{height}x{width}.");
+        if ((rows?.LongLength ?? store.Count) != labels.Length)
+            throw new ArgumentException($"{rows?.LongLength ?? store.Count} images but {labels.Length} labels.");
         int labeled = 0;
         foreach (var label in labels)
         {
@@ -24,7 +44,8 @@ public sealed class ImageDataset
             if (label != Unlabeled) labeled++;
         }
         LabeledCount = labeled;
-        Pixels = pixels;
+        Store = store;
+        this.rows = rows;
         Labels = labels;
         Channels = channels;
         Height = height;
@@ -32,8 +53,20 @@ public sealed class ImageDataset
         ClassNames = classNames;
     }
 
-    /// <summary>All images, NCHW, row-major.</summary>
-    public float[] Pixels { get; }
+    private static ArrayPixelStore StoreOf(float[] pixels, int[] labels, int channels, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentNullException.ThrowIfNull(labels);
+        long imageSize = (long)channels * height * width;
+        if (imageSize <= 0)
+            throw new ArgumentException($"Image shape {channels}x{height}x{width} must be positive.");
+        if (pixels.LongLength != labels.Length * imageSize)
+            throw new ArgumentException($"{pixels.Length} pixels do not make {labels.Length} images of {channels}x{height}x{width}.");
+        return new ArrayPixelStore(pixels, (int)imageSize);
+    }
+
+    /// <summary>Where the pixels are read from (shared with subsets of this dataset).</summary>
+    public PixelStore Store { get; }
     /// <summary>Class index of each image, 0-based; <see cref="Unlabeled"/> for an image without one.</summary>
     public int[] Labels { get; }
     /// <summary>How many images have a label.</summary>
@@ -47,17 +80,67 @@ public sealed class ImageDataset
     public int ImageSize => Channels * Height * Width;
     public int ClassCount => ClassNames.Count;
 
-    /// <summary>The images at the given indices, in that order.</summary>
+    /// <summary>Copies the images at <paramref name="indices"/> (rows of this dataset) into <paramref name="destination"/>, one after another.</summary>
+    public void ReadImages(ReadOnlySpan<long> indices, Span<float> destination)
+    {
+        if (rows is null)
+        {
+            Store.Read(indices, destination);
+            return;
+        }
+        Span<long> mapped = indices.Length <= 1024 ? stackalloc long[indices.Length] : new long[indices.Length];
+        for (int i = 0; i < indices.Length; i++) mapped[i] = rows[indices[i]];
+        Store.Read(mapped, destination);
+    }
+
+    /// <summary>Copies <paramref name="count"/> consecutive images from <paramref name="start"/>.</summary>
+    public void ReadImages(int start, int count, Span<float> destination)
+    {
+        if (start < 0 || count < 0 || start + count > Count)
+            throw new ArgumentOutOfRangeException(nameof(start), start, $"Images {start}..{start + count - 1} are not all among the {Count}.");
+        if (rows is null)
+        {
+            Store.ReadRange(start, count, destination);
+            return;
+        }
+        Span<long> indices = count <= 1024 ? stackalloc long[count] : new long[count];
+        for (int i = 0; i < count; i++) indices[i] = start + i;
+        ReadImages(indices, destination);
+    }
+
+    /// <summary>Image <paramref name="index"/>'s pixels, a new array.</summary>
+    public float[] ReadImage(int index)
+    {
+        var pixels = new float[ImageSize];
+        ReadImages(index, 1, pixels);
+        return pixels;
+    }
+
+    /// <summary>
+    /// Every image's pixels in one new array. For small data and tests: a dataset of photographs does not fit;
+    /// read batches with <see cref="ReadImages(int, int, Span{float})"/> instead.
+    /// </summary>
+    public float[] ReadAllPixels()
+    {
+        var pixels = new float[checked((long)Count * ImageSize)];
+        ReadImages(0, Count, pixels);
+        return pixels;
+    }
+
+    /// <summary>The images at the given indices, in that order (sharing this dataset's pixels).</summary>
     public ImageDataset Subset(IReadOnlyList<int> indices)
     {
-        var pixels = new float[indices.Count * ImageSize];
+        var map = new long[indices.Count];
         var labels = new int[indices.Count];
         for (int i = 0; i < indices.Count; i++)
         {
-            Array.Copy(Pixels, (long)indices[i] * ImageSize, pixels, (long)i * ImageSize, ImageSize);
-            labels[i] = Labels[indices[i]];
+            int index = indices[i];
+            if ((uint)index >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), index, $"Image {index} is not among the {Count}.");
+            map[i] = rows?[index] ?? index;
+            labels[i] = Labels[index];
         }
-        return new ImageDataset(pixels, labels, Channels, Height, Width, ClassNames);
+        return new ImageDataset(Store, map, labels, Channels, Height, Width, ClassNames);
     }
 
     /// <summary>The labelled images only, in order (this dataset itself when every image is labelled).</summary>
@@ -69,15 +152,35 @@ public sealed class ImageDataset
     {
         if (other.Channels != Channels || other.Height != Height || other.Width != Width || !other.ClassNames.SequenceEqual(ClassNames))
             throw new ArgumentException($"Cannot join images of {other.Channels}x{other.Height}x{other.Width} with {other.ClassCount} classes to images of {Channels}x{Height}x{Width} with {ClassCount} classes.");
-        return new ImageDataset([.. Pixels, .. other.Pixels], [.. Labels, .. other.Labels], Channels, Height, Width, ClassNames);
+        long[] Map(ImageDataset d, long shift) => d.rows is null ? LongRange(shift, d.Count) : shift == 0 ? d.rows : d.rows.Select(r => r + shift).ToArray();
+        var store = ReferenceEquals(other.Store, Store) ? Store : new ConcatenatedPixelStore(Store, other.Store);
+        long otherShift = ReferenceEquals(other.Store, Store) ? 0 : Store.Count;
+        return new ImageDataset(store, [.. Map(this, 0), .. Map(other, otherShift)], [.. Labels, .. other.Labels], Channels, Height, Width, ClassNames);
+    }
+
+    private static long[] LongRange(long start, int count)
+    {
+        var values = new long[count];
+        for (int i = 0; i < count; i++) values[i] = start + i;
+        return values;
     }
 
     /// <summary>The same images with every label removed.</summary>
     public ImageDataset WithoutLabels() =>
-        new(Pixels, Enumerable.Repeat(Unlabeled, Count).ToArray(), Channels, Height, Width, ClassNames);
+        new(Store, rows, Enumerable.Repeat(Unlabeled, Count).ToArray(), Channels, Height, Width, ClassNames);
+
+    /// <summary>The same images with other labels (one per image).</summary>
+    public ImageDataset WithLabels(int[] labels) => new(Store, rows, labels, Channels, Height, Width, ClassNames);
+
+    /// <summary>The same images and labels under other class names (as many as there are classes, or more).</summary>
+    public ImageDataset WithClassNames(IReadOnlyList<string> classNames) => new(Store, rows, Labels, Channels, Height, Width, classNames);
+
+    /// <summary>The same images normalized per channel as they are read, (x − mean[c]) / std[c] (see <see cref="NormalizedPixelStore"/>).</summary>
+    public ImageDataset Normalized(IReadOnlyList<float> mean, IReadOnlyList<float> std) =>
+        new(new NormalizedPixelStore(Store, Channels, mean, std), rows, Labels, Channels, Height, Width, ClassNames);
 
     /// <summary>The first <paramref name="count"/> images (all of them if there are fewer).</summary>
-    public ImageDataset Take(int count) => Subset(Enumerable.Range(0, Math.Min(count, Count)).ToArray());
+    public ImageDataset Take(int count) => count >= Count ? this : Subset(Enumerable.Range(0, Math.Max(0, count)).ToArray());
 
     /// <summary>
     /// A seeded hold-out split of the row indices: max(1, ⌊fraction × Count⌋) random rows for validation, the rest

@@ -36,6 +36,12 @@ public sealed class OnnxExportOptions
     /// </summary>
     public SoftLabels.TrainingRowSet? TrainingRows { get; set; }
 
+    /// <summary>
+    /// How images of another size were brought to the input size for training (fill, pad or crop, as ML.NET's
+    /// ResizeImages), stored as metadata "resize" so prediction can do the same; null (the default) stores nothing.
+    /// </summary>
+    public Data.ResizeMode? Resize { get; set; }
+
     /// <summary>How pixels were scaled for training, stored as metadata "normalization". Default "pixel/255".</summary>
     public string Normalization { get; set; } = "pixel/255";
 }

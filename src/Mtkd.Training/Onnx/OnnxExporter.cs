@@ -160,6 +160,8 @@ public static class OnnxExporter
         AddMetadata(model, "network", JsonSerializer.Serialize(spec));
         AddMetadata(model, "input_layout", "NCHW");
         AddMetadata(model, "normalization", options.Normalization);
+        if (options.Resize is { } resize)
+            AddMetadata(model, "resize", resize.ToString().ToLowerInvariant());
         if (options.ClassNames is { } names)
             AddMetadata(model, "class_names", JsonSerializer.Serialize(names));
         if (options.TrainingRows is { } rows)

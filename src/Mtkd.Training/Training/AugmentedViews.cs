@@ -30,28 +30,31 @@ public static class AugmentedViews
         if (!augmentation.Any) throw new ArgumentException("The augmentation draws nothing (no shift, flip or rotation); every view would be the original.", nameof(augmentation));
         TorchRuntime.EnsureLoaded();
 
-        long imageSize = data.ImageSize;
-        using var all = PixelTensors.Share(data); // batches are views, not managed copies
-        var pixels = new float[checked(views * (long)data.Count * imageSize)];
+        int imageSize = data.ImageSize;
+        batchSize = Math.Min(batchSize, PixelTensors.InferenceBatch(data, batchSize));
+        var images = new PixelTensors(data, batchSize);
         var labels = new int[checked(views * data.Count)];
+        // The pool goes to a temporary file, not an array: views × the dataset would not fit in memory for photographs.
+        using var writer = PixelFileWriter.CreateTemporary(PixelElement.Float32, imageSize);
+        var pixels = new float[(long)batchSize * imageSize];
         for (int v = 0; v < views; v++)
         {
             Array.Copy(data.Labels, 0, labels, v * data.Count, data.Count);
-            long offset = v * (long)data.Count * imageSize;
-            if (v == 0 && includeOriginal)
-            {
-                Array.Copy(data.Pixels, 0, pixels, offset, data.Pixels.LongLength);
-                continue;
-            }
+            bool original = v == 0 && includeOriginal;
             var random = new Random(unchecked(seed * 1_000_003 + v));
             for (int start = 0; start < data.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
                 int n = Math.Min(batchSize, data.Count - start);
-                var augmented = TensorAugmentation.Apply(all.narrow(0, start, n), augmentation, random).contiguous();
-                augmented.data<float>().CopyTo(pixels, checked((int)(offset + start * imageSize)));
+                var batch = images.Read(start, n);
+                var view = (original ? batch : TensorAugmentation.Apply(batch, augmentation, random)).contiguous();
+                var values = view.data<float>();
+                values.CopyTo(pixels, 0);
+                for (int i = 0; i < n; i++)
+                    writer.Append(pixels.AsSpan(i * imageSize, imageSize));
             }
         }
-        return new ImageDataset(pixels, labels, data.Channels, data.Height, data.Width, data.ClassNames);
+        var pool = writer.ToTemporaryStore();
+        return new ImageDataset(pool, labels, data.Channels, data.Height, data.Width, data.ClassNames);
     }
 }

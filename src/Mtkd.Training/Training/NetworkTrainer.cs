@@ -149,12 +149,13 @@ public static class NetworkTrainer
         network.eval();
         var result = new float[(long)data.Count * network.ClassCount];
         using var noGrad = no_grad();
-        using var all = PixelTensors.Share(data); // batches are views, not managed copies
+        batchSize = PixelTensors.InferenceBatch(data, batchSize);
+        var images = new PixelTensors(data, batchSize);
         for (int start = 0; start < data.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
             int n = Math.Min(batchSize, data.Count - start);
-            var batch = all.narrow(0, start, n);
+            var batch = images.Read(start, n);
             network.forward(batch).data<float>().CopyTo(result, start * network.ClassCount);
         }
         return result;

@@ -4,18 +4,45 @@ using static TorchSharp.torch;
 
 namespace Mtkd.Training.Training;
 
-/// <summary>A dataset's pixels as one N×C×H×W tensor, for training and evaluation to take batches from as views.</summary>
-internal static class PixelTensors
+/// <summary>
+/// Batches of a dataset's images as N×C×H×W tensors, read from its store into one reused buffer: memory for a batch,
+/// whatever the dataset's size, and no large-object-heap garbage per step (torch.tensor would clone each batch).
+/// </summary>
+internal sealed class PixelTensors(ImageDataset data, int batchSize)
 {
+    private readonly float[] buffer = new float[checked((long)Math.Max(1, batchSize) * data.ImageSize)];
+
     /// <summary>
-    /// On the CPU the tensor shares the dataset's array (pinned while the tensor lives) instead of copying it:
-    /// torch.tensor clones the array onto the large-object heap, hundreds of megabytes of garbage per call on
-    /// photographs. Read-only use only: writing to the tensor would write to the dataset.
+    /// The images at <paramref name="indices"/> on <paramref name="device"/>. On the CPU the tensor shares the buffer,
+    /// so it is valid until the next read: use it within the step (dispose scope) that read it.
     /// </summary>
-    public static Tensor Share(ImageDataset data, Device? device = null)
+    public Tensor Read(ReadOnlySpan<long> indices, Device? device = null)
     {
-        using var flat = from_array(data.Pixels);
-        var images = flat.view(data.Count, data.Channels, data.Height, data.Width);
+        data.ReadImages(indices, buffer);
+        return Wrap(indices.Length, device);
+    }
+
+    /// <summary>Images <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> − 1, as <see cref="Read(ReadOnlySpan{long}, Device?)"/>.</summary>
+    public Tensor Read(int start, int count, Device? device = null)
+    {
+        data.ReadImages(start, count, buffer);
+        return Wrap(count, device);
+    }
+
+    /// <summary>
+    /// The batch for inference passes: <paramref name="requested"/>, or fewer for large images, so a pass over
+    /// photographs holds a bounded batch (4 Mi values, 16 MB of input) and its activations, not 512 photographs' worth.
+    /// </summary>
+    public static int InferenceBatch(ImageDataset data, int requested) =>
+        Math.Clamp((int)Math.Min(requested, (4L << 20) / data.ImageSize), 1, Math.Max(1, requested));
+
+    private Tensor Wrap(int count, Device? device)
+    {
+        if (count * (long)data.ImageSize > buffer.LongLength)
+            throw new ArgumentException($"{count} images do not fit a batch of {buffer.LongLength / data.ImageSize}.");
+        using var flat = from_array(buffer);
+        using var used = flat.narrow(0, 0, count * (long)data.ImageSize);
+        var images = used.view(count, data.Channels, data.Height, data.Width);
         if (device is null || device.type == DeviceType.CPU)
             return images;
         using (images)

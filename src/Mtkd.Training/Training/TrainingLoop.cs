@@ -41,7 +41,7 @@ internal static class TrainingLoop
             progress?.Report(new TrainingProgress(1, options.Epochs, 0, steps, double.NaN, Message: deviceMessage));
         network.to(device);
 
-        using var images = PixelTensors.Share(data, device);
+        var images = new PixelTensors(data, options.BatchSize);
         using var labels = tensor(data.Labels.Select(l => (long)l).ToArray(), [data.Count], device: device);
         using var optimizer = CreateOptimizer(network, options);
         var step = createStep(device);
@@ -80,9 +80,10 @@ internal static class TrainingLoop
                 learningRate = LearningRateSchedule.At(options, (long)(epoch - 1) * steps + s, steps);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
                 int start = s * options.BatchSize, n = Math.Min(options.BatchSize, data.Count - start);
-                var indices = tensor(order.AsSpan(start, n).ToArray(), [n], device: device);
+                var batchOrder = order.AsSpan(start, n);
+                var indices = tensor(batchOrder.ToArray(), [n], device: device);
                 var batchLabels = labels.index_select(0, indices);
-                var augmented = TensorAugmentation.Apply(images.index_select(0, indices), options.Augmentation, augmentRandom);
+                var augmented = TensorAugmentation.Apply(images.Read(batchOrder, device), options.Augmentation, augmentRandom);
                 var (batch, mix) = BatchMixing.Apply(augmented, options.Augmentation, augmentRandom);
                 optimizer.zero_grad();
                 var (loss, predictions) = step(batch, indices, batchLabels, mix);
@@ -141,14 +142,13 @@ internal static class TrainingLoop
         using var noGrad = no_grad();
         double lossSum = 0;
         long correct = 0;
-        // Batches are views of one tensor over the dataset's array: copying them out would leave large-object-heap
-        // garbage for the GC, gigabytes over a run on photographs.
-        using var all = PixelTensors.Share(data);
+        batchSize = PixelTensors.InferenceBatch(data, batchSize);
+        var images = new PixelTensors(data, batchSize);
         for (int start = 0; start < data.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
             int n = Math.Min(batchSize, data.Count - start);
-            var batch = all.narrow(0, start, n).to(device);
+            var batch = images.Read(start, n, device);
             var labels = tensor(data.Labels.AsSpan(start, n).ToArray().Select(l => (long)l).ToArray(), [n], device: device);
             var logits = network.forward(batch);
             lossSum += nn.functional.cross_entropy(logits, labels).item<float>() * n;

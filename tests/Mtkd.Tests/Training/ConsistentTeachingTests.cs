@@ -108,7 +108,7 @@ public sealed class ConsistentTeachingTests(ITestOutputHelper output)
         var order = Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray();
         new Random(TrainingLoop.Mix(options.Seed, 1, 2)).Shuffle(order);
         var augmentRandom = new Random(TrainingLoop.Mix(options.Seed, 1, 3));
-        using var all = PixelTensors.Share(data);
+        using var all = torch.tensor(data.ReadAllPixels(), [data.Count, data.Channels, data.Height, data.Width]);
         Assert.Equal(2, teachers.Seen.Count);
         for (int s = 0; s < 2; s++)
         {
