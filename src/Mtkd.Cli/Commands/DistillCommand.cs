@@ -1,3 +1,4 @@
+using Mtkd.Training.Data;
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;
@@ -22,7 +23,8 @@ internal static class DistillCommand
 
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "'fashion-mnist' or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new DataFlags();
+        var unlabeled = new Option<string?>("--unlabeled") { Description = "More images without labels (a folder of images, or any --data form; labels ignored), taught by the teachers alone; needs --teacher." };
         var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher." };
         var softLabels = new Option<string?>("--soft-labels") { Description = "A soft-label file of the training split (from mtkd score) instead of --teacher." };
         var teacherFeatures = new Option<string?>("--teacher-features") { Description = "supernet2: the teachers' output holding their penultimate features." };
@@ -42,8 +44,9 @@ internal static class DistillCommand
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
-            data, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json, labels, adjust, outOfBag, views,
+            unlabeled, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json, labels, adjust, outOfBag, views,
         };
+        data.AddTo(command);
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
         {
@@ -67,7 +70,12 @@ internal static class DistillCommand
             if (viewCount > 1 && (parse.GetValue(consistent) || parse.GetValue(softLabels) is not null || distillation.OutOfBagTeachers || !options.Augmentation.Any))
                 throw new ArgumentException("--views scores a pool of augmented views with the --teacher models: it needs --shift, --flip, --rotate or --rand-augment, " +
                     "and does not go with --consistent, --soft-labels or --out-of-bag.");
-            var images = training.LoadData(parse, parse.GetValue(data)!, parse.GetValue(labels));
+            var teacherPaths = parse.GetValue(teachers) ?? [];
+            if (parse.GetValue(unlabeled) is not null && teacherPaths.Length == 0)
+                throw new ArgumentException("--unlabeled images are taught by the teachers alone: give them as --teacher A.onnx … (a --soft-labels file covers the training split only).");
+            var request = data.Request(parse, teacherPaths);
+            var extra = parse.GetValue(unlabeled) is { } folder ? request with { Source = DatasetSource.Resolve(folder) } : null;
+            var images = training.LoadData(parse, request, parse.GetValue(labels), unlabeled: extra);
             if (viewCount > 1)
             {
                 // The views are the augmentation now: the student sees exactly what its teachers scored (mixing still applies per batch).
@@ -87,7 +95,7 @@ internal static class DistillCommand
                 NetworkTrainer.Distill(network, images.Train, targets, options, distillation, images.Validation, stage($"{distillation.Mode.Name()} → {spec.Name}"), cancellation));
 
             string onnx = Path.Combine(directory, "student.onnx");
-            OnnxExporter.Export(network, onnx, new OnnxExportOptions { ClassNames = images.Test.ClassNames });
+            OnnxExporter.Export(network, onnx, new OnnxExportOptions { ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization });
             var (_, accuracy) = NetworkTrainer.Evaluate(network, images.Test);
             var complexity = network.Complexity;
             var report = new Report(distillation.Mode.Name(), spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, targets.TeacherCount, history.Count,

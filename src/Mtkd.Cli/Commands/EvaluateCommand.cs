@@ -22,18 +22,20 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var model = new Argument<string>("MODEL") { Description = "A student or teacher: an ONNX file, or an ML.NET model zip." };
-        var data = new Option<string>("--data") { Description = "'fashion-mnist' or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
-        var split = new Option<string>("--split") { Description = "train or test.", DefaultValueFactory = _ => "test" };
-        split.AcceptOnlyFromAmong("train", "test");
+        var data = new DataFlags();
+        var split = new Option<string>("--split") { Description = "train, val or test.", DefaultValueFactory = _ => "test" };
+        split.AcceptOnlyFromAmong("train", "val", "test");
         var teachers = new Option<string[]>("--teacher") { Description = "Teacher ONNX files, to set the model's size against the ensemble's." };
         var json = new Option<string?>("--json") { Description = "Also write the figures as JSON to this file." };
-        var command = new Command("evaluate", "Accuracy, per-class precision and recall, confusion matrix, latency and size of a model.") { model, data, split, teachers, json };
+        var command = new Command("evaluate", "Accuracy, per-class precision and recall, confusion matrix, latency and size of a model.") { model, split, teachers, json };
+        data.AddTo(command);
         command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
         {
             string path = parse.GetValue(model)!;
             if (!File.Exists(path)) throw new FileNotFoundException($"Model not found: {path}", path);
-            string directory = TrainingData.DataDirectory(parse.GetValue(data)!);
-            var images = FashionMnist.Load(parse.GetValue(split) == "train" ? DataSplit.Train : DataSplit.Test, directory);
+            var images = data.Request(parse, [path]).Load(parse.GetValue(split)!);
+            if (images.HasUnlabeled)
+                throw new ArgumentException($"Evaluation needs labels; {images.Count - images.LabeledCount:N0} of the {images.Count:N0} {parse.GetValue(split)} images have none.");
             bool zip = path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
             var (predicted, throughput) = zip ? PredictWithMlNet(path, images) : PredictWithOnnx(path, images);
             double latency = zip ? ZipLatency(path, images) : OnnxLatency(path, images);
@@ -79,7 +81,7 @@ internal static class EvaluateCommand
         using var runOptions = new RunOptions();
         return Median(Enumerable.Range(0, 200).Select(i =>
         {
-            using var value = OrtValue.CreateTensorValueFromMemory(images.Pixels.AsSpan((i % images.Count) * images.ImageSize, images.ImageSize).ToArray(), shape);
+            using var value = OrtValue.CreateTensorValueFromMemory(images.ReadImage(i % images.Count), shape);
             var clock = Stopwatch.StartNew();
             using var outputs = session.Run(runOptions, [input.Key], [value], [session.OutputMetadata.Keys.First()]);
             return clock.Elapsed.TotalMilliseconds;
@@ -105,7 +107,7 @@ internal static class EvaluateCommand
         var engine = ml.Model.CreatePredictionEngine<Row, Prediction>(model, inputSchemaDefinition: schema);
         return Median(Enumerable.Range(0, 200).Select(i =>
         {
-            var row = new Row { Features = images.Pixels.AsSpan((i % images.Count) * images.ImageSize, images.ImageSize).ToArray() };
+            var row = new Row { Features = images.ReadImage(i % images.Count) };
             var clock = Stopwatch.StartNew();
             engine.Predict(row);
             return clock.Elapsed.TotalMilliseconds;

@@ -1,3 +1,4 @@
+using Mtkd.Training.Onnx;
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;
@@ -23,9 +24,9 @@ internal static class ScoreCommand
         var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher.", AllowMultipleArgumentsPerToken = false };
         var shard = new Option<string?>("--shard") { Description = "Score shard I of N (every N-th block of rows from block I) into a Parquet part: I/N, or auto/N for JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm)." };
         var merge = new Option<string[]>("--merge") { Description = "Join the Parquet parts of a sharded run by index into --out (instead of scoring), refusing gaps and overlaps.", AllowMultipleArgumentsPerToken = true };
-        var data = new Option<string>("--data") { Description = "'fashion-mnist' (the Debian package's files) or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
-        var split = new Option<string>("--split") { Description = "Which split to score: train or test.", DefaultValueFactory = _ => "train" };
-        split.AcceptOnlyFromAmong("train", "test");
+        var data = new DataFlags();
+        var split = new Option<string>("--split") { Description = "Which split to score: train, val or test.", DefaultValueFactory = _ => "train" };
+        split.AcceptOnlyFromAmong("train", "val", "test");
         var output = new Option<string>("--out") { Description = "Soft-label file to write: Parquet, or CSV when it ends in .csv.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Rows per ONNX Runtime call.", DefaultValueFactory = _ => 256 };
         var topK = new Option<int>("--top-k") { Description = "Keep only the k largest logits per teacher (Parquet only); 0 keeps all.", DefaultValueFactory = _ => 0 };
@@ -35,8 +36,9 @@ internal static class ScoreCommand
 
         var command = new Command("score", "Score teacher ONNX models over a dataset in batches and write the soft labels (per-teacher logits).")
         {
-            teachers, data, split, output, batch, topK, threads, gpu, json, shard, merge,
+            teachers, split, output, batch, topK, threads, gpu, json, shard, merge,
         };
+        data.AddTo(command);
         command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
         {
             var teacherPaths = parse.GetValue(teachers) ?? [];
@@ -53,17 +55,18 @@ internal static class ScoreCommand
             if (teacherPaths.Length == 0)
                 throw new ArgumentException("Give the teachers as --teacher A.onnx --teacher B.onnx …, or parts to join as --merge PART … .");
             var shardOf = parse.GetValue(shard) is { } text ? ScoreShards.Parse(text) : (ScoreShards.Shard?)null;
-            return Run(teacherPaths, parse.GetValue(data)!, parse.GetValue(split)!, parse.GetValue(output)!, parse.GetValue(batch),
+            return Run(teacherPaths, data.Request(parse, teacherPaths), parse.GetValue(split)!, parse.GetValue(output)!, parse.GetValue(batch),
                 parse.GetValue(topK), parse.GetValue(threads), parse.GetValue(gpu), parse.GetValue(json), shardOf);
         })));
         return command;
     }
 
-    private static int Run(string[] teacherPaths, string data, string split, string output, int batchSize, int topK, int? threads, int? gpu, string? json,
+    private static int Run(string[] teacherPaths, DataRequest data, string split, string output, int batchSize, int topK, int? threads, int? gpu, string? json,
         ScoreShards.Shard? shard)
     {
-        string directory = TrainingData.DataDirectory(data);
-        var images = FashionMnist.Load(split == "test" ? DataSplit.Test : DataSplit.Train, directory);
+        string directory = data.Source.Location;
+        // Unlabelled images have no class names of their own: they take the teachers'.
+        var images = data.Load(split, data.Source.ClassNames.Count > 0 ? null : TeacherClassNames(teacherPaths));
         bool csv = output.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
         if (shard is not null && csv)
             throw new ArgumentException($"--shard writes Parquet parts for --merge; '{output}' ends in .csv.");
@@ -103,6 +106,14 @@ internal static class ScoreCommand
         JsonOutput.WriteIfAsked(json, new Report(output, directory, split, (int)summary.RowCount, summary.TeacherCount, summary.ClassCount, summary.TopK, seconds,
             perSecond, summary.FileBytes, summary.BytesPerRow, scorer.TeacherDescriptions));
         return 0;
+    }
+
+    private static IReadOnlyList<string> TeacherClassNames(string[] teacherPaths)
+    {
+        var info = OnnxModelInfo.Read(teacherPaths[0]);
+        if (info.Metadata.TryGetValue("class_names", out var json) && System.Text.Json.JsonSerializer.Deserialize<string[]>(json) is { Length: > 0 } names)
+            return names;
+        throw new ArgumentException($"The data has no labels and {teacherPaths[0]} records no class names (metadata 'class_names'); score labelled data, or teachers exported by Mtkd.");
     }
 
     // A shard's rows keep their index in the whole split, and the part has the header an unsharded run would write.

@@ -19,7 +19,7 @@ internal static class TeachersCommand
 
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "'fashion-mnist' or a folder with Fashion-MNIST-format IDX .gz files.", DefaultValueFactory = _ => "fashion-mnist" };
+        var data = new DataFlags();
         var count = new Option<int>("--count") { Description = "Number of teachers (snapshots with --method snapshot).", DefaultValueFactory = _ => 3 };
         var fraction = new Option<double>("--fraction") { Description = "Bagging: share of the training images each teacher trains on.", DefaultValueFactory = _ => 0.7 };
         var method = new Option<string>("--method") { Description = "bagging (teachers on random subsets) or snapshot (one run, a snapshot per cosine cycle).", DefaultValueFactory = _ => "bagging" };
@@ -29,7 +29,8 @@ internal static class TeachersCommand
         var output = new Option<string>("--out") { Description = "Folder for teacher-<i>.onnx, teacher-<i>.csv and teachers.json.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
         var training = new TrainingFlags(defaultEpochs: 5, defaultStopOn: "accuracy");
-        var command = new Command("teachers", "Train an ensemble of teachers and export each to ONNX.") { data, count, fraction, method, cycle, arch, width, output, json };
+        var command = new Command("teachers", "Train an ensemble of teachers and export each to ONNX.") { count, fraction, method, cycle, arch, width, output, json };
+        data.AddTo(command);
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
         {
@@ -40,7 +41,7 @@ internal static class TeachersCommand
             // Bagged teachers early-stop by default (MTKD's protocol), each on the images its bag left out, on accuracy
             // (the validation loss turns up long before the accuracy stops rising); --patience 0 turns it off.
             if (bagging && training.Patience(parse) is null) options.EarlyStoppingPatience = DefaultPatience;
-            var images = training.LoadData(parse, parse.GetValue(data)!, holdOutForPatience: !bagging);
+            var images = training.LoadData(parse, data.Request(parse), holdOutForPatience: !bagging);
             var spec = NetworkPresets.Get(parse.GetValue(arch)!, parse.GetValue(width));
             int k = parse.GetValue(count);
             var generated = parse.GetValue(method) switch
@@ -75,7 +76,7 @@ internal static class TeachersCommand
                 var path = Path.Combine(directory, $"teacher-{t.Index}.onnx");
                 // A bagged teacher records the rows of the training split it learned from, for out-of-bag soft labels (mtkd score, mtkd distill --out-of-bag).
                 var trainingRows = t.TrainingRows is { } rows ? TrainingRowSet.Of(rows.Select(r => images.TrainRows[r]), images.SplitRows) : null;
-                OnnxExporter.Export(t.Network, path, new OnnxExportOptions { ClassNames = images.Test.ClassNames, FeaturesName = "features", TrainingRows = trainingRows });
+                OnnxExporter.Export(t.Network, path, new OnnxExportOptions { ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization, FeaturesName = "features", TrainingRows = trainingRows });
                 var (_, accuracy) = NetworkTrainer.Evaluate(t.Network, images.Test);
                 teachers.Add(new Teacher(path, method == "bagging" ? Path.Combine(directory, $"teacher-{t.Index}.csv") : Path.Combine(directory, "snapshots.csv"),
                     accuracy, t.Network.ParameterCount, t.History.Count));

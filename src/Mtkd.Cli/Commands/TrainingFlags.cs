@@ -53,8 +53,8 @@ internal sealed class TrainingFlags
     /// With <paramref name="holdOutForPatience"/>, 10 % are held out for early stopping when --patience is on and
     /// --validation-fraction is not given (bagged teachers validate on their out-of-bag images instead).
     /// </summary>
-    public TrainingData LoadData(ParseResult parse, string data, int? labels = null, bool holdOutForPatience = true) =>
-        TrainingData.Load(data, ValidationFraction(parse, holdOutForPatience), parse.GetValue(seed), parse.GetValue(quick), labels);
+    public TrainingData LoadData(ParseResult parse, DataRequest data, int? labels = null, bool holdOutForPatience = true, DataRequest? unlabeled = null) =>
+        TrainingData.Load(data, ValidationFraction(parse, holdOutForPatience), parse.GetValue(seed), parse.GetValue(quick), labels, unlabeled);
 
     public double ValidationFraction(ParseResult parse, bool holdOutForPatience = true) =>
         parse.GetValue(validationFraction) ?? (holdOutForPatience && parse.GetValue(patience) is > 0 ? 0.1 : 0);
