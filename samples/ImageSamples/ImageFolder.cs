@@ -1,10 +1,9 @@
+using Mtkd.Training.Data;
+
 namespace Mtkd.Samples.Images;
 
 /// <summary>One image file and its class (the name of the folder it sits in).</summary>
 public sealed record LabelledImage(string Path, string Label);
-
-/// <summary>An image left out of the run, and why.</summary>
-public sealed record SkippedImage(string Path, string Reason);
 
 /// <summary>The images of one run, split three ways, with the files that were left out.</summary>
 public sealed record ImageSplits(

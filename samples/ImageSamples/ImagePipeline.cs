@@ -36,8 +36,4 @@ public static class ImagePipeline
 
     public static IDataView Rows(MLContext ml, IEnumerable<LabelledImage> images) =>
         ml.Data.LoadFromEnumerable(images.Select(i => new ImageInput { ImagePath = Path.GetFullPath(i.Path), Label = i.Label }).ToArray());
-
-    /// <summary>Decodes, resizes and reads the images into memory once, for training and scoring.</summary>
-    public static ImageDataset Load(MLContext ml, ITransformer featurizer, ITransformer labelToKey, IReadOnlyList<LabelledImage> images, int height, int width) =>
-        featurizer.Transform(labelToKey.Transform(Rows(ml, images))).ToImageDataset(3, height, width);
 }

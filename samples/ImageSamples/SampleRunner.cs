@@ -65,9 +65,13 @@ public static class SampleRunner
         var files = ImagePipeline.Rows(ml, splits.Train);
         var featurizer = ImagePipeline.Featurizer(ml, sample.Height, sample.Width).Fit(files);
         var toKey = ImagePipeline.LabelToKey(ml, splits.Classes).Fit(files);
-        ImageDataset Load(IReadOnlyList<LabelledImage> images) => ImagePipeline.Load(ml, featurizer, toKey, images, sample.Height, sample.Width);
-        var (train, validation, test) = (Load(splits.Train), Load(splits.Validation), Load(splits.Test));
-        Log($"decoded and resized to {sample.Width}×{sample.Height} RGB");
+        // Decoded once into uint8 caches on disk (the same pixels the featurizer computes, bit for bit): training reads
+        // batches from them, so memory does not grow with the number of photographs.
+        var format = new ImageFormat(3, sample.Height, sample.Width, ResizeMode.Fill);
+        ImageDataset Load(string split, IReadOnlyList<LabelledImage> images) => ImageCache.LoadImages(Path.Combine(output, "cache", split),
+            images.Select(i => new ImageEntry(Path.GetFullPath(i.Path), splits.Classes.ToList().IndexOf(i.Label))).ToArray(), splits.Classes, format, Log).Images;
+        var (train, validation, test) = (Load("train", splits.Train), Load("val", splits.Validation), Load("test", splits.Test));
+        Log($"decoded and resized to {sample.Width}×{sample.Height} RGB, cached in {Path.Combine(output, "cache")}");
 
         // 2. Teachers, 3. their logits, 4. the ensemble.
         var teacherPaths = settings.Teachers.Count > 0 ? settings.Teachers.Select(Path.GetFullPath).ToArray() : TrainTeachers(train, validation, settings, output, Log);
@@ -107,6 +111,7 @@ public static class SampleRunner
         SampleMetrics.Write(Path.Combine(output, "metrics.json"), new SampleMetrics.Inputs(sample, settings, root, splits, studentResult, baselineResult, ensemble,
             teacherPaths, teacherAccuracy, speed, zipCheck, student, clock.Elapsed));
         Log($"wrote metrics.json, roc.png, precision-recall.png, test-predictions.png and test-predictions.csv in {output}");
+        Log(string.Create(CultureInfo.InvariantCulture, $"peak resident memory {ProcessMemory.PeakResidentGiB():F2} GiB"));
     }
 
     // Teachers and students alike: mirror images, and shifts of up to 12 pixels (padding with black).
