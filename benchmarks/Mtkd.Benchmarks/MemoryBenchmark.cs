@@ -16,7 +16,7 @@ namespace Mtkd.Benchmarks;
 /// </summary>
 public static class MemoryBenchmark
 {
-    public sealed record PhotosReport(int Photos, int Height, int Width, double DecodeImagesPerSecond, bool CacheReused, int Epochs,
+    public sealed record PhotosReport(int Photos, int Height, int Width, double? DecodeImagesPerSecond, bool CacheReused, int Epochs,
         double TrainImagesPerSecond, double PeakResidentGiB, double PixelsAsFloatGiB);
 
     public sealed record FashionMnistReport(int Images, int Rounds, double[] InMemoryImagesPerSecond, double[] CacheImagesPerSecond, double Ratio);
@@ -43,7 +43,7 @@ public static class MemoryBenchmark
         clock.Restart();
         NetworkTrainer.TrainSupervised(network, cached.Images, options);
         double train = (double)cached.Images.Count * epochs / clock.Elapsed.TotalSeconds;
-        return new PhotosReport(cached.Images.Count, height, width, cached.Rebuilt ? decode : double.NaN, !cached.Rebuilt, epochs, train,
+        return new PhotosReport(cached.Images.Count, height, width, cached.Rebuilt ? decode : null, !cached.Rebuilt, epochs, train,
             ProcessMemory.PeakResidentGiB(), (double)cached.Images.Count * cached.Images.ImageSize * 4 / (1L << 30));
     }
 

@@ -14,10 +14,10 @@ public static class Program
           --repeats N                       timed passes per method; the best is reported (default 3)
           --json FILE                       also write the figures as JSON
           --quick                           512 images, one pass: a smoke run for tests
-        Usage: Mtkd.Benchmarks memory photos [--count N] [--epochs N] [--folder DIR] [--quick]
+        Usage: Mtkd.Benchmarks memory photos [--count N] [--epochs N] [--folder DIR] [--json FILE] [--quick]
           N SYNTHETIC corrosion photographs at 240x320 (default 20000) decoded into the cache, one teacher trained
           --epochs (default 1) on them; prints peak resident memory (--quick: 64 photos)
-        Usage: Mtkd.Benchmarks memory fashion-mnist [--images N] [--rounds N] [--quick]
+        Usage: Mtkd.Benchmarks memory fashion-mnist [--images N] [--rounds N] [--folder DIR] [--json FILE] [--quick]
           training throughput from the IDX cache on disk against the in-memory arrays, alternating
           (default 60000 images, 3 rounds; --quick: 2048 images, 1 round)
         """;
@@ -79,6 +79,7 @@ public static class Program
     {
         int count = 20000, epochs = 1, images = 60000, rounds = 3;
         string folder = Path.Combine("out", "memory-benchmark");
+        string? json = null;
         for (int i = 0; i < args.Length; i++)
         {
             bool hasValue = i + 1 < args.Length;
@@ -89,6 +90,7 @@ public static class Program
                 case "--images" when hasValue && int.TryParse(args[i + 1], out var m) && m >= 1: images = m; i++; break;
                 case "--rounds" when hasValue && int.TryParse(args[i + 1], out var r) && r >= 1: rounds = r; i++; break;
                 case "--folder" when hasValue: folder = args[++i]; break;
+                case "--json" when hasValue: json = args[++i]; break;
                 case "--quick": (count, images, rounds) = (64, 2048, 1); break;
                 default:
                     Console.Error.WriteLine($"error: unknown or incomplete option '{args[i]}'.");
@@ -105,17 +107,25 @@ public static class Program
                     $"photos: {photos.Photos:N0} at {photos.Width}x{photos.Height} ({photos.PixelsAsFloatGiB:F2} GiB as float), {photos.Epochs} epoch(s): " +
                     $"decode {(photos.CacheReused ? "reused" : $"{photos.DecodeImagesPerSecond:N0} images/s")}, training {photos.TrainImagesPerSecond:N1} images/s, " +
                     $"peak resident memory {photos.PeakResidentGiB:F2} GiB"));
+                WriteJson(json, photos);
                 return 0;
             case "fashion-mnist":
                 var report = MemoryBenchmark.FashionMnist(images, rounds, Path.Combine(folder, "cache"), Log);
                 Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"fashion-mnist: {report.Images:N0} images, {report.Rounds} round(s): in memory {report.InMemoryImagesPerSecond.Average():N0} images/s, " +
                     $"from the cache {report.CacheImagesPerSecond.Average():N0} images/s: cache/in-memory {report.Ratio:F3} (peak resident memory {Samples.Images.ProcessMemory.PeakResidentGiB():F2} GiB)"));
+                WriteJson(json, report);
                 return 0;
             default:
                 Console.Error.WriteLine($"error: memory benchmark part '{part}' is not photos or fashion-mnist.");
                 Console.Error.WriteLine(Usage);
                 return 1;
         }
+    }
+
+    private static void WriteJson<T>(string? path, T report)
+    {
+        if (path is not null)
+            Training.AtomicFile.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 }

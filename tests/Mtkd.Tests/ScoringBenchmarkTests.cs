@@ -43,4 +43,23 @@ public sealed class ScoringBenchmarkTests
         Assert.Equal(1, Mtkd.Benchmarks.Program.Main(["scoring", "--images", "zero"]));
         Assert.Equal(2, Mtkd.Benchmarks.Program.Main([]));
     }
+
+    [Fact]
+    public void Memory_benchmark_quick_profiles_run_and_reuse_the_photo_cache()
+    {
+        var folder = Directory.CreateTempSubdirectory("mtkd-bench-memory-").FullName;
+        var json = Path.Combine(folder, "photos.json");
+        Assert.Equal(0, Mtkd.Benchmarks.Program.Main(["memory", "photos", "--quick", "--folder", folder, "--json", json]));
+        var first = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal(64, first.GetProperty("Photos").GetInt32());
+        Assert.False(first.GetProperty("CacheReused").GetBoolean());
+        Assert.Equal(0, Mtkd.Benchmarks.Program.Main(["memory", "photos", "--quick", "--folder", folder, "--json", json]));
+        Assert.True(JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("CacheReused").GetBoolean()); // the drawn photos and their cache stay
+
+        // The fashion-mnist part refuses to compare unless the cache reads the in-memory loader's pixels bit for bit.
+        Assert.Equal(0, Mtkd.Benchmarks.Program.Main(["memory", "fashion-mnist", "--quick", "--folder", folder, "--json", Path.Combine(folder, "fmnist.json")]));
+        var fmnist = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "fmnist.json"))).RootElement;
+        Assert.Equal(2048, fmnist.GetProperty("Images").GetInt32());
+        Directory.Delete(folder, recursive: true);
+    }
 }

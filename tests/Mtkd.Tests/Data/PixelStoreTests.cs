@@ -9,8 +9,17 @@ public sealed class PixelStoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
-    [Fact]
-    public void Bytes_written_are_read_back_through_the_table_and_a_short_file_is_refused()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Bytes_written_are_read_back_through_the_table_and_a_short_file_is_refused(bool preloaded)
+    {
+        PixelFile.PreloadLimit = preloaded ? PixelFile.PreloadBytes : 0;
+        try { BytesRoundTrip(); }
+        finally { PixelFile.PreloadLimit = PixelFile.PreloadBytes; }
+    }
+
+    private void BytesRoundTrip()
     {
         var path = Path.Combine(root, "p.u8");
         using (var writer = PixelFileWriter.Create(path, PixelElement.UInt8, imageSize: 3, PixelFile.TimesOneOver255))
@@ -25,6 +34,8 @@ public sealed class PixelStoreTests : IDisposable
         var values = new float[6];
         file.Read([1, 0], values);
         Assert.Equal(new[] { 2 * (1f / 255), 0f, 1f, 0f, 1f / 255, 1f }, values);
+        file.ReadRange(0, 2, values);
+        Assert.Equal(new[] { 0f, 1f / 255, 1f, 2 * (1f / 255), 0f, 1f }, values);
         var e = Assert.Throws<InvalidDataException>(() => PixelFile.Open(path, PixelElement.UInt8, 3, 3));
         Assert.Contains(path, e.Message);
         Assert.Contains("truncated", e.Message);
