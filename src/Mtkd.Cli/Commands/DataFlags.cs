@@ -24,8 +24,6 @@ internal sealed class DataFlags
     private readonly Option<string?> std = new("--std") { Description = "The standard deviations for --mean (ImageNet's: 0.229,0.224,0.225)." };
     private readonly Option<string?> cache = new("--cache") { Description = "Folder for the decoded-pixel caches (default $MTKD_CACHE, else ~/.cache/mtkd)." };
 
-    public Option<string> Data => data;
-
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { data, imageSize, channels, resize, skipBadImages, mean, std, cache })
