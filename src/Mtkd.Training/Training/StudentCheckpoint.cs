@@ -18,8 +18,9 @@ public static class StudentCheckpoint
     /// </summary>
     public static (SequentialNetwork Network, CheckpointModel Model) Load(string directory)
     {
-        if (!File.Exists(Path.Combine(directory, TrainingCheckpoint.ModelFile)) && Directory.Exists(Path.Combine(directory, "checkpoints")))
+        if (TrainingCheckpoint.CurrentFolder(directory) is null && Directory.Exists(Path.Combine(directory, "checkpoints")))
             directory = Path.Combine(directory, "checkpoints");
+        directory = TrainingCheckpoint.CurrentFolder(directory) ?? directory;
         var modelPath = Path.Combine(directory, TrainingCheckpoint.ModelFile);
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"No checkpoint in {directory}: expected {TrainingCheckpoint.ModelFile} and {TrainingCheckpoint.WeightsFile} (written by mtkd distill after every epoch).", modelPath);

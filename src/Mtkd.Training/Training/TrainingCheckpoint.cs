@@ -6,62 +6,130 @@ using static TorchSharp.torch;
 namespace Mtkd.Training.Training;
 
 /// <summary>
-/// A run's state after an epoch, in a folder: the weights (last.bin), the optimizer's moments (optimizer.bin), the
-/// best weights so far when early stopping is on (best.bin), and the history (state.json, written last, so a
-/// checkpoint counts only once it is complete). Every file is written beside its target and renamed into place.
+/// A run's state after an epoch. Each epoch is written whole into its own folder (<c>epoch-NNNN/</c>: the weights
+/// last.bin, the optimizer's moments optimizer.bin, the best weights so far best.bin when early stopping is on,
+/// the network model.json and the history state.json), which is renamed into place complete; then one pointer
+/// file, <c>current</c>, is renamed over the old one to name it, and only then are older epochs removed. So a
+/// checkpoint becomes visible all at once: a run killed at any instant resumes from the last epoch whose pointer
+/// was written, with that epoch's weights, optimizer and history together. Leftovers of a killed write (a
+/// half-written folder or temporary file) are removed by the next run.
 /// </summary>
-internal sealed class TrainingCheckpoint(string directory)
+internal sealed class TrainingCheckpoint
 {
     internal const string StateFile = "state.json", WeightsFile = "last.bin", OptimizerFile = "optimizer.bin", BestFile = "best.bin", ModelFile = "model.json";
+    internal const string PointerFile = "current";
+
+    /// <summary>Called after each step of <see cref="Save"/> ("epoch-folder", "pointer"), for tests that kill a save midway.</summary>
+    internal static Action<string>? AfterSaveStep;
+
+    private readonly string directory;
+    private bool bestIsCurrent;
+
+    public TrainingCheckpoint(string directory)
+    {
+        this.directory = directory;
+        RemoveLeftovers();
+    }
 
     public sealed record State(int EpochsDone, bool Stopped, double? BestMetric, int BestEpoch, List<EpochSummary> History, string Fingerprint);
 
-    public bool Exists => File.Exists(Path.Combine(directory, StateFile));
+    /// <summary>
+    /// The folder holding a complete checkpoint's files: the one <c>current</c> names; for checkpoints written before
+    /// epoch folders, <paramref name="directory"/> itself when it holds state.json; null when there is none.
+    /// </summary>
+    public static string? CurrentFolder(string directory)
+    {
+        var pointer = Path.Combine(directory, PointerFile);
+        if (File.Exists(pointer))
+        {
+            var folder = Path.Combine(directory, File.ReadAllText(pointer).Trim());
+            return Directory.Exists(folder) ? folder
+                : throw new InvalidDataException($"{pointer} names {folder}, which does not exist; the checkpoint was damaged outside Mtkd. Delete {directory} to start over.");
+        }
+        return File.Exists(Path.Combine(directory, StateFile)) ? directory : null;
+    }
+
+    public bool Exists => CurrentFolder(directory) is not null;
 
     public State Load(SequentialNetwork network, OptimizerHelper optimizer, string fingerprint)
     {
-        var path = Path.Combine(directory, StateFile);
+        var folder = CurrentFolder(directory) ?? throw new FileNotFoundException($"No checkpoint in {directory}.");
+        var path = Path.Combine(folder, StateFile);
         var state = JsonSerializer.Deserialize<State>(File.ReadAllText(path))
             ?? throw new InvalidDataException($"{path} is empty.");
         if (state.Fingerprint != fingerprint)
             throw new InvalidOperationException(
                 $"The checkpoint in {directory} is from a run with other settings ({state.Fingerprint}); this run has ({fingerprint}). Use another folder, or delete it to start over.");
-        network.load(Path.Combine(directory, WeightsFile));
-        optimizer.load_state_dict(Path.Combine(directory, OptimizerFile));
+        network.load(Path.Combine(folder, WeightsFile));
+        optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
         return state;
     }
 
-    public void LoadBest(SequentialNetwork network) => network.load(Path.Combine(directory, BestFile));
+    public void LoadBest(SequentialNetwork network) => network.load(Path.Combine(CurrentFolder(directory)!, BestFile));
 
-    public bool HasBest => File.Exists(Path.Combine(directory, BestFile));
+    public bool HasBest => CurrentFolder(directory) is { } folder && File.Exists(Path.Combine(folder, BestFile));
+
+    /// <summary>The network's weights now are the best so far: the next <see cref="Save"/> writes them as best.bin.</summary>
+    public void SaveBest(SequentialNetwork network) => bestIsCurrent = true;
 
     public void Save(SequentialNetwork network, OptimizerHelper optimizer, State state, IReadOnlyList<string> classNames)
     {
         Directory.CreateDirectory(directory);
-        AtomicFile.WriteAllText(Path.Combine(directory, ModelFile), JsonSerializer.Serialize(StudentCheckpoint.Describe(network, classNames)));
-        Replace(WeightsFile, temp => network.save(temp));
-        Replace(OptimizerFile, temp => optimizer.save_state_dict(temp));
-        AtomicFile.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(state));
+        string name = $"epoch-{state.EpochsDone:D4}", staging = Path.Combine(directory, $".{name}.{Environment.ProcessId}.tmp");
+        var previous = CurrentFolder(directory);
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+        File.WriteAllText(Path.Combine(staging, ModelFile), JsonSerializer.Serialize(StudentCheckpoint.Describe(network, classNames)));
+        network.save(Path.Combine(staging, WeightsFile));
+        optimizer.save_state_dict(Path.Combine(staging, OptimizerFile));
+        if (bestIsCurrent)
+            network.save(Path.Combine(staging, BestFile));
+        else if (previous is not null && File.Exists(Path.Combine(previous, BestFile)))
+            File.Copy(Path.Combine(previous, BestFile), Path.Combine(staging, BestFile));
+        File.WriteAllText(Path.Combine(staging, StateFile), JsonSerializer.Serialize(state));
+        FlushFolder(staging);
+
+        var target = Path.Combine(directory, name); // a new epoch: the pointer names an older one
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true); // renamed once before, its pointer never written
+        Directory.Move(staging, target);
+        AfterSaveStep?.Invoke("epoch-folder");
+        AtomicFile.WriteAllText(Path.Combine(directory, PointerFile), Path.GetFileName(target)); // the commit
+        AfterSaveStep?.Invoke("pointer");
+        bestIsCurrent = false;
+        RemoveOlderThan(Path.GetFileName(target));
     }
 
-    public void SaveBest(SequentialNetwork network)
+    // Data first, then the name: without the fsyncs a power cut could leave a renamed folder of empty files.
+    private static void FlushFolder(string folder)
     {
-        Directory.CreateDirectory(directory);
-        Replace(BestFile, temp => network.save(temp));
+        foreach (var file in Directory.EnumerateFiles(folder))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
+            stream.Flush(flushToDisk: true);
+        }
     }
 
-    private void Replace(string name, Action<string> write)
+    private void RemoveOlderThan(string keep)
     {
-        var target = Path.Combine(directory, name);
-        var temp = Path.Combine(directory, $".{name}.{Environment.ProcessId}.tmp");
-        try
-        {
-            write(temp);
-            File.Move(temp, target, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        foreach (var folder in Directory.EnumerateDirectories(directory, "epoch-*"))
+            if (Path.GetFileName(folder) != keep)
+                Directory.Delete(folder, recursive: true);
+        foreach (var legacy in new[] { StateFile, WeightsFile, OptimizerFile, BestFile, ModelFile })
+            if (File.Exists(Path.Combine(directory, legacy)))
+                File.Delete(Path.Combine(directory, legacy));
+    }
+
+    // A killed save leaves a staging folder or temporary file (never the pointer's target, which is complete).
+    private void RemoveLeftovers()
+    {
+        if (!Directory.Exists(directory)) return;
+        foreach (var folder in Directory.EnumerateDirectories(directory, ".*.tmp"))
+            Directory.Delete(folder, recursive: true);
+        foreach (var file in Directory.EnumerateFiles(directory, "*.tmp"))
+            File.Delete(file);
+        var current = CurrentFolder(directory) is { } folder0 ? Path.GetFullPath(folder0) : null;
+        foreach (var folder in Directory.EnumerateDirectories(directory, "epoch-*"))
+            if (Path.GetFullPath(folder) != current)
+                    Directory.Delete(folder, recursive: true); // renamed into place, but its pointer was never written
     }
 }

@@ -69,6 +69,42 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Contains(messages, m => m.Contains("Resuming") && m.Contains("after epoch 1"));
     }
 
+    private sealed class SimulatedKill : Exception;
+
+    [Theory]
+    [InlineData("epoch-folder")] // the new epoch's folder is complete, its pointer not yet written
+    [InlineData("pointer")]      // the pointer names the new epoch, the old one is not yet removed
+    public void A_run_killed_while_saving_a_checkpoint_resumes_to_the_same_final_weights(string step)
+    {
+        // Early stopping on, so the best weights travel with each epoch too.
+        var options = (string? checkpoints) => Options(o => { o.Epochs = 3; o.CheckpointDirectory = checkpoints; o.EarlyStoppingPatience = 5; });
+        using var uninterrupted = Student();
+        Distill(uninterrupted, options(null));
+
+        var checkpoints = Path.Combine(directory, $"killed-{step}");
+        int saves = 0;
+        TrainingCheckpoint.AfterSaveStep = s => { if (s == step && ++saves == 2) throw new SimulatedKill(); }; // during epoch 2's save
+        try
+        {
+            using var killed = Student();
+            Assert.Throws<SimulatedKill>(() => Distill(killed, options(checkpoints)));
+        }
+        finally
+        {
+            TrainingCheckpoint.AfterSaveStep = null;
+        }
+        // What a kill during a write leaves: a staging folder and an unrenamed temporary file.
+        Directory.CreateDirectory(Path.Combine(checkpoints, ".epoch-0003.999999.tmp"));
+        File.WriteAllText(Path.Combine(checkpoints, ".current.999999.tmp"), "epoch-0003");
+
+        using var resumed = Student();
+        var messages = new List<string>();
+        Distill(resumed, options(checkpoints), progress: new SynchronousProgress<TrainingProgress>(p => { if (p.Message is { } m) messages.Add(m); }));
+        Assert.Equal(Weights(uninterrupted), Weights(resumed));
+        Assert.Contains(messages, m => m.Contains($"after epoch {(step == "pointer" ? 2 : 1)}", StringComparison.Ordinal));
+        Assert.Equal(["current", "epoch-0003"], Directory.EnumerateFileSystemEntries(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void A_killed_run_with_mixing_and_unlabelled_images_resumes_to_the_same_final_weights()
     {
