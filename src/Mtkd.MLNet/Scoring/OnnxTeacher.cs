@@ -130,9 +130,16 @@ internal sealed class OnnxTeacher : IDisposable
 
     /// <summary>
     /// Scores <paramref name="count"/> images stored back to back (each C×H×W) in <paramref name="images"/>,
-    /// writing each image's logits to <paramref name="destination"/> at <c>offset + row × stride</c>.
+    /// writing each image's logits to <paramref name="destination"/> at <c>offset + row × stride</c>. Refuses a
+    /// non-finite output (NaN or ±∞) by teacher, row and class: soft labels from it would poison every student.
     /// </summary>
-    public void Score(float[] images, int count, float[] destination, int offset, int stride)
+    /// <param name="images">The images, C×H×W each, back to back.</param>
+    /// <param name="count">How many.</param>
+    /// <param name="destination">Where the logits go.</param>
+    /// <param name="offset">Where this teacher's first logit goes.</param>
+    /// <param name="stride">Values between one image's logits and the next's.</param>
+    /// <param name="firstRow">The row number of the first image, for the message naming a bad output; null inside a training batch.</param>
+    public void Score(float[] images, int count, float[] destination, int offset, int stride, long? firstRow = null)
     {
         var source = Description.InputLayout == ImageLayout.Nhwc ? ToChannelsLast(images, count) : images;
         int fixedBatch = Description.FixedBatchSize ?? 0;
@@ -154,6 +161,11 @@ internal sealed class OnnxTeacher : IDisposable
                 if (Description.OutputKind == TeacherOutputKind.Probabilities)
                     foreach (ref var v in target)
                         v = MathF.Log(MathF.Max(v, MinimumProbability));
+                for (int c = 0; c < target.Length; c++)
+                    if (!float.IsFinite(target[c]))
+                        throw new InvalidDataException($"Teacher '{Name}' gave {target[c]} for " +
+                            (firstRow is { } first ? $"row {first + start + row}" : $"image {start + row} of a training batch") +
+                            $", class {c}; a teacher's outputs must be finite numbers. The model (or that input) is broken: check it with mtkd inspect.");
             }
         }
     }

@@ -117,7 +117,7 @@ internal sealed class TeacherScoredDataView : IDataView
             if (blockCount == 0 || leadPosition != blockStart + blockCount - 1)
                 throw new InvalidOperationException("The source data returned different rows to two cursors; teacher scoring needs a deterministic row order.");
             for (int t = 0; t < scorer.TeacherCount; t++)
-                scorer.Teachers[t].Score(images, blockCount, logits, t * scorer.ClassCount, width);
+                scorer.Teachers[t].Score(images, blockCount, logits, t * scorer.ClassCount, width, firstRow: blockStart);
         }
 
         protected override void Dispose(bool disposing)

@@ -56,7 +56,11 @@ public static class SoftLabelFile
                     labels.Add(label[r] is { } l ? CheckLabel(l, header, path, ids.Count - 1) : -1);
                     if (columns is not null)
                         for (int i = 0; i < header.Width; i++)
+                        {
                             row[i] = (float)(columns[i][r] ?? throw new InvalidDataException($"{path}: row {r} of row group {g} has no value in {SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)}."));
+                            if (!float.IsFinite(row[i]))
+                                throw new InvalidDataException($"{path}: row with index {ids[^1]}, column {SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)} holds {row[i]}; soft labels must be finite numbers (the teacher that wrote them is broken).");
+                        }
                     else
                         top!(r, row);
                     logits.AddRange(row);
@@ -187,8 +191,8 @@ public static class SoftLabelFile
                 : int.TryParse(cells[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var label) && label >= 0 && label < classes ? label
                 : throw new InvalidDataException($"{path}, line {lineNumber}: label '{cells[1]}' is not a class index 0..{classes - 1} or empty."));
             foreach (var p in position)
-                logits.Add(float.TryParse(cells[p], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-                    : throw new InvalidDataException($"{path}, line {lineNumber}: {names[p]} '{cells[p]}' is not a number."));
+                logits.Add(float.TryParse(cells[p], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v) ? v
+                    : throw new InvalidDataException($"{path}, line {lineNumber}: {names[p]} '{cells[p]}' is not a finite number (NaN, infinities and values beyond ±3.4e38 are refused)."));
         }
         return new SoftLabelSet(layout, ids.ToArray(), labels.ToArray(), logits.ToArray());
     }

@@ -91,12 +91,17 @@ internal static class TrainingLoop
                 optimizer.step();
 
                 double stepLoss = loss.item<float>();
+                if (!double.IsFinite(stepLoss))
+                    throw new InvalidDataException($"Training stopped at epoch {epoch}, batch {s + 1} of {steps}: the loss is {stepLoss}. " +
+                        "No checkpoint was written for this epoch. Check the teachers' logits or soft labels for non-finite values, and try a lower learning rate.");
                 lossSum += stepLoss * n;
                 correct += predictions.argmax(1).eq(batchLabels).sum().item<long>();
                 if (s < steps - 1)
                     progress?.Report(new TrainingProgress(epoch, options.Epochs, s + 1, steps, stepLoss));
             }
 
+            if (FirstNonFiniteParameter(network) is { } bad)
+                throw new InvalidDataException($"Training stopped after epoch {epoch}: parameter '{bad}' holds non-finite values (a gradient overflowed). No checkpoint was written for this epoch; try a lower learning rate.");
             var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : Evaluate(network, validation, device);
             // Accuracy on the labelled images only (against their own labels, also in a mixed batch); NaN with none.
             var summary = new EpochSummary(epoch, lossSum / data.Count, (double)correct / data.LabeledCount, clock.Elapsed.TotalSeconds,
@@ -156,6 +161,19 @@ internal static class TrainingLoop
         }
         if (wasTraining) network.train(); // validation mid-run returns the network to training mode
         return (lossSum / data.Count, (double)correct / data.Count);
+    }
+
+    /// <summary>The name of the first parameter or buffer (batch-norm statistics) holding NaN or ±∞, or null when all are finite.</summary>
+    internal static string? FirstNonFiniteParameter(SequentialNetwork network)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, tensor) in network.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(network.named_buffers()))
+        {
+            if (!tensor.is_floating_point()) continue;
+            using var finite = tensor.isfinite().all();
+            if (!finite.item<bool>()) return name;
+        }
+        return null;
     }
 
     private static OptimizerHelper CreateOptimizer(SequentialNetwork network, TrainerOptions o) => o.Optimizer switch

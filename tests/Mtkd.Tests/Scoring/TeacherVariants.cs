@@ -52,6 +52,16 @@ internal static class TeacherVariants
         return copy;
     }
 
+    /// <summary>A broken teacher: its logits divided by zero, so they come out ±∞ (or NaN where a logit is 0).</summary>
+    public static ModelProto NonFiniteLogits(this ModelProto model)
+    {
+        var copy = model.RenameOutput("logits", "finite_logits");
+        copy.Graph.Output.Single(o => o.Name == "finite_logits").Name = "logits";
+        copy.Graph.Initializer.Add(new TensorProto { Name = "zero", DataType = 1, FloatData = { 0f } });
+        copy.Graph.Node.Add(new NodeProto { OpType = "Div", Name = "broken", Input = { "finite_logits", "zero" }, Output = { "logits" } });
+        return copy;
+    }
+
     /// <summary>Renames a graph output (and the node that writes it).</summary>
     public static ModelProto RenameOutput(this ModelProto model, string from, string to)
     {

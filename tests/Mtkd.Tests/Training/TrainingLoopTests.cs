@@ -69,6 +69,27 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Contains(messages, m => m.Contains("Resuming") && m.Contains("after epoch 1"));
     }
 
+    [Fact]
+    public void A_non_finite_loss_stops_training_at_its_batch_without_a_checkpoint_and_nan_weights_are_not_exported()
+    {
+        var logits = TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2);
+        logits[(133 * 2 + 1) * 10 + 3] = float.NaN; // one logit of one teacher for one image: the batch holding it stops the run
+        var checkpoints = Path.Combine(directory, "nan");
+        using var student = Student();
+        var e = Assert.Throws<InvalidDataException>(() => NetworkTrainer.Distill(student, TrainingFixtures.Train, new DistillationTargets(logits, 2),
+            Options(o => o.CheckpointDirectory = checkpoints), new DistillationOptions()));
+        Assert.Contains("epoch 1, batch ", e.Message);
+        Assert.Contains("NaN", e.Message);
+        Assert.Null(TrainingCheckpoint.CurrentFolder(checkpoints)); // nothing to resume from a poisoned epoch
+
+        using var broken = Student();
+        using (no_grad())
+        using (var first = broken.parameters().First().view(-1)[0])
+            first.fill_(float.PositiveInfinity);
+        var export = Assert.Throws<InvalidDataException>(() => Mtkd.Training.Onnx.OnnxExporter.Export(broken));
+        Assert.Contains("non-finite", export.Message);
+    }
+
     private sealed class SimulatedKill : Exception;
 
     [Theory]
