@@ -8,6 +8,9 @@ public sealed class OnnxBatchTeachers(TeacherScoringTransformer scorer) : IBatch
 {
     public int TeacherCount => scorer.TeacherCount;
 
+    /// <summary>The models' content hashes, so a checkpoint resumed with other teacher files is refused.</summary>
+    public string Identity => "onnx " + string.Join(",", scorer.Teachers.Select(t => t.ModelHash));
+
     public Tensor Score(Tensor images)
     {
         int count = (int)images.shape[0], classes = scorer.ClassCount, width = scorer.TeacherCount * classes;

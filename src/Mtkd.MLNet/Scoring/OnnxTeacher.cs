@@ -35,9 +35,10 @@ internal sealed class OnnxTeacher : IDisposable
     private readonly string[] outputNames;
     private float[] transposed = [];
 
-    private OnnxTeacher(InferenceSession session, ScoredTeacher description)
+    private OnnxTeacher(InferenceSession session, ScoredTeacher description, string modelHash)
     {
         this.session = session;
+        ModelHash = modelHash;
         Description = description;
         imageShape = description.ImageShape.ToArray();
         inputNames = [description.InputName];
@@ -46,6 +47,9 @@ internal sealed class OnnxTeacher : IDisposable
 
     public ScoredTeacher Description { get; }
     public string Name => Description.Name;
+
+    /// <summary>The first 16 hex digits of the model bytes' SHA-256: which model this is, whatever its file is called.</summary>
+    public string ModelHash { get; }
     public int InputSize => Description.InputSize;
     public int ClassCount => Description.ClassCount;
 
@@ -69,7 +73,8 @@ internal sealed class OnnxTeacher : IDisposable
         }
         try
         {
-            return new OnnxTeacher(session, Describe(model, info, session, provider));
+            return new OnnxTeacher(session, Describe(model, info, session, provider),
+                Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes), 0, 8).ToLowerInvariant());
         }
         catch
         {

@@ -11,6 +11,12 @@ public interface IBatchTeachers
 {
     int TeacherCount { get; }
 
+    /// <summary>
+    /// What identifies these teachers in a checkpoint's fingerprint, so a run resumed with other teachers is refused
+    /// (for example a hash of the model files). Default: the type's name, which tells only the kind apart.
+    /// </summary>
+    string Identity => GetType().Name;
+
     /// <summary>Teacher logits [B, K, C] for images [B, C, H, W], without gradients.</summary>
     Tensor Score(Tensor images);
 }

@@ -110,7 +110,8 @@ public static class NetworkTrainer
         try
         {
             return TrainingLoop.Run(student, data, validation, options,
-                Fingerprint(student, data, options, $"distill K={k}{(online is null ? "" : " online")} {System.Text.Json.JsonSerializer.Serialize(distillation)}"),
+                Fingerprint(student, data, options, $"distill K={k}{(online is null ? "" : " online")} {System.Text.Json.JsonSerializer.Serialize(distillation)}",
+                    online is not null ? online.Identity : $"logits {ContentHash.Of(targets.TeacherLogits)}" + (targets.TeacherFeatures is { } f ? $", features {ContentHash.Of(f)}" : "")),
                 device =>
                 {
                     if (online is null)
@@ -162,12 +163,18 @@ public static class NetworkTrainer
     }
 
     // What a checkpoint must agree on to be resumed by this run: every setting that shapes the weights, as the options
-    // serialize (so an option added later is covered without touching this), less where files go and the device.
-    private static string Fingerprint(SequentialNetwork network, ImageDataset data, TrainerOptions o, string task)
+    // serialize (so an option added later is covered without touching this), less where files go and the device; and
+    // what it learns from: a hash of the data and of the teachers. Items are separated by " | " so a mismatch can be named.
+    private static string Fingerprint(SequentialNetwork network, ImageDataset data, TrainerOptions o, string task, string? teachers = null)
     {
         var shaping = o.Clone();
         (shaping.CheckpointDirectory, shaping.MetricsPath, shaping.Device) = (null, null, "");
-        return $"{task}; {network.Spec.Name} heads={network.HeadCount} params={network.ParameterCount}; {data.Count} images ({data.LabeledCount} labelled); " +
-            System.Text.Json.JsonSerializer.Serialize(shaping);
+        return string.Join(TrainingCheckpoint.FingerprintSeparator, new[]
+        {
+            $"task {task}", $"network {network.Spec.Name} heads={network.HeadCount} params={network.ParameterCount}",
+            $"data {data.Count} images ({data.LabeledCount} labelled), content {ContentHash.Of(data)}",
+            teachers is null ? null : $"teachers {teachers}",
+            $"options {System.Text.Json.JsonSerializer.Serialize(shaping)}",
+        }.OfType<string>());
     }
 }

@@ -18,6 +18,7 @@ internal sealed class TrainingCheckpoint
 {
     internal const string StateFile = "state.json", WeightsFile = "last.bin", OptimizerFile = "optimizer.bin", BestFile = "best.bin", ModelFile = "model.json";
     internal const string PointerFile = "current";
+    internal const string FingerprintSeparator = " | ";
 
     /// <summary>Called after each step of <see cref="Save"/> ("epoch-folder", "pointer"), for tests that kill a save midway.</summary>
     internal static Action<string>? AfterSaveStep;
@@ -59,10 +60,51 @@ internal sealed class TrainingCheckpoint
             ?? throw new InvalidDataException($"{path} is empty.");
         if (state.Fingerprint != fingerprint)
             throw new InvalidOperationException(
-                $"The checkpoint in {directory} is from a run with other settings ({state.Fingerprint}); this run has ({fingerprint}). Use another folder, or delete it to start over.");
+                $"The checkpoint in {directory} is from another run: {FirstDifference(state.Fingerprint, fingerprint)}. Use another folder, or delete it to start over.");
         network.load(Path.Combine(folder, WeightsFile));
         optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
         return state;
+    }
+
+    // The first item of two fingerprints that differs, and within the options the first setting.
+    internal static string FirstDifference(string saved, string now)
+    {
+        var (a, b) = (saved.Split(FingerprintSeparator), now.Split(FingerprintSeparator));
+        for (int i = 0; i < Math.Max(a.Length, b.Length); i++)
+        {
+            string? x = i < a.Length ? a[i] : null, y = i < b.Length ? b[i] : null;
+            if (x == y) continue;
+            if (x is not null && y is not null && x.StartsWith("options ", StringComparison.Ordinal) && y.StartsWith("options ", StringComparison.Ordinal)
+                && FirstDifferentSetting(x["options ".Length..], y["options ".Length..]) is { } setting)
+                return setting;
+            return $"it has '{x ?? "nothing"}', this run '{y ?? "nothing"}'";
+        }
+        return "the fingerprints differ";
+    }
+
+    private static string? FirstDifferentSetting(string savedJson, string nowJson)
+    {
+        try
+        {
+            static Dictionary<string, string> Flat(JsonElement e, string prefix, Dictionary<string, string> into)
+            {
+                if (e.ValueKind == JsonValueKind.Object)
+                    foreach (var p in e.EnumerateObject()) Flat(p.Value, prefix.Length == 0 ? p.Name : $"{prefix}.{p.Name}", into);
+                else
+                    into[prefix] = e.GetRawText();
+                return into;
+            }
+            using var x = JsonDocument.Parse(savedJson);
+            using var y = JsonDocument.Parse(nowJson);
+            var (a, b) = (Flat(x.RootElement, "", []), Flat(y.RootElement, "", []));
+            foreach (var key in a.Keys.Union(b.Keys))
+                if (a.GetValueOrDefault(key) != b.GetValueOrDefault(key))
+                    return $"{key} was {a.GetValueOrDefault(key) ?? "absent"}, this run has {b.GetValueOrDefault(key) ?? "absent"}";
+        }
+        catch (JsonException)
+        {
+        }
+        return null;
     }
 
     public void LoadBest(SequentialNetwork network) => network.load(Path.Combine(CurrentFolder(directory)!, BestFile));

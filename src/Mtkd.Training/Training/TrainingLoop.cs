@@ -167,12 +167,10 @@ internal static class TrainingLoop
     internal static string? FirstNonFiniteParameter(SequentialNetwork network)
     {
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope(); // the isfinite() and all() results
         foreach (var (name, tensor) in network.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(network.named_buffers()))
-        {
-            if (!tensor.is_floating_point()) continue;
-            using var finite = tensor.isfinite().all();
-            if (!finite.item<bool>()) return name;
-        }
+            if (tensor.is_floating_point() && !tensor.isfinite().all().item<bool>())
+                return name;
         return null;
     }
 

@@ -1,3 +1,4 @@
+using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Training;
@@ -165,6 +166,29 @@ public sealed class TrainingLoopTests : IDisposable
         using var second = Student();
         var ex = Assert.Throws<InvalidOperationException>(() => Distill(second, Options(o => { o.Epochs = 1; o.LearningRate = 0.01; o.CheckpointDirectory = checkpoints; })));
         Assert.Contains(checkpoints, ex.Message);
+    }
+
+    [Fact]
+    public void A_checkpoint_names_the_first_difference_for_other_teachers_other_data_or_another_setting()
+    {
+        var checkpoints = Path.Combine(directory, "fingerprint");
+        var data = TrainingFixtures.Train;
+        var targets = new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(data, 2), 2);
+        IReadOnlyList<EpochSummary> Run(ImageDataset images, DistillationTargets t, Action<TrainerOptions>? change = null)
+        {
+            using var student = Student();
+            return NetworkTrainer.Distill(student, images, t, Options(o => { o.Epochs = 1; o.CheckpointDirectory = checkpoints; change?.Invoke(o); }), new DistillationOptions());
+        }
+        Run(data, targets);
+
+        var teachers = Assert.Throws<InvalidOperationException>(() => Run(data, new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(data, 2, seed: 10), 2)));
+        Assert.Contains("'teachers logits ", teachers.Message);
+        var relabelled = data.WithLabels(data.Labels.Select(l => (l + 1) % data.ClassCount).ToArray());
+        var other = Assert.Throws<InvalidOperationException>(() => Run(relabelled, targets));
+        Assert.Contains("'data ", other.Message);
+        var setting = Assert.Throws<InvalidOperationException>(() => Run(data, targets, o => o.Nesterov = true));
+        Assert.Contains("Nesterov was false, this run has true", setting.Message);
+        Assert.Single(Run(data, targets)); // the same run still resumes (finished: nothing left to train)
     }
 
     [Fact]
