@@ -117,8 +117,25 @@ internal static class DistillCommand
         if (teachers.Length == 0 || softLabels is not null)
             throw new ArgumentException("--consistent scores the teachers on every batch: give them as --teacher A.onnx --teacher B.onnx …, not --soft-labels.");
         var ml = new MLContext(seed: 1);
-        return ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options { Teachers = teachers.Select(TeacherModel.FromFile).ToArray() })
+        var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options { Teachers = teachers.Select(TeacherModel.FromFile).ToArray() })
             .Fit(images.Train.ToDataView(ml));
+        try
+        {
+            CheckClasses(scorer, images.Train);
+            return scorer;
+        }
+        catch
+        {
+            scorer.Dispose();
+            throw;
+        }
+    }
+
+    private static void CheckClasses(TeacherScoringTransformer scorer, Mtkd.Training.Data.ImageDataset images)
+    {
+        if (scorer.ClassCount != images.ClassCount)
+            throw new ArgumentException($"The teachers ({string.Join(", ", scorer.TeacherDescriptions.Select(t => t.Name))}) have {scorer.ClassCount} classes; " +
+                $"the training data has {images.ClassCount} ({string.Join(", ", images.ClassNames)}). Teachers must classify the data's classes.");
     }
 
     private static DistillationTargets Targets(string[] teachers, string? softLabels, string? featuresOutput, DistillationMode mode, TrainingData images, bool outOfBag)
@@ -159,6 +176,7 @@ internal static class DistillCommand
         var ml = new MLContext(seed: 1);
         var view = images.ToDataView(ml);
         using var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options { Teachers = teachers }).Fit(view);
+        CheckClasses(scorer, images);
         teacherCount = scorer.TeacherCount;
         var result = new float[images.Count * scorer.TeacherCount * scorer.ClassCount];
         var scored = scorer.Transform(view);

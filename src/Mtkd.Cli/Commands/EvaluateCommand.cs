@@ -65,12 +65,27 @@ internal static class EvaluateCommand
     private static (int[] Predicted, double ImagesPerSecond) PredictWithMlNet(string path, ImageDataset images)
     {
         var ml = new MLContext(seed: 1);
-        var model = ml.Model.Load(path, out _);
+        var model = LoadZip(ml, path);
         var view = images.ToDataView(ml);
         var clock = Stopwatch.StartNew();
         var keys = model.Transform(view).GetColumn<uint>("PredictedLabel").ToArray();
         double seconds = clock.Elapsed.TotalSeconds;
         return (keys.Select(k => (int)k - 1).ToArray(), images.Count / seconds);
+    }
+
+    // ML.NET reports a truncated or foreign zip as a chain of FormatException and TargetInvocationException.
+    private static ITransformer LoadZip(MLContext ml, string path)
+    {
+        try
+        {
+            return ml.Model.Load(path, out _);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var inner = ex;
+            while (inner.InnerException is not null) inner = inner.InnerException;
+            throw new InvalidDataException($"{path} is not a readable ML.NET model zip ({inner.Message.Split('\n')[0]}); save one with mlContext.Model.Save, or give the .onnx file.", ex);
+        }
     }
 
     private static double OnnxLatency(string path, ImageDataset images)
@@ -101,7 +116,7 @@ internal static class EvaluateCommand
     private static double ZipLatency(string path, ImageDataset images)
     {
         var ml = new MLContext(seed: 1);
-        var model = ml.Model.Load(path, out _);
+        var model = LoadZip(ml, path);
         var schema = SchemaDefinition.Create(typeof(Row));
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, images.ImageSize);
         var engine = ml.Model.CreatePredictionEngine<Row, Prediction>(model, inputSchemaDefinition: schema);

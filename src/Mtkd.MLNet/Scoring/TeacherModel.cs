@@ -57,7 +57,9 @@ public sealed record TeacherModel
 
     /// <summary>A teacher read from an ONNX file when the scorer is fitted.</summary>
     public static TeacherModel FromFile(string path) => new(path, () =>
-        File.Exists(path) ? File.ReadAllBytes(path) : throw new FileNotFoundException($"Teacher model not found: {path}", path));
+        File.Exists(path) ? File.ReadAllBytes(path)
+        : Directory.Exists(path) ? throw new ArgumentException($"Teacher '{path}' is a folder; give the ONNX file itself (such as {Path.Combine(path, "teacher-0.onnx")}).")
+        : throw new FileNotFoundException($"Teacher model not found: {path}", path));
 
     /// <summary>A teacher read now from a stream (the stream is read to its end, not kept).</summary>
     public static TeacherModel FromStream(Stream stream, string name)

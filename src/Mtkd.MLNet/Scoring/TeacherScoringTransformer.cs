@@ -54,7 +54,8 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
             ?? throw new ArgumentException($"Input column '{InputColumnName}' not found.", nameof(inputSchema));
         int size = Teachers[0].InputSize;
         if (input.Type is not VectorDataViewType { ItemType: NumberDataViewType { RawType: var raw }, Size: var n } || raw != typeof(float) || n != size)
-            throw new ArgumentException($"Column '{InputColumnName}' is {input.Type}; the teachers expect a vector of {size} Single values.", nameof(inputSchema));
+            throw new ArgumentException($"Teacher '{Teachers[0].Name}' takes images of {string.Join("×", Teachers[0].Description.ImageShape)} ({size} values); " +
+                $"column '{InputColumnName}' holds {input.Type}. Give the data at the teachers' size (the CLI's --image-size and --channels for image folders).", nameof(inputSchema));
 
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);

@@ -68,6 +68,11 @@ public static class SoftLabelFile
             }
             return new SoftLabelSet(header, ids.ToArray(), labels.ToArray(), logits.ToArray());
         }
+        catch (Exception ex) when (ex is not InvalidDataException and not OutOfMemoryException)
+        {
+            // Parquet.Net reports a damaged page as "Invalid copy offset" and the like, naming neither file nor fix.
+            throw new InvalidDataException($"{path} is damaged: reading its rows failed ({ex.Message}). Write it again with mtkd score.", ex);
+        }
         finally
         {
             reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -194,6 +199,8 @@ public static class SoftLabelFile
                 logits.Add(float.TryParse(cells[p], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v) ? v
                     : throw new InvalidDataException($"{path}, line {lineNumber}: {names[p]} '{cells[p]}' is not a finite number (NaN, infinities and values beyond ±3.4e38 are refused)."));
         }
+        if (ids.Count == 0)
+            throw new InvalidDataException($"{path} has a header and no rows; expected one row of soft labels per image.");
         return new SoftLabelSet(layout, ids.ToArray(), labels.ToArray(), logits.ToArray());
     }
 }

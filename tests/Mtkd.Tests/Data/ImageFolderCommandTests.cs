@@ -64,8 +64,8 @@ public sealed class ImageFolderCommandTests : IDisposable
         string images = PathOf("photos"), cache = PathOf("cache");
         SyntheticImageFiles.WriteFolder(images, ["a", "b"], perClass: 6);
         SyntheticImageFiles.WriteTruncated(Path.Combine(images, "b", "000-cut.png"));
-        var (refused, output) = Captured(() => Program.Main(["teachers", "--data", images, "--cache", cache, "--image-size", "8", "--count", "1", "--epochs", "1", "--patience", "0", "--out", PathOf("t1")]));
-        var (skipped, said) = Captured(() => Program.Main(["teachers", "--data", images, "--cache", cache, "--image-size", "8", "--count", "1", "--epochs", "1", "--patience", "0", "--out", PathOf("t2"), "--skip-bad-images"]));
+        var (refused, output) = CliOutput.Capture(() => Program.Main(["teachers", "--data", images, "--cache", cache, "--image-size", "8", "--count", "1", "--epochs", "1", "--patience", "0", "--out", PathOf("t1")]));
+        var (skipped, said) = CliOutput.Capture(() => Program.Main(["teachers", "--data", images, "--cache", cache, "--image-size", "8", "--count", "1", "--epochs", "1", "--patience", "0", "--out", PathOf("t2"), "--skip-bad-images"]));
         Assert.NotEqual(0, refused);
         Assert.Contains("000-cut.png", output);
         Assert.Contains("--skip-bad-images", output);
@@ -80,27 +80,11 @@ public sealed class ImageFolderCommandTests : IDisposable
     {
         string images = PathOf("photos");
         SyntheticImageFiles.WriteFolder(images, ["a", "b"], perClass: 3);
-        var (noSize, sizeMessage) = Captured(() => Program.Main(["teachers", "--data", images, "--cache", PathOf("cache"), "--out", PathOf("t")]));
-        var (noLabels, labelMessage) = Captured(() => Program.Main(["teachers", "--data", Path.Combine(images, "a"), "--image-size", "8", "--cache", PathOf("cache"), "--out", PathOf("t")]));
+        var (noSize, sizeMessage) = CliOutput.Capture(() => Program.Main(["teachers", "--data", images, "--cache", PathOf("cache"), "--out", PathOf("t")]));
+        var (noLabels, labelMessage) = CliOutput.Capture(() => Program.Main(["teachers", "--data", Path.Combine(images, "a"), "--image-size", "8", "--cache", PathOf("cache"), "--out", PathOf("t")]));
         Assert.NotEqual(0, noSize);
         Assert.Contains("--image-size HxW", sizeMessage);
         Assert.NotEqual(0, noLabels);
         Assert.Contains("holds no labels", labelMessage);
-    }
-
-    // What a command prints (it writes through Spectre.Console), with its exit code.
-    private static (int Code, string Output) Captured(Func<int> run)
-    {
-        var writer = new StringWriter();
-        var previous = Spectre.Console.AnsiConsole.Console;
-        Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(writer) });
-        try
-        {
-            return (run(), writer.ToString().Replace("\n", " ", StringComparison.Ordinal));
-        }
-        finally
-        {
-            Spectre.Console.AnsiConsole.Console = previous;
-        }
     }
 }
