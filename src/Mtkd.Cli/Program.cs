@@ -9,11 +9,16 @@ namespace Mtkd.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => BuildCommand().Parse(args).Invoke();
+    public static int Main(string[] args)
+    {
+        CliErrors.Verbose = args.Contains("--verbose");
+        return BuildCommand().Parse(args).Invoke();
+    }
 
     internal static RootCommand BuildCommand()
     {
         var root = new RootCommand("mtkd: compress an ensemble of neural networks into one small model by multi-teacher knowledge distillation.");
+        root.Options.Add(new Option<bool>("--verbose") { Description = "Print the stack trace of an unexpected error (a bug in Mtkd), not just its message.", Recursive = true });
         root.Subcommands.Add(DemoCommand());
         root.Subcommands.Add(TeachersCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());

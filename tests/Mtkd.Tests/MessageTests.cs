@@ -50,4 +50,28 @@ public sealed class MessageTests : IDisposable
         Assert.Contains("is not a readable ML.NET model zip", output);
         Assert.DoesNotContain("   at ", output); // no stack trace for a user's mistake
     }
+
+    [Fact]
+    public void A_bug_is_one_line_and_exit_code_70_with_its_stack_trace_only_under_verbose()
+    {
+        static int Bug() => throw new NullReferenceException("something was null");
+        var (code, output) = CliOutput.Capture(() => Mtkd.Cli.Commands.CliErrors.Run(Bug));
+        Assert.Equal(70, code);
+        Assert.Contains("unexpected error (NullReferenceException): something was null", output);
+        Assert.Contains("--verbose", output);
+        Assert.DoesNotContain("   at ", output);
+        Mtkd.Cli.Commands.CliErrors.Verbose = true;
+        try
+        {
+            var (_, verbose) = CliOutput.Capture(() => Mtkd.Cli.Commands.CliErrors.Run(Bug));
+            Assert.Contains("   at ", verbose);
+        }
+        finally
+        {
+            Mtkd.Cli.Commands.CliErrors.Verbose = false;
+        }
+        var (usage, said) = CliOutput.Capture(() => Mtkd.Cli.Commands.CliErrors.Run(() => throw new ArgumentException("--lr -1 is negative")));
+        Assert.Equal(1, usage);
+        Assert.Contains("error: --lr -1 is negative", said);
+    }
 }
