@@ -12,7 +12,17 @@ public static class Program
     public static int Main(string[] args)
     {
         CliErrors.Verbose = args.Contains("--verbose");
-        return BuildCommand().Parse(args).Invoke();
+        var parse = BuildCommand().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // A command line that does not parse is a usage error: exit code 2, on stderr, as POSIX tools do.
+            foreach (var error in parse.Errors)
+                CliErrors.Error.MarkupLine($"[red]error:[/] {Markup.Escape(error.Message)}");
+            CliErrors.Error.MarkupLine("Run mtkd --help (or mtkd COMMAND --help) for the usage.");
+            return CliErrors.UsageError;
+        }
+        // Ctrl+C or SIGTERM cancels the run between steps; the time allows the step and its checkpoint to finish.
+        return parse.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
     }
 
     internal static RootCommand BuildCommand()

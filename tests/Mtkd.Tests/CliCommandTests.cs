@@ -127,8 +127,8 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
         Assert.Equal(1, Program.Main(["score", "--merge", parts[0], parts[2], "--out", PathOf("gap.parquet")])); // part 1 missing
         Assert.Equal(1, Program.Main(["score", "--merge", parts[0], parts[0], parts[1], parts[2], "--out", PathOf("overlap.parquet")]));
         Assert.False(File.Exists(PathOf("gap.parquet")) || File.Exists(PathOf("overlap.parquet")));
-        Assert.Equal(1, Program.Main(["score", .. TeacherArguments, "--shard", "3/3", "--out", PathOf("bad.parquet")]));
-        Assert.Equal(1, Program.Main(["score", .. TeacherArguments, "--shard", "auto/2", "--out", PathOf("bad.parquet")])); // no scheduler index set
+        Assert.Equal(2, Program.Main(["score", .. TeacherArguments, "--shard", "3/3", "--out", PathOf("bad.parquet")]));
+        Assert.Equal(2, Program.Main(["score", .. TeacherArguments, "--shard", "auto/2", "--out", PathOf("bad.parquet")])); // no scheduler index set
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
         File.WriteAllText(existing, "previous results");
 
         Assert.Equal(1, Program.Main(["score", "--teacher", notOnnx, "--split", "test", "--out", existing]));
-        Assert.Equal(1, Program.Main(["score", .. TeacherArguments, "--split", "test", "--out", PathOf("x.csv"), "--top-k", "3"]));
+        Assert.Equal(2, Program.Main(["score", .. TeacherArguments, "--split", "test", "--out", PathOf("x.csv"), "--top-k", "3"]));
         Assert.Equal(1, Program.Main(["inspect", notOnnx]));
         Assert.Equal(1, Program.Main(["fuse", PathOf("absent.parquet")]));
         Assert.Equal(1, Program.Main(["fuse", existing]));

@@ -57,7 +57,7 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--consistent", "--mode", "loss_avg", "--quick",
             "--epochs", "1", "--shift", "2", "--out", PathOf("consistent")]));
         Assert.InRange(Json(PathOf("consistent", "report.json")).GetProperty("testAccuracy").GetDouble(), 0.2, 1);
-        Assert.Equal(1, Program.Main(["distill", "--soft-labels", PathOf("x.parquet"), "--consistent", "--quick", "--out", PathOf("bad")]));
+        Assert.Equal(2, Program.Main(["distill", "--soft-labels", PathOf("x.parquet"), "--consistent", "--quick", "--out", PathOf("bad")]));
 
         // The same seed in a fresh output folder gives the same model, byte for byte.
         Assert.Equal(0, Program.Main([.. distill[..^1], PathOf("again")]));
@@ -78,7 +78,7 @@ public sealed class TrainingCommandTests : IDisposable
 
         // Snapshots all train on every image: their soft labels cannot be out-of-bag, and distill says why.
         Assert.False(Mtkd.Training.SoftLabels.SoftLabelFile.Read(PathOf("train.parquet")).Header.KnowsTrainingRows);
-        Assert.Equal(1, Program.Main(["distill", "--soft-labels", PathOf("train.parquet"), "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("oob")]));
+        Assert.Equal(2, Program.Main(["distill", "--soft-labels", PathOf("train.parquet"), "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("oob")]));
     }
 
     [Fact]
@@ -101,12 +101,12 @@ public sealed class TrainingCommandTests : IDisposable
 
         Assert.Equal(0, Program.Main(["distill", "--soft-labels", PathOf("train.parquet"), "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student")]));
         Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student2")]));
-        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--consistent", "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student3")]));
+        Assert.Equal(2, Program.Main(["distill", "--teacher", teachers[0], "--consistent", "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("student3")]));
         // A pool of 3 views scored once: --epochs 3 become one pass over three times the images.
         Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--views", "3", "--shift", "2", "--quick", "--epochs", "3",
             "--out", PathOf("pool"), "--json", PathOf("pool.json")]));
         Assert.Equal(1, Json(PathOf("pool.json")).GetProperty("epochsRun").GetInt32());
-        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--views", "3", "--quick", "--out", PathOf("pool2")])); // no augmentation to draw views with
+        Assert.Equal(2, Program.Main(["distill", "--teacher", teachers[0], "--views", "3", "--quick", "--out", PathOf("pool2")])); // no augmentation to draw views with
         // --patience 0 turns early stopping off: no validation at all.
         Assert.Equal(0, Program.Main(["teachers", "--quick", "--count", "1", "--epochs", "1", "--patience", "0", "--out", PathOf("plain")]));
         var plain = File.ReadLines(PathOf("plain", "teacher-0.csv")).Skip(1).First().Split(',');
@@ -114,15 +114,15 @@ public sealed class TrainingCommandTests : IDisposable
     }
 
     [Fact]
-    public void Bad_requests_exit_with_1()
+    public void Bad_requests_exit_with_2_and_outputs_that_cannot_be_written_with_1()
     {
         var teachers = Teachers();
-        Assert.Equal(1, Program.Main(["distill", "--out", PathOf("a"), "--quick"])); // no teachers
-        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--soft-labels", PathOf("x.parquet"), "--out", PathOf("b"), "--quick"]));
-        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--mode", "supernet2", "--out", PathOf("c"), "--quick"]));
-        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--mode", "averaging", "--out", PathOf("d"), "--quick"]));
-        Assert.Equal(1, Program.Main(["distill", "--teacher", teachers[0], "--optimizer", "lbfgs", "--out", PathOf("e"), "--quick"]));
-        Assert.Equal(1, Program.Main(["teachers", "--method", "boosting", "--out", PathOf("f"), "--quick"]));
+        Assert.Equal(2, Program.Main(["distill", "--out", PathOf("a"), "--quick"])); // no teachers
+        Assert.Equal(2, Program.Main(["distill", "--teacher", teachers[0], "--soft-labels", PathOf("x.parquet"), "--out", PathOf("b"), "--quick"]));
+        Assert.Equal(2, Program.Main(["distill", "--teacher", teachers[0], "--mode", "supernet2", "--out", PathOf("c"), "--quick"]));
+        Assert.Equal(2, Program.Main(["distill", "--teacher", teachers[0], "--mode", "averaging", "--out", PathOf("d"), "--quick"]));
+        Assert.Equal(2, Program.Main(["distill", "--teacher", teachers[0], "--optimizer", "lbfgs", "--out", PathOf("e"), "--quick"]));
+        Assert.Equal(2, Program.Main(["teachers", "--method", "boosting", "--out", PathOf("f"), "--quick"]));
 
         // An --out that is a file is refused before any training, and the file is left as it was.
         File.WriteAllText(PathOf("taken"), "keep me");

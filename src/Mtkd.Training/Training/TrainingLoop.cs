@@ -75,7 +75,11 @@ internal static class TrainingLoop
             long correct = 0;
             for (int s = 0; s < steps; s++)
             {
-                cancellation.ThrowIfCancellationRequested();
+                if (cancellation.IsCancellationRequested)
+                    throw new OperationCanceledException(
+                        $"the run stopped in epoch {epoch}, before step {s + 1} of {steps}; " +
+                        (options.CheckpointDirectory is { } saved ? $"{saved} holds {(history.Count == 0 ? "no complete epoch yet" : $"epoch {history.Count}")}: run the same command again to resume." : "it kept no checkpoint."),
+                        cancellation);
                 using var scope = NewDisposeScope();
                 learningRate = LearningRateSchedule.At(options, (long)(epoch - 1) * steps + s, steps);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;

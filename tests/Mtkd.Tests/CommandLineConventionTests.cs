@@ -1,0 +1,90 @@
+using System.Diagnostics;
+
+namespace Mtkd.Tests;
+
+/// <summary>
+/// mtkd as a process, as a shell or a scheduler sees it (issue 16, fault 6): errors on stderr, exit code 2 for a
+/// command line that cannot work, 1 for bad data, and a stop by SIGINT or SIGTERM that says where the run stopped,
+/// leaves a complete checkpoint and resumes when the command is run again.
+/// </summary>
+public sealed class CommandLineConventionTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("mtkd-conventions-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private static string Mtkd()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var path = Path.Combine(SampleProcess.RepositoryRoot(), "src", "Mtkd.Cli", "bin", configuration, "net10.0", "mtkd.dll");
+        Assert.True(File.Exists(path), $"{path} is missing; build Mtkd.sln");
+        return path;
+    }
+
+    private static (int Code, string Output, string Error) Run(params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo("dotnet", [Mtkd(), .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output, error.Result);
+    }
+
+    [Fact]
+    public void Usage_errors_exit_2_data_errors_exit_1_and_both_go_to_stderr()
+    {
+        var unknown = Run("score", "--no-such-flag");
+        Assert.Equal(2, unknown.Code);
+        Assert.Contains("--no-such-flag", unknown.Error);
+        Assert.DoesNotContain("error", unknown.Output);
+
+        var value = Run("distill", "--lr", "NaN", "--teacher", "x.onnx", "--out", Path.Combine(directory, "d"));
+        Assert.Equal(2, value.Code);
+        Assert.Contains("error:", value.Error);
+        Assert.Empty(value.Output.Trim());
+
+        var data = Run("inspect", Path.Combine(directory, "absent.onnx"));
+        Assert.Equal(1, data.Code);
+        Assert.Contains("absent.onnx", data.Error);
+    }
+
+    [Theory]
+    [InlineData("INT")]
+    [InlineData("TERM")]
+    public void A_signal_stops_training_between_steps_says_where_and_the_rerun_resumes(string signal)
+    {
+        string output = Path.Combine(directory, $"student-{signal}");
+        string[] arguments = ["teachers", "--quick", "--count", "1", "--epochs", "1", "--method", "snapshot", "--out", Path.Combine(directory, "t")];
+        Assert.Equal(0, Run(arguments).Code);
+        string[] distill = ["distill", "--teacher", Path.Combine(directory, "t", "teacher-0.onnx"), "--quick", "--epochs", "500", "--out", output];
+
+        var (code, error) = RunUntilCheckpointThenSignal(distill, Path.Combine(output, "checkpoints", "current"), signal);
+        Assert.Equal(130, code);
+        Assert.Contains("stopped:", error);
+        Assert.Contains("run the same command again to resume", error);
+        Assert.True(File.Exists(Path.Combine(output, "checkpoints", "current")));
+
+        var (again, resumed) = RunUntilCheckpointThenSignal(distill, Path.Combine(output, "checkpoints", "current"), signal, waitForOutput: "Resuming from the checkpoint");
+        Assert.Equal(130, again);
+        Assert.Contains("Resuming from the checkpoint", resumed);
+    }
+
+    // Starts mtkd, waits for the file (a committed checkpoint) and the text, sends the signal, and returns the exit code and all output.
+    private static (int Code, string Output) RunUntilCheckpointThenSignal(string[] arguments, string file, string signal, string? waitForOutput = null)
+    {
+        using var process = Process.Start(new ProcessStartInfo("dotnet", [Mtkd(), .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var clock = Stopwatch.StartNew();
+        bool Ready() { lock (output) return File.Exists(file) && (waitForOutput is null || output.ToString().Contains(waitForOutput, StringComparison.Ordinal)); }
+        while (!Ready() && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(50);
+        Assert.False(process.HasExited, $"mtkd ended before it could be stopped: {output}");
+        using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "mtkd did not stop after the signal");
+        process.WaitForExit(); // flushes the redirected streams
+        lock (output) return (process.ExitCode, output.ToString());
+    }
+}
