@@ -72,7 +72,12 @@ public sealed class CommandLineConventionTests : IDisposable
     // Starts mtkd, waits for the file (a committed checkpoint) and the text, sends the signal, and returns the exit code and all output.
     private static (int Code, string Output) RunUntilCheckpointThenSignal(string[] arguments, string file, string signal, string? waitForOutput = null)
     {
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [Mtkd(), .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        // env --default-signal: a test run started in the background (nohup … &, as CI scripts do) inherits SIGINT
+        // ignored, which would reach mtkd ignored too; a user's shell in the foreground does not do that.
+        using var process = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT,TERM", "dotnet", Mtkd(), .. arguments])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
         var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };

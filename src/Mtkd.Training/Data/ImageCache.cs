@@ -114,7 +114,6 @@ public static class ImageCache
             && manifest.ClassNames.SequenceEqual(classNames) && manifest.Files.SequenceEqual(files) && File.Exists(pixelsPath);
         if (!reuse)
         {
-            Directory.CreateDirectory(directory);
             foreach (var stale in Directory.EnumerateFiles(directory, "*.tmp")) File.Delete(stale);
             if (File.Exists(manifestPath)) File.Delete(manifestPath); // pixels and manifest must never disagree
             log?.Invoke(manifest is null ? $"Decoding {files.Length:N0} files into the cache {directory}." : $"The data changed since the cache was built ({Difference(manifest, files, format)}); rebuilding {directory}.");
