@@ -68,8 +68,9 @@ public static class SampleRunner
         // Decoded once into uint8 caches on disk (the same pixels the featurizer computes, bit for bit): training reads
         // batches from them, so memory does not grow with the number of photographs.
         var format = new ImageFormat(3, sample.Height, sample.Width, ResizeMode.Fill);
+        var classIndex = splits.Classes.Select((name, index) => (name, index)).ToDictionary(c => c.name, c => c.index);
         ImageDataset Load(string split, IReadOnlyList<LabelledImage> images) => ImageCache.LoadImages(Path.Combine(output, "cache", split),
-            images.Select(i => new ImageEntry(Path.GetFullPath(i.Path), splits.Classes.ToList().IndexOf(i.Label))).ToArray(), splits.Classes, format, Log).Images;
+            images.Select(i => new ImageEntry(Path.GetFullPath(i.Path), classIndex[i.Label])).ToArray(), splits.Classes, format, Log).Images;
         var (train, validation, test) = (Load("train", splits.Train), Load("val", splits.Validation), Load("test", splits.Test));
         Log($"decoded and resized to {sample.Width}×{sample.Height} RGB, cached in {Path.Combine(output, "cache")}");
 

@@ -33,11 +33,15 @@ internal sealed class DataFlags
     /// <summary>What to read: the source, how to decode it, and where its cache goes.</summary>
     /// <param name="parse">The command line.</param>
     /// <param name="models">ONNX files whose input size is the default (the teachers, or the model evaluated).</param>
-    public DataRequest Request(ParseResult parse, IReadOnlyList<string>? models = null) =>
-        new(DatasetSource.Resolve(parse.GetValue(data)!), () => Format(parse, models ?? []), parse.GetValue(skipBadImages), parse.GetValue(cache))
+    public DataRequest Request(ParseResult parse, IReadOnlyList<string>? models = null)
+    {
+        // Resolved once, when a split of image files first needs it: it may read the teachers' input shapes.
+        var format = new Lazy<ImageFormat>(() => Format(parse, models ?? []));
+        return new(DatasetSource.Resolve(parse.GetValue(data)!), () => format.Value, parse.GetValue(skipBadImages), parse.GetValue(cache))
         {
             Normalization = Normalization(parse),
         };
+    }
 
     private (float[] Mean, float[] Std)? Normalization(ParseResult parse)
     {

@@ -34,21 +34,10 @@ public static class FashionMnist
             ? $"Install it with: apt-get install {DebianPackage}"
             : $"Expected the Fashion-MNIST IDX files there (Debian package {DebianPackage} installs them in {DefaultDirectory}).";
 
-        var images = IdxReader.Read(imagesPath, expectedRank: 3, hint);
-        var labels = IdxReader.Read(labelsPath, expectedRank: 1, hint);
-        if (labels.Dimensions[0] != images.Dimensions[0])
-            throw new InvalidDataException($"{labelsPath}: {labels.Dimensions[0]} labels for {images.Dimensions[0]} images in {imagesPath}.");
-
+        var (images, classes) = IdxReader.ReadLabelledImages(imagesPath, labelsPath, ClassNames.Count, hint);
         var pixels = new float[images.Data.Length];
         for (int i = 0; i < pixels.Length; i++)
             pixels[i] = images.Data[i] / 255f;
-        var classes = new int[labels.Data.Length];
-        for (int i = 0; i < classes.Length; i++)
-        {
-            classes[i] = labels.Data[i];
-            if (classes[i] >= ClassNames.Count)
-                throw new InvalidDataException($"{labelsPath}: label {classes[i]} at index {i}; expected 0..{ClassNames.Count - 1}.");
-        }
         return new ImageDataset(pixels, classes, 1, images.Dimensions[1], images.Dimensions[2], ClassNames);
     }
 }

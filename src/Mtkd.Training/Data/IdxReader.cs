@@ -14,6 +14,26 @@ public static class IdxReader
     /// <summary>An IDX array: its dimensions and its bytes in row-major order.</summary>
     public sealed record IdxArray(int[] Dimensions, byte[] Data);
 
+    /// <summary>
+    /// An images file (rank 3) and its labels file (rank 1), checked against each other: as many labels as images,
+    /// each a class index below <paramref name="classCount"/>.
+    /// </summary>
+    public static (IdxArray Images, int[] Labels) ReadLabelledImages(string imagesPath, string labelsPath, int classCount, string? hint = null)
+    {
+        var images = Read(imagesPath, expectedRank: 3, hint);
+        var labels = Read(labelsPath, expectedRank: 1, hint);
+        if (labels.Dimensions[0] != images.Dimensions[0])
+            throw new InvalidDataException($"{labelsPath}: {labels.Dimensions[0]} labels for {images.Dimensions[0]} images in {imagesPath}.");
+        var classes = new int[labels.Data.Length];
+        for (int i = 0; i < classes.Length; i++)
+        {
+            classes[i] = labels.Data[i];
+            if (classes[i] >= classCount)
+                throw new InvalidDataException($"{labelsPath}: label {classes[i]} at index {i}; expected 0..{classCount - 1}.");
+        }
+        return (images, classes);
+    }
+
     /// <summary>The dimensions in the file's header, without reading its data.</summary>
     public static int[] ReadShape(string path, int expectedRank) => Read(path, expectedRank, hint: null, headerOnly: true).Dimensions;
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
@@ -72,19 +71,10 @@ public static class ImageCache
         int height = shape[1], width = shape[2];
         return Open(directory, $"idx 1x{height}x{width}", "b/255", PixelFile.DividedBy255, files, classNames, 1, height, width, log, build: writer =>
         {
-            var images = IdxReader.Read(imagesPath, expectedRank: 3);
-            var labelArray = IdxReader.Read(labelsPath, expectedRank: 1);
-            if (labelArray.Dimensions[0] != images.Dimensions[0])
-                throw new InvalidDataException($"{labelsPath}: {labelArray.Dimensions[0]} labels for {images.Dimensions[0]} images in {imagesPath}.");
+            var (images, labels) = IdxReader.ReadLabelledImages(imagesPath, labelsPath, classNames.Count);
             int size = height * width;
-            var labels = new int[images.Dimensions[0]];
             for (int i = 0; i < labels.Length; i++)
-            {
-                labels[i] = labelArray.Data[i];
-                if (labels[i] >= classNames.Count)
-                    throw new InvalidDataException($"{labelsPath}: label {labels[i]} at index {i}; expected 0..{classNames.Count - 1}.");
                 writer.Append(images.Data.AsSpan(i * size, size));
-            }
             return (labels, []);
         });
     }
@@ -97,7 +87,7 @@ public static class ImageCache
     }
 
     private static string Key(string location, string split, string format) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{location}|{split}|{format}")))[..16].ToLowerInvariant();
+        Training.ContentHash.Of(Encoding.UTF8.GetBytes($"{location}|{split}|{format}"));
 
     // Writes the pixels; returns the label of each image written and the files left out.
     private delegate (int[] Labels, SkippedImage[] Skipped) Build(PixelFileWriter writer);

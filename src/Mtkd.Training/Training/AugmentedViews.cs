@@ -31,7 +31,7 @@ public static class AugmentedViews
         TorchRuntime.EnsureLoaded();
 
         int imageSize = data.ImageSize;
-        batchSize = Math.Min(batchSize, PixelTensors.InferenceBatch(data, batchSize));
+        batchSize = PixelTensors.InferenceBatch(data, batchSize);
         var images = new PixelTensors(data, batchSize);
         var labels = new int[checked(views * data.Count)];
         // The pool goes to a temporary file, not an array: views × the dataset would not fit in memory for photographs.

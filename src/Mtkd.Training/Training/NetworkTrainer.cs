@@ -111,7 +111,7 @@ public static class NetworkTrainer
         {
             return TrainingLoop.Run(student, data, validation, options,
                 Fingerprint(student, data, options, $"distill K={k}{(online is null ? "" : " online")} {System.Text.Json.JsonSerializer.Serialize(distillation)}",
-                    online is not null ? online.Identity : $"logits {ContentHash.Of(targets.TeacherLogits)}" + (targets.TeacherFeatures is { } f ? $", features {ContentHash.Of(f)}" : "")),
+                    () => online is not null ? online.Identity : $"logits {ContentHash.Of(targets.TeacherLogits)}" + (targets.TeacherFeatures is { } f ? $", features {ContentHash.Of(f)}" : "")),
                 device =>
                 {
                     if (online is null)
@@ -165,15 +165,17 @@ public static class NetworkTrainer
     // What a checkpoint must agree on to be resumed by this run: every setting that shapes the weights, as the options
     // serialize (so an option added later is covered without touching this), less where files go and the device; and
     // what it learns from: a hash of the data and of the teachers. Items are separated by " | " so a mismatch can be named.
-    private static string Fingerprint(SequentialNetwork network, ImageDataset data, TrainerOptions o, string task, string? teachers = null)
+    // Without checkpoints nothing reads it, so the hashes (up to 2,048 images read) are not computed.
+    private static string Fingerprint(SequentialNetwork network, ImageDataset data, TrainerOptions o, string task, Func<string>? teachers = null)
     {
+        if (o.CheckpointDirectory is null) return "";
         var shaping = o.Clone();
         (shaping.CheckpointDirectory, shaping.MetricsPath, shaping.Device) = (null, null, "");
         return string.Join(TrainingCheckpoint.FingerprintSeparator, new[]
         {
             $"task {task}", $"network {network.Spec.Name} heads={network.HeadCount} params={network.ParameterCount}",
             $"data {data.Count} images ({data.LabeledCount} labelled), content {ContentHash.Of(data)}",
-            teachers is null ? null : $"teachers {teachers}",
+            teachers is null ? null : $"teachers {teachers()}",
             $"options {System.Text.Json.JsonSerializer.Serialize(shaping)}",
         }.OfType<string>());
     }
