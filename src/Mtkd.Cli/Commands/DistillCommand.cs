@@ -59,6 +59,7 @@ internal static class DistillCommand
             if (distillation.OutOfBagTeachers && parse.GetValue(consistent))
                 throw new ArgumentException("--out-of-bag applies to soft labels scored once; --consistent teachers score every augmented batch, which no teacher trained on.");
             string directory = parse.GetValue(output)!;
+            OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             OutputChecks.Folder(directory, "--out");
             var options = training.Options(parse);
             options.Validate(); // a bad value is refused before any data is read

@@ -32,6 +32,7 @@ internal static class EvaluateCommand
         command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
         {
             string path = parse.GetValue(model)!;
+            OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             if (!File.Exists(path)) throw new FileNotFoundException($"Model not found: {path}", path);
             var images = data.Request(parse, [path]).Load(parse.GetValue(split)!);
             if (images.HasUnlabeled)

@@ -17,10 +17,11 @@ internal static class ExportCommand
         var command = new Command("export", "Export the student of a training checkpoint to ONNX.") { checkpoint, output, fold, opset };
         command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
         {
+            string path = parse.GetValue(output)!;
+            OutputChecks.File(path, "--out");
             var (network, model) = StudentCheckpoint.Load(parse.GetValue(checkpoint)!);
             using (network)
             {
-                string path = parse.GetValue(output)!;
                 OnnxExporter.Export(network, path, new OnnxExportOptions
                 {
                     ClassNames = model.ClassNames, FoldBatchNorm = parse.GetValue(fold), Opset = parse.GetValue(opset),

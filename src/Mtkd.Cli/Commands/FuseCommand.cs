@@ -24,6 +24,7 @@ internal static class FuseCommand
 
     private static int Run(string path, string? weightsFrom, string? json)
     {
+        OutputChecks.FileIfGiven(json, "--json");
         var set = Labelled(SoftLabelFile.Read(path), path);
         int teachers = set.TeacherCount, classes = set.ClassCount;
         var validation = weightsFrom is null ? set : Labelled(SoftLabelFile.Read(weightsFrom), weightsFrom);

@@ -22,6 +22,7 @@ internal static class InspectCommand
         var command = new Command("inspect", "Print an ONNX model's inputs, outputs, shapes, layout guess, opset, parameters and multiply-accumulates.") { models, json };
         command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
         {
+            OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             var paths = parse.GetValue(models)!;
             var reports = paths.Select(Describe).ToArray();
             ModelFigures? ensemble = null;

@@ -1,8 +1,8 @@
 namespace Mtkd.Cli.Commands;
 
 /// <summary>
-/// Checks an output path before any work starts, so a bad --out fails in a second with its path named instead
-/// of after an epoch of training.
+/// Checks an output path before any work starts, so a bad --out fails in a second with its path and the cause named
+/// instead of after an epoch of training.
 /// </summary>
 internal static class OutputChecks
 {
@@ -16,9 +16,9 @@ internal static class OutputChecks
             Directory.CreateDirectory(path);
             Probe(path);
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"{flag} {path}: permission denied; give a folder you can write to.");
+            throw new IOException($"{flag} {path} cannot be written: {Cause(path, e)}; give a folder you can write to.", e);
         }
     }
 
@@ -29,15 +29,21 @@ internal static class OutputChecks
             throw new IOException($"{flag} {path} is a folder; give a file name.");
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"{flag} {path}: folder {folder} does not exist.");
+            throw new DirectoryNotFoundException($"{flag} {path} cannot be written: {Cause(folder, null)}; create the folder first or give another path.");
         try
         {
             Probe(folder);
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"{flag} {path}: permission denied in {folder}; give a path you can write to.");
+            throw new IOException($"{flag} {path} cannot be written: {Cause(folder, e)}; give a path you can write to.", e);
         }
+    }
+
+    /// <summary>Checks an optional output file (such as --json) when one was given.</summary>
+    public static void FileIfGiven(string? path, string flag)
+    {
+        if (path is not null) File(path, flag);
     }
 
     private static void Probe(string folder)
@@ -45,5 +51,24 @@ internal static class OutputChecks
         string probe = Path.Combine(folder, $".mtkd-write-check-{Environment.ProcessId}.tmp");
         System.IO.File.WriteAllBytes(probe, []);
         System.IO.File.Delete(probe);
+    }
+
+    // The operating system's message names a temporary probe or a missing part of the path; users need the part at fault.
+    // Walks up from the folder that should hold the output to the first part that exists.
+    private static string Cause(string folder, Exception? error)
+    {
+        folder = Path.GetFullPath(folder);
+        for (var part = folder; part is not null; part = Path.GetDirectoryName(part))
+        {
+            if (System.IO.File.Exists(part)) return $"{part} is a file, not a folder";
+            if (Directory.Exists(part))
+            {
+                if (error is null) return $"{folder} does not exist";
+                if (error is UnauthorizedAccessException) return $"permission denied in {part}";
+                if (error is FileNotFoundException or DirectoryNotFoundException) return $"{part} does not allow new files or folders";
+                return error.Message;
+            }
+        }
+        return error?.Message ?? "no part of the path exists";
     }
 }

@@ -44,6 +44,7 @@ internal static class ScoreCommand
             var teacherPaths = parse.GetValue(teachers) ?? [];
             var parts = parse.GetValue(merge) ?? [];
             OutputChecks.File(parse.GetValue(output)!, "--out");
+            OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             if (parts.Length > 0)
             {
                 if (teacherPaths.Length > 0 || parse.GetValue(shard) is not null)

@@ -35,8 +35,11 @@ internal static class TeachersCommand
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
         {
             string directory = parse.GetValue(output)!;
+            OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             OutputChecks.Folder(directory, "--out");
             bool bagging = parse.GetValue(method) == "bagging";
+            if (bagging && !(parse.GetValue(fraction) is > 0 and <= 1)) // NaN fails too
+                throw new ArgumentException($"--fraction {parse.GetValue(fraction)} is not in (0, 1]: it is the share of the training images each teacher trains on.");
             var options = training.Options(parse);
             // Bagged teachers early-stop by default (MTKD's protocol), each on the images its bag left out, on accuracy
             // (the validation loss turns up long before the accuracy stops rising); --patience 0 turns it off.

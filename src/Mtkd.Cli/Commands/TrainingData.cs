@@ -28,7 +28,7 @@ internal sealed record TrainingData(ImageDataset Train, ImageDataset? Validation
     /// <param name="unlabeled">More images, without labels, appended to the training images (distillation only).</param>
     public static TrainingData Load(DataRequest request, double validationFraction, int seed, bool quick = false, int? labels = null, DataRequest? unlabeled = null)
     {
-        if (validationFraction is < 0 or >= 1)
+        if (!(validationFraction is >= 0 and < 1)) // written so that NaN fails too
             throw new ArgumentException($"--validation-fraction {validationFraction} is not in [0, 1).");
         var source = request.Source;
         if (source.Kind == DatasetKind.UnlabeledFolder)

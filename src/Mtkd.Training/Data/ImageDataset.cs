@@ -189,7 +189,7 @@ public sealed class ImageDataset
     /// </summary>
     public (int[] TrainRows, int[] ValidationRows) HoldOutRows(double fraction, int seed)
     {
-        if (fraction is <= 0 or >= 1)
+        if (!(fraction is > 0 and < 1)) // NaN fails too
             throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "Expected a validation fraction in (0, 1).");
         var order = Enumerable.Range(0, Count).ToArray();
         new Random(seed).Shuffle(order);
@@ -203,7 +203,7 @@ public sealed class ImageDataset
     /// <summary>The rows <see cref="RandomSubset"/> takes, in the order it takes them.</summary>
     public int[] RandomSubsetRows(double fraction, int seed)
     {
-        if (fraction is <= 0 or > 1)
+        if (!(fraction is > 0 and <= 1))
             throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "Expected a fraction in (0, 1].");
         var order = Enumerable.Range(0, Count).ToArray();
         new Random(seed).Shuffle(order);

@@ -59,7 +59,7 @@ public static class SoftLabelFile
                         {
                             row[i] = (float)(columns[i][r] ?? throw new InvalidDataException($"{path}: row {r} of row group {g} has no value in {SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)}."));
                             if (!float.IsFinite(row[i]))
-                                throw new InvalidDataException($"{path}: row with index {ids[^1]}, column {SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)} holds {row[i]}; soft labels must be finite numbers (the teacher that wrote them is broken).");
+                                throw new InvalidDataException($"{path}: row with index {ids[^1]}, column {SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)} holds {row[i].ToString(CultureInfo.InvariantCulture)}; soft labels must be finite numbers (the teacher that wrote them is broken).");
                         }
                     else
                         top!(r, row);

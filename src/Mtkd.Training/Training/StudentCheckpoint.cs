@@ -23,15 +23,15 @@ public static class StudentCheckpoint
         directory = TrainingCheckpoint.CurrentFolder(directory) ?? directory;
         var modelPath = Path.Combine(directory, TrainingCheckpoint.ModelFile);
         if (!File.Exists(modelPath))
-            throw new FileNotFoundException($"No checkpoint in {directory}: expected {TrainingCheckpoint.ModelFile} and {TrainingCheckpoint.WeightsFile} (written by mtkd distill after every epoch).", modelPath);
-        var model = JsonSerializer.Deserialize<CheckpointModel>(File.ReadAllText(modelPath))
-            ?? throw new InvalidDataException($"{modelPath} is empty.");
+            throw new FileNotFoundException($"No checkpoint in {directory}: expected a mtkd distill output folder (holding checkpoints/), " +
+                $"its checkpoints folder (holding the '{TrainingCheckpoint.PointerFile}' file), or an epoch folder (holding {TrainingCheckpoint.ModelFile} and {TrainingCheckpoint.WeightsFile}).", modelPath);
+        var model = TrainingCheckpoint.ReadJson<CheckpointModel>(modelPath);
         TorchRuntime.EnsureLoaded();
         var network = new SequentialNetwork(model.Spec, model.Channels, model.Height, model.Width, model.ClassCount, model.Heads);
         try
         {
             var best = Path.Combine(directory, TrainingCheckpoint.BestFile);
-            network.load(File.Exists(best) ? best : Path.Combine(directory, TrainingCheckpoint.WeightsFile));
+            TrainingCheckpoint.ReadWeights(File.Exists(best) ? best : Path.Combine(directory, TrainingCheckpoint.WeightsFile), path => network.load(path));
             network.eval();
             return (network, model);
         }

@@ -28,7 +28,7 @@ public static class TeacherGeneration
         ImageDataset? validation = null, IProgress<(int Teacher, TrainingProgress Progress)>? progress = null, CancellationToken cancellation = default)
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "Need at least one teacher.");
-        if (fraction is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The fraction must be in (0, 1].");
+        if (!(fraction is > 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "The fraction must be in (0, 1]."); // NaN fails too
         for (int k = 0; k < count; k++)
         {
             int seed = options.Seed + k;

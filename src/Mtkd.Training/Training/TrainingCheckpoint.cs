@@ -55,16 +55,43 @@ internal sealed class TrainingCheckpoint
     public State Load(SequentialNetwork network, OptimizerHelper optimizer, string fingerprint)
     {
         var folder = CurrentFolder(directory) ?? throw new FileNotFoundException($"No checkpoint in {directory}.");
-        var path = Path.Combine(folder, StateFile);
-        var state = JsonSerializer.Deserialize<State>(File.ReadAllText(path))
-            ?? throw new InvalidDataException($"{path} is empty.");
+        var state = ReadJson<State>(Path.Combine(folder, StateFile));
         if (state.Fingerprint != fingerprint)
             throw new InvalidOperationException(
                 $"The checkpoint in {directory} is from another run: {FirstDifference(state.Fingerprint, fingerprint)}. Use another folder, or delete it to start over.");
-        network.load(Path.Combine(folder, WeightsFile));
-        optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
+        ReadWeights(Path.Combine(folder, WeightsFile), path => network.load(path));
+        ReadWeights(Path.Combine(folder, OptimizerFile), path => optimizer.load_state_dict(path));
         return state;
     }
+
+    /// <summary>A checkpoint's JSON file, or an error naming it when it was damaged outside Mtkd.</summary>
+    internal static T ReadJson<T>(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path)) ?? throw new JsonException("it holds null");
+        }
+        catch (JsonException e)
+        {
+            throw Damaged(path, e);
+        }
+    }
+
+    /// <summary>Loads a checkpoint's weights file, or names it when it is truncated or does not fit the network.</summary>
+    internal static void ReadWeights(string path, Action<string> load)
+    {
+        try
+        {
+            load(path);
+        }
+        catch (Exception e) when (e is IOException and not FileNotFoundException || e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw Damaged(path, e);
+        }
+    }
+
+    private static InvalidDataException Damaged(string path, Exception e) =>
+        new($"{path} is damaged ({e.Message.Split('\n')[0].TrimEnd('.')}); it was changed outside Mtkd. Delete its checkpoints folder to start over.", e);
 
     // The first item of two fingerprints that differs, and within the options the first setting.
     internal static string FirstDifference(string saved, string now)
@@ -107,7 +134,7 @@ internal sealed class TrainingCheckpoint
         return null;
     }
 
-    public void LoadBest(SequentialNetwork network) => network.load(Path.Combine(CurrentFolder(directory)!, BestFile));
+    public void LoadBest(SequentialNetwork network) => ReadWeights(Path.Combine(CurrentFolder(directory)!, BestFile), path => network.load(path));
 
     public bool HasBest => CurrentFolder(directory) is { } folder && File.Exists(Path.Combine(folder, BestFile));
 

@@ -1,4 +1,7 @@
 using Mtkd.Training.Data;
+using Mtkd.Training.Networks;
+using Mtkd.Training.Training;
+using static TorchSharp.torch;
 
 namespace Mtkd.Tests.Training;
 
@@ -22,5 +25,25 @@ internal static class TrainingFixtures
                     logits[(i * teachers + k) * data.ClassCount + c] =
                         (float)((c == data.Labels[i] ? strength : 0) + (k + 1) * random.NextDouble() * 2);
         return logits;
+    }
+
+    /// <summary>Every parameter of <paramref name="network"/>, flattened, to compare runs bit for bit.</summary>
+    public static float[] Weights(SequentialNetwork network) =>
+        network.parameters().SelectMany(p => p.detach().cpu().data<float>().ToArray()).ToArray();
+
+    /// <summary>The small student the training-mechanics tests train, with fixed initial weights.</summary>
+    public static SequentialNetwork Student(int heads = 1, string preset = NetworkPresets.CnnSmall) =>
+        NetworkTrainer.CreateNetwork(NetworkPresets.Get(preset), Train, seed: 3, heads);
+
+    /// <summary>Two short epochs with every kind of randomness on (schedule, shifts, flips, rotation).</summary>
+    public static TrainerOptions Options(Action<TrainerOptions>? change = null)
+    {
+        var options = new TrainerOptions
+        {
+            Epochs = 2, BatchSize = 64, Seed = 5, Schedule = ScheduleKind.Cosine, WarmupEpochs = 0.5,
+            Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, RotationDegrees = 10 },
+        };
+        change?.Invoke(options);
+        return options;
     }
 }

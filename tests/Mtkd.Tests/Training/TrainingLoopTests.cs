@@ -12,22 +12,11 @@ public sealed class TrainingLoopTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
-    private static float[] Weights(SequentialNetwork network) =>
-        network.parameters().SelectMany(p => p.detach().cpu().data<float>().ToArray()).ToArray();
+    private static float[] Weights(SequentialNetwork network) => TrainingFixtures.Weights(network);
 
-    private static SequentialNetwork Student(int heads = 1, string preset = NetworkPresets.CnnSmall) =>
-        NetworkTrainer.CreateNetwork(NetworkPresets.Get(preset), TrainingFixtures.Train, seed: 3, heads);
+    private static SequentialNetwork Student(int heads = 1, string preset = NetworkPresets.CnnSmall) => TrainingFixtures.Student(heads, preset);
 
-    private static TrainerOptions Options(Action<TrainerOptions>? change = null)
-    {
-        var options = new TrainerOptions
-        {
-            Epochs = 2, BatchSize = 64, Seed = 5, Schedule = ScheduleKind.Cosine, WarmupEpochs = 0.5,
-            Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, RotationDegrees = 10 },
-        };
-        change?.Invoke(options);
-        return options;
-    }
+    private static TrainerOptions Options(Action<TrainerOptions>? change = null) => TrainingFixtures.Options(change);
 
     private static IReadOnlyList<EpochSummary> Distill(SequentialNetwork student, TrainerOptions options, CancellationToken cancellation = default,
         IProgress<TrainingProgress>? progress = null) =>
@@ -71,63 +60,6 @@ public sealed class TrainingLoopTests : IDisposable
     }
 
     [Fact]
-    public void A_non_finite_loss_stops_training_at_its_batch_without_a_checkpoint_and_nan_weights_are_not_exported()
-    {
-        var logits = TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2);
-        logits[(133 * 2 + 1) * 10 + 3] = float.NaN; // one logit of one teacher for one image: the batch holding it stops the run
-        var checkpoints = Path.Combine(directory, "nan");
-        using var student = Student();
-        var e = Assert.Throws<InvalidDataException>(() => NetworkTrainer.Distill(student, TrainingFixtures.Train, new DistillationTargets(logits, 2),
-            Options(o => o.CheckpointDirectory = checkpoints), new DistillationOptions()));
-        Assert.Contains("epoch 1, batch ", e.Message);
-        Assert.Contains("NaN", e.Message);
-        Assert.Null(TrainingCheckpoint.CurrentFolder(checkpoints)); // nothing to resume from a poisoned epoch
-
-        using var broken = Student();
-        using (no_grad())
-        using (var first = broken.parameters().First().view(-1)[0])
-            first.fill_(float.PositiveInfinity);
-        var export = Assert.Throws<InvalidDataException>(() => Mtkd.Training.Onnx.OnnxExporter.Export(broken));
-        Assert.Contains("non-finite", export.Message);
-    }
-
-    private sealed class SimulatedKill : Exception;
-
-    [Theory]
-    [InlineData("epoch-folder")] // the new epoch's folder is complete, its pointer not yet written
-    [InlineData("pointer")]      // the pointer names the new epoch, the old one is not yet removed
-    public void A_run_killed_while_saving_a_checkpoint_resumes_to_the_same_final_weights(string step)
-    {
-        // Early stopping on, so the best weights travel with each epoch too.
-        var options = (string? checkpoints) => Options(o => { o.Epochs = 3; o.CheckpointDirectory = checkpoints; o.EarlyStoppingPatience = 5; });
-        using var uninterrupted = Student();
-        Distill(uninterrupted, options(null));
-
-        var checkpoints = Path.Combine(directory, $"killed-{step}");
-        int saves = 0;
-        TrainingCheckpoint.AfterSaveStep = s => { if (s == step && ++saves == 2) throw new SimulatedKill(); }; // during epoch 2's save
-        try
-        {
-            using var killed = Student();
-            Assert.Throws<SimulatedKill>(() => Distill(killed, options(checkpoints)));
-        }
-        finally
-        {
-            TrainingCheckpoint.AfterSaveStep = null;
-        }
-        // What a kill during a write leaves: a staging folder and an unrenamed temporary file.
-        Directory.CreateDirectory(Path.Combine(checkpoints, ".epoch-0003.999999.tmp"));
-        File.WriteAllText(Path.Combine(checkpoints, ".current.999999.tmp"), "epoch-0003");
-
-        using var resumed = Student();
-        var messages = new List<string>();
-        Distill(resumed, options(checkpoints), progress: new SynchronousProgress<TrainingProgress>(p => { if (p.Message is { } m) messages.Add(m); }));
-        Assert.Equal(Weights(uninterrupted), Weights(resumed));
-        Assert.Contains(messages, m => m.Contains($"after epoch {(step == "pointer" ? 2 : 1)}", StringComparison.Ordinal));
-        Assert.Equal(["current", "epoch-0003"], Directory.EnumerateFileSystemEntries(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-    }
-
-    [Fact]
     public void A_killed_run_with_mixing_and_unlabelled_images_resumes_to_the_same_final_weights()
     {
         var data = TrainingFixtures.Train.Take(200).Concat(TrainingFixtures.Train.Subset(Enumerable.Range(200, 200).ToArray()).WithoutLabels());
@@ -156,39 +88,6 @@ public sealed class TrainingLoopTests : IDisposable
         var ex = Assert.Throws<InvalidOperationException>(() => NetworkTrainer.Distill(other, data, targets,
             Options(o => { o.Epochs = 3; o.CheckpointDirectory = checkpoints; o.Augmentation.Mixup = 0.4; o.Augmentation.CutMix = 0.5; }), new DistillationOptions()));
         Assert.Contains("Mixup", ex.Message);
-    }
-
-    [Fact]
-    public void A_checkpoint_from_other_settings_is_refused()
-    {
-        var checkpoints = Path.Combine(directory, "checkpoints");
-        using (var first = Student()) Distill(first, Options(o => { o.Epochs = 1; o.CheckpointDirectory = checkpoints; }));
-        using var second = Student();
-        var ex = Assert.Throws<InvalidOperationException>(() => Distill(second, Options(o => { o.Epochs = 1; o.LearningRate = 0.01; o.CheckpointDirectory = checkpoints; })));
-        Assert.Contains(checkpoints, ex.Message);
-    }
-
-    [Fact]
-    public void A_checkpoint_names_the_first_difference_for_other_teachers_other_data_or_another_setting()
-    {
-        var checkpoints = Path.Combine(directory, "fingerprint");
-        var data = TrainingFixtures.Train;
-        var targets = new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(data, 2), 2);
-        IReadOnlyList<EpochSummary> Run(ImageDataset images, DistillationTargets t, Action<TrainerOptions>? change = null)
-        {
-            using var student = Student();
-            return NetworkTrainer.Distill(student, images, t, Options(o => { o.Epochs = 1; o.CheckpointDirectory = checkpoints; change?.Invoke(o); }), new DistillationOptions());
-        }
-        Run(data, targets);
-
-        var teachers = Assert.Throws<InvalidOperationException>(() => Run(data, new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(data, 2, seed: 10), 2)));
-        Assert.Contains("'teachers logits ", teachers.Message);
-        var relabelled = data.WithLabels(data.Labels.Select(l => (l + 1) % data.ClassCount).ToArray());
-        var other = Assert.Throws<InvalidOperationException>(() => Run(relabelled, targets));
-        Assert.Contains("'data ", other.Message);
-        var setting = Assert.Throws<InvalidOperationException>(() => Run(data, targets, o => o.Nesterov = true));
-        Assert.Contains("Nesterov was false, this run has true", setting.Message);
-        Assert.Single(Run(data, targets)); // the same run still resumes (finished: nothing left to train)
     }
 
     [Fact]

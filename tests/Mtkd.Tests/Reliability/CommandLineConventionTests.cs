@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Mtkd.Tests;
+namespace Mtkd.Tests.Reliability;
 
 /// <summary>
 /// mtkd as a process, as a shell or a scheduler sees it (issue 16, fault 6): errors on stderr, exit code 2 for a
@@ -13,22 +13,7 @@ public sealed class CommandLineConventionTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
-    private static string Mtkd()
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var path = Path.Combine(SampleProcess.RepositoryRoot(), "src", "Mtkd.Cli", "bin", configuration, "net10.0", "mtkd.dll");
-        Assert.True(File.Exists(path), $"{path} is missing; build Mtkd.sln");
-        return path;
-    }
-
-    private static (int Code, string Output, string Error) Run(params string[] arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [Mtkd(), .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output, error.Result);
-    }
+    private static (int Code, string Output, string Error) Run(params string[] arguments) => MtkdProcess.Run(arguments);
 
     [Fact]
     public void Usage_errors_exit_2_data_errors_exit_1_and_both_go_to_stderr()
@@ -74,7 +59,7 @@ public sealed class CommandLineConventionTests : IDisposable
     {
         // env --default-signal: a test run started in the background (nohup … &, as CI scripts do) inherits SIGINT
         // ignored, which would reach mtkd ignored too; a user's shell in the foreground does not do that.
-        using var process = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT,TERM", "dotnet", Mtkd(), .. arguments])
+        using var process = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT,TERM", "dotnet", MtkdProcess.Dll(), .. arguments])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
         })!;
