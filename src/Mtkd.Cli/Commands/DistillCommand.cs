@@ -75,7 +75,7 @@ internal static class DistillCommand
             if (parse.GetValue(unlabeled) is not null && teacherPaths.Length == 0)
                 throw new ArgumentException("--unlabeled images are taught by the teachers alone: give them as --teacher A.onnx … (a --soft-labels file covers the training split only).");
             var request = data.Request(parse, teacherPaths);
-            var extra = parse.GetValue(unlabeled) is { } folder ? request with { Source = DatasetSource.Resolve(folder) } : null;
+            var extra = parse.GetValue(unlabeled) is { } folder ? request with { Source = DatasetSource.Resolve(folder, "--unlabeled") } : null;
             var images = training.LoadData(parse, request, parse.GetValue(labels), unlabeled: extra);
             if (viewCount > 1)
             {

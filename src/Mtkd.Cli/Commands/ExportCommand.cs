@@ -13,7 +13,7 @@ internal static class ExportCommand
         var checkpoint = new Argument<string>("CHECKPOINT") { Description = "A checkpoint folder, or a mtkd distill output folder holding checkpoints/." };
         var output = new Option<string>("--out") { Description = "The ONNX file to write.", Required = true };
         var fold = new Option<bool>("--fold-batchnorm") { Description = "Fold each batch norm into the convolution before it." };
-        var opset = new Option<int>("--opset") { Description = "ONNX operator set (9 or newer).", DefaultValueFactory = _ => 13 };
+        var opset = new Option<int>("--opset") { Description = $"ONNX operator set, 9 to {OnnxExportOptions.NewestOpset}.", DefaultValueFactory = _ => 13 };
         var command = new Command("export", "Export the student of a training checkpoint to ONNX.") { checkpoint, output, fold, opset };
         command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
         {

@@ -38,6 +38,8 @@ internal static class TeachersCommand
             OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             OutputChecks.Folder(directory, "--out");
             bool bagging = parse.GetValue(method) == "bagging";
+            if (parse.GetValue(count) < 1)
+                throw new ArgumentException($"--count {parse.GetValue(count)}: expected one or more teachers.");
             if (bagging && !(parse.GetValue(fraction) is > 0 and <= 1)) // NaN fails too
                 throw new ArgumentException($"--fraction {parse.GetValue(fraction)} is not in (0, 1]: it is the share of the training images each teacher trains on.");
             var options = training.Options(parse);

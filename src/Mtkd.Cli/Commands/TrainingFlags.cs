@@ -85,7 +85,12 @@ internal sealed class TrainingFlags
         StepGamma = parse.GetValue(stepGamma),
         CycleEpochs = parse.GetValue(cycleEpochs),
         WarmupEpochs = parse.GetValue(warmup),
-        EarlyStoppingPatience = parse.GetValue(patience) is > 0 and var p ? p : null,
+        EarlyStoppingPatience = parse.GetValue(patience) switch
+        {
+            < 0 and var p => throw new ArgumentException($"--patience {p}: expected 0 (off) or a number of epochs."),
+            > 0 and var p => p,
+            _ => null,
+        },
         EarlyStoppingMetric = parse.GetValue(stopOn) switch
         {
             "loss" => EarlyStoppingMetric.ValidationLoss, "accuracy" => EarlyStoppingMetric.ValidationAccuracy,

@@ -78,9 +78,10 @@ public sealed class DatasetSource
 
     /// <summary>
     /// Resolves a <c>--data</c> value. Refuses, naming the path, a value that is none of the kinds, a folder with fewer
-    /// than two classes, and a manifest row whose file is missing or whose columns are wrong.
+    /// than two classes, and a manifest row whose file is missing or whose columns are wrong; <paramref name="flag"/>
+    /// names the value in those messages.
     /// </summary>
-    public static DatasetSource Resolve(string data)
+    public static DatasetSource Resolve(string data, string flag = "--data")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(data);
         if (data == "fashion-mnist")
@@ -95,10 +96,10 @@ public sealed class DatasetSource
             string extension = System.IO.Path.GetExtension(full).ToLowerInvariant();
             if (extension is ".csv" or ".tsv" or ".txt")
                 return Manifest(full, extension == ".tsv" ? '\t' : ',');
-            throw new ArgumentException($"--data {data}: a file must be a .csv or .tsv manifest of path,label; to use a folder of images, give the folder.");
+            throw new ArgumentException($"{flag} {data}: a file must be a .csv or .tsv manifest of path,label; to use a folder of images, give the folder.");
         }
         if (!Directory.Exists(full))
-            throw new DirectoryNotFoundException($"--data {data}: no such folder or file. Expected 'fashion-mnist', a folder of IDX files, an image folder (ROOT/<class>/*.png or ROOT/train|val|test/<class>/…), a folder of unlabelled images, or a CSV/TSV manifest of path,label.");
+            throw new DirectoryNotFoundException($"{flag} {data}: no such folder or file. Expected 'fashion-mnist', a folder of IDX files, an image folder (ROOT/<class>/*.png or ROOT/train|val|test/<class>/…), a folder of unlabelled images, or a CSV/TSV manifest of path,label.");
         if (Directory.EnumerateFiles(full).Any(f => System.IO.Path.GetFileName(f).StartsWith("train-images-idx3-ubyte", StringComparison.Ordinal)))
             return Idx(full);
         return Folder(full);

@@ -9,7 +9,10 @@ public sealed class OnnxExportOptions
     /// </summary>
     public bool FoldBatchNorm { get; set; }
 
-    /// <summary>ONNX operator set, 9 or newer. Default 13.</summary>
+    /// <summary>The newest operator set the exporter writes and its tests load in ONNX Runtime.</summary>
+    public const int NewestOpset = 21;
+
+    /// <summary>ONNX operator set, 9 to <see cref="NewestOpset"/>. Default 13.</summary>
     public int Opset { get; set; } = 13;
 
     /// <summary>Graph input: float32 [batch, C, H, W]. Default "input".</summary>

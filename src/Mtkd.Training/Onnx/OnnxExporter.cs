@@ -68,8 +68,8 @@ public static class OnnxExporter
 
     private static ModelProto BuildModel(SequentialNetwork network, OnnxExportOptions options)
     {
-        if (options.Opset < 9)
-            throw new ArgumentOutOfRangeException(nameof(options), options.Opset, "Opset 9 or newer is supported.");
+        if (options.Opset is < 9 or > OnnxExportOptions.NewestOpset)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Opset, $"Opsets 9 to {OnnxExportOptions.NewestOpset} are supported (tested with ONNX Runtime).");
         var graph = new GraphProto { Name = network.Spec.Name };
         var input = network.InputShape;
         graph.Input.Add(TensorValue(options.InputName, "batch", input.Channels, input.Height, input.Width));

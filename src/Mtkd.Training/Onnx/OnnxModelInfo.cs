@@ -65,6 +65,8 @@ public sealed class OnnxModelInfo
     /// <summary>Reads a model file; a file that is not an ONNX model gets an error naming it.</summary>
     public static OnnxModelInfo Read(string path)
     {
+        if (Directory.Exists(path))
+            throw new FileNotFoundException($"{path} is a folder; give the ONNX model file itself.", path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"ONNX model not found: {path}", path);
         return Read(File.ReadAllBytes(path), path);

@@ -66,7 +66,7 @@ public static class SoftLabelFile
                     logits.AddRange(row);
                 }
             }
-            return new SoftLabelSet(header, ids.ToArray(), labels.ToArray(), logits.ToArray());
+            return new SoftLabelSet(header, Unique(ids.ToArray(), path), labels.ToArray(), logits.ToArray());
         }
         catch (Exception ex) when (ex is not InvalidDataException and not OutOfMemoryException)
         {
@@ -77,6 +77,16 @@ public static class SoftLabelFile
         {
             reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
+    }
+
+    // Soft labels are joined back to their images by index; two rows of one index would make that join ambiguous.
+    private static long[] Unique(long[] ids, string path)
+    {
+        var first = new Dictionary<long, int>(ids.Length);
+        for (int r = 0; r < ids.Length; r++)
+            if (!first.TryAdd(ids[r], r))
+                throw new InvalidDataException($"{path}: index {ids[r]} appears twice (data rows {first[ids[r]] + 1:N0} and {r + 1:N0}); each image needs one row, with its own index.");
+        return ids;
     }
 
     private static SoftLabelHeader ReadHeader(string path, string[] columns, IReadOnlyDictionary<string, string> metadata, int topK)
@@ -201,6 +211,6 @@ public static class SoftLabelFile
         }
         if (ids.Count == 0)
             throw new InvalidDataException($"{path} has a header and no rows; expected one row of soft labels per image.");
-        return new SoftLabelSet(layout, ids.ToArray(), labels.ToArray(), logits.ToArray());
+        return new SoftLabelSet(layout, Unique(ids.ToArray(), path), labels.ToArray(), logits.ToArray());
     }
 }

@@ -23,7 +23,7 @@ public sealed class ExportValidityTests(ITestOutputHelper output)
             foreach (int heads in new[] { 1, 3 })
                 foreach (bool fold in new[] { false, true })
                     cases.Add(preset, heads, fold, 13);
-        foreach (int opset in new[] { 9, 11, 17 })
+        foreach (int opset in new[] { 9, 11, 17, OnnxExportOptions.NewestOpset })
         {
             cases.Add(NetworkPresets.ResNet8, 3, true, opset);
             cases.Add(NetworkPresets.MobileNetTiny, 1, false, opset);
@@ -97,9 +97,11 @@ public sealed class ExportValidityTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Opsets_before_9_are_refused()
+    public void Opsets_before_9_or_after_the_newest_tested_are_refused()
     {
         using var network = Build(NetworkPresets.CnnSmall, 1);
         Assert.Throws<ArgumentOutOfRangeException>(() => OnnxExporter.Export(network, new OnnxExportOptions { Opset = 8 }));
+        var future = Assert.Throws<ArgumentOutOfRangeException>(() => OnnxExporter.Export(network, new OnnxExportOptions { Opset = 99 }));
+        Assert.Contains($"Opsets 9 to {OnnxExportOptions.NewestOpset} are supported", future.Message);
     }
 }

@@ -58,6 +58,34 @@ public sealed class MessageTests : IDisposable
     }
 
     [Fact]
+    public void A_soft_label_file_with_one_index_twice_is_refused_naming_both_rows()
+    {
+        File.WriteAllText(PathOf("twice.csv"), "index,label,t0_c0,t0_c1\n7,1,0.5,1\n8,0,0.5,1\n7,0,0.5,1\n");
+        var e = Assert.Throws<InvalidDataException>(() => SoftLabelFile.Read(PathOf("twice.csv")));
+        Assert.Contains("index 7 appears twice (data rows 1 and 3)", e.Message);
+    }
+
+    public static TheoryData<string[], string> FlagsThatNameNothingUseful() => new()
+    {
+        { ["teachers", "--quick", "--count", "-1", "--out", "OUT"], "--count -1: expected one or more teachers" },
+        { ["distill", "--teacher", "TEACHER", "--quick", "--patience", "-1", "--out", "OUT"], "--patience -1: expected 0 (off)" },
+        { ["distill", "--teacher", "TEACHER", "--quick", "--unlabeled", "ABSENT", "--out", "OUT"], "--unlabeled ABSENT: no such folder or file" },
+        { ["inspect", "FOLDER"], "FOLDER is a folder; give the ONNX model file itself" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FlagsThatNameNothingUseful))]
+    public void A_bad_flag_value_is_refused_naming_the_flag_as_given(string[] arguments, string expected)
+    {
+        var teacher = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 10), "teacher.onnx");
+        string Fill(string text) => text.Replace("TEACHER", teacher, StringComparison.Ordinal).Replace("OUT", PathOf("out"), StringComparison.Ordinal)
+            .Replace("ABSENT", PathOf("absent"), StringComparison.Ordinal).Replace("FOLDER", directory, StringComparison.Ordinal);
+        var (code, said) = CliOutput.Capture(() => Program.Main(arguments.Select(Fill).ToArray()));
+        Assert.NotEqual(0, code);
+        Assert.Contains(Fill(expected), said);
+    }
+
+    [Fact]
     public void Top_k_at_or_above_the_class_count_keeps_every_logit_and_says_so()
     {
         var teacher = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 10), "teacher.onnx");
