@@ -29,7 +29,7 @@ internal static class EvaluateCommand
         var json = new Option<string?>("--json") { Description = "Also write the figures as JSON to this file." };
         var command = new Command("evaluate", "Accuracy, per-class precision and recall, confusion matrix, latency and size of a model.") { model, split, teachers, json };
         data.AddTo(command);
-        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
+        command.SetAction(parse => CliErrors.Run(() =>
         {
             string path = parse.GetValue(model)!;
             OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
@@ -47,7 +47,7 @@ internal static class EvaluateCommand
             Print(report, images.ClassNames);
             JsonOutput.WriteIfAsked(parse.GetValue(json), report);
             return 0;
-        })));
+        }));
         return command;
     }
 

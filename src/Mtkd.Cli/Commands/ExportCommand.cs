@@ -15,7 +15,7 @@ internal static class ExportCommand
         var fold = new Option<bool>("--fold-batchnorm") { Description = "Fold each batch norm into the convolution before it." };
         var opset = new Option<int>("--opset") { Description = $"ONNX operator set, 9 to {OnnxExportOptions.NewestOpset}.", DefaultValueFactory = _ => 13 };
         var command = new Command("export", "Export the student of a training checkpoint to ONNX.") { checkpoint, output, fold, opset };
-        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
+        command.SetAction(parse => CliErrors.Run(() =>
         {
             string path = parse.GetValue(output)!;
             OutputChecks.File(path, "--out");
@@ -31,7 +31,7 @@ internal static class ExportCommand
                     $"{complexity.MultiplyAccumulates:N0} MACs per image, {new FileInfo(path).Length:N0} bytes."));
             }
             return 0;
-        })));
+        }));
         return command;
     }
 }

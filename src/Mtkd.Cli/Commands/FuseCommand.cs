@@ -18,7 +18,7 @@ internal static class FuseCommand
         var weightsFrom = new Option<string?>("--weights-from") { Description = "Soft-label file of validation data to learn WeightedAverage's weights on (default: FILE itself)." };
         var json = new Option<string?>("--json") { Description = "Also write the accuracies as JSON to this file." };
         var command = new Command("fuse", "Print each teacher's accuracy and the accuracy of every ensemble fusion method.") { file, weightsFrom, json };
-        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() => Run(parse.GetValue(file)!, parse.GetValue(weightsFrom), parse.GetValue(json)))));
+        command.SetAction(parse => CliErrors.Run(() => Run(parse.GetValue(file)!, parse.GetValue(weightsFrom), parse.GetValue(json))));
         return command;
     }
 

@@ -20,7 +20,7 @@ internal static class InspectCommand
         var models = new Argument<string[]>("MODEL") { Description = "ONNX model files; several are also summed as an ensemble.", Arity = ArgumentArity.OneOrMore };
         var json = new Option<string?>("--json") { Description = "Also write the description as JSON to this file." };
         var command = new Command("inspect", "Print an ONNX model's inputs, outputs, shapes, layout guess, opset, parameters and multiply-accumulates.") { models, json };
-        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
+        command.SetAction(parse => CliErrors.Run(() =>
         {
             OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             var paths = parse.GetValue(models)!;
@@ -38,7 +38,7 @@ internal static class InspectCommand
             }
             JsonOutput.WriteIfAsked(parse.GetValue(json), new Reports(reports, ensemble));
             return 0;
-        })));
+        }));
         return command;
     }
 

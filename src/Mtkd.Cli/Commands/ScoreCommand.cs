@@ -39,7 +39,7 @@ internal static class ScoreCommand
             teachers, split, output, batch, topK, threads, gpu, json, shard, merge,
         };
         data.AddTo(command);
-        command.SetAction((parse, _) => Task.FromResult(CliErrors.Run(() =>
+        command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
         {
             var teacherPaths = parse.GetValue(teachers) ?? [];
             var parts = parse.GetValue(merge) ?? [];
@@ -57,13 +57,13 @@ internal static class ScoreCommand
                 throw new ArgumentException("Give the teachers as --teacher A.onnx --teacher B.onnx …, or parts to join as --merge PART … .");
             var shardOf = parse.GetValue(shard) is { } text ? ScoreShards.Parse(text) : (ScoreShards.Shard?)null;
             return Run(teacherPaths, data.Request(parse, teacherPaths), parse.GetValue(split)!, parse.GetValue(output)!, parse.GetValue(batch),
-                parse.GetValue(topK), parse.GetValue(threads), parse.GetValue(gpu), parse.GetValue(json), shardOf);
+                parse.GetValue(topK), parse.GetValue(threads), parse.GetValue(gpu), parse.GetValue(json), shardOf, cancellation);
         })));
         return command;
     }
 
     private static int Run(string[] teacherPaths, DataRequest data, string split, string output, int batchSize, int topK, int? threads, int? gpu, string? json,
-        ScoreShards.Shard? shard)
+        ScoreShards.Shard? shard, CancellationToken cancellation)
     {
         string directory = data.Source.Location;
         // Unlabelled images have no class names of their own: they take the teachers'.
@@ -74,7 +74,7 @@ internal static class ScoreCommand
         int[]? shardRows = shard is { } sh ? ScoreShards.Rows(images.Count, sh, ScoreShards.BatchesPerBlock * batchSize) : null;
         if (shardRows is not null) images = images.Subset(shardRows);
         var ml = new MLContext(seed: 1);
-        var view = images.ToDataView(ml);
+        var view = new CancellableDataView(images.ToDataView(ml), cancellation);
         using var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options
         {
             Teachers = teacherPaths.Select(TeacherModel.FromFile).ToArray(),
@@ -87,9 +87,17 @@ internal static class ScoreCommand
         var trainingRows = split == "train" && !csv ? teacherPaths.Select(TrainingRowSet.FromOnnx).ToArray() : null;
         var keptRows = trainingRows?.Any(r => r is not null) == true ? trainingRows : null;
         var clock = Stopwatch.StartNew();
-        var summary = shardRows is null
-            ? ml.Data.SaveAsSoftLabels(scorer.Transform(view), output, new SoftLabelSaveOptions { TopK = topK, TeacherTrainingRows = keptRows })
-            : WritePart(scorer, view, images, shardRows, output, topK, keptRows);
+        SoftLabelFileSummary summary;
+        try
+        {
+            summary = shardRows is null
+                ? ml.Data.SaveAsSoftLabels(scorer.Transform(view), output, new SoftLabelSaveOptions { TopK = topK, TeacherTrainingRows = keptRows })
+                : WritePart(scorer, view, images, shardRows, output, topK, keptRows);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new OperationCanceledException($"scoring stopped after {clock.Elapsed.TotalSeconds:0.0} s; {output} was not written (a file already there is unchanged). Run the same command again to score.", e);
+        }
         double seconds = clock.Elapsed.TotalSeconds;
 
         var table = new Table().AddColumn("Teacher").AddColumn("Input").AddColumn("Output").AddColumn(new TableColumn("Classes").RightAligned()).AddColumn("Runs on");

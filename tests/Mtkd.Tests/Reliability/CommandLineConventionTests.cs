@@ -43,19 +43,35 @@ public sealed class CommandLineConventionTests : IDisposable
         Assert.Equal(0, Run(arguments).Code);
         string[] distill = ["distill", "--teacher", Path.Combine(directory, "t", "teacher-0.onnx"), "--quick", "--epochs", "500", "--out", output];
 
-        var (code, error) = RunUntilCheckpointThenSignal(distill, Path.Combine(output, "checkpoints", "current"), signal);
+        string current = Path.Combine(output, "checkpoints", "current");
+        var (code, error) = RunUntilThenSignal(distill, () => File.Exists(current), signal);
         Assert.Equal(130, code);
         Assert.Contains("stopped:", error);
         Assert.Contains("run the same command again to resume", error);
         Assert.True(File.Exists(Path.Combine(output, "checkpoints", "current")));
 
-        var (again, resumed) = RunUntilCheckpointThenSignal(distill, Path.Combine(output, "checkpoints", "current"), signal, waitForOutput: "Resuming from the checkpoint");
+        var (again, resumed) = RunUntilThenSignal(distill, () => File.Exists(current), signal, waitForOutput: "Resuming from the checkpoint");
         Assert.Equal(130, again);
         Assert.Contains("Resuming from the checkpoint", resumed);
     }
 
-    // Starts mtkd, waits for the file (a committed checkpoint) and the text, sends the signal, and returns the exit code and all output.
-    private static (int Code, string Output) RunUntilCheckpointThenSignal(string[] arguments, string file, string signal, string? waitForOutput = null)
+    [Fact]
+    public void A_signal_stops_scoring_leaving_no_output_and_no_temporary_file()
+    {
+        string teacher = Path.Combine(directory, "teacher.onnx");
+        File.WriteAllBytes(teacher, Google.Protobuf.MessageExtensions.ToByteArray(Scoring.TeacherVariants.Base(channels: 1, size: 28, classes: 10)));
+        string[] teachers = Enumerable.Repeat(new[] { "--teacher", teacher }, 16).SelectMany(t => t).ToArray(); // long enough to be stopped
+        string output = Path.Combine(directory, "soft.parquet");
+        var (code, error) = RunUntilThenSignal(["score", .. teachers, "--split", "train", "--out", output],
+            () => Directory.EnumerateFiles(directory, ".soft.parquet.*").Any(), "INT");
+        Assert.Equal(130, code);
+        Assert.Contains("stopped: scoring stopped after", error);
+        Assert.Contains("was not written", error);
+        Assert.Equal(["teacher.onnx"], Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName));
+    }
+
+    // Starts mtkd, waits until ready (a committed checkpoint, a file being written) and the text, sends the signal, and returns the exit code and all output.
+    private static (int Code, string Output) RunUntilThenSignal(string[] arguments, Func<bool> ready, string signal, string? waitForOutput = null)
     {
         // env --default-signal: a test run started in the background (nohup … &, as CI scripts do) inherits SIGINT
         // ignored, which would reach mtkd ignored too; a user's shell in the foreground does not do that.
@@ -69,7 +85,7 @@ public sealed class CommandLineConventionTests : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var clock = Stopwatch.StartNew();
-        bool Ready() { lock (output) return File.Exists(file) && (waitForOutput is null || output.ToString().Contains(waitForOutput, StringComparison.Ordinal)); }
+        bool Ready() { lock (output) return ready() && (waitForOutput is null || output.ToString().Contains(waitForOutput, StringComparison.Ordinal)); }
         while (!Ready() && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(50);
         Assert.False(process.HasExited, $"mtkd ended before it could be stopped: {output}");
         using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
