@@ -5,7 +5,8 @@
 // the library; every other requirement is left alone. See DEVELOPERS.md.
 //
 // This file is compiled twice: by MSBuild's RoslynCodeTaskFactory (build/Mtkd.TorchSharp.targets), where
-// the task class below is included, and into the tests, which define MTKD_WITHOUT_MSBUILD.
+// the task class below is included, and into Mtkd.Training (MTKD_WITHOUT_MSBUILD), whose TorchRuntime patches a
+// cached copy at run time where no MSBuild ran; there its types are internal.
 // It targets netstandard2.0 (the task factory's reference set), so it avoids newer APIs.
 #nullable enable
 using System;
@@ -16,7 +17,12 @@ using System.Text;
 namespace Mtkd.Build
 {
     /// <summary>One version requirement (a Vernaux entry) of an ELF shared object.</summary>
-    public sealed class ElfVersionRequirement
+#if MTKD_WITHOUT_MSBUILD
+    internal
+#else
+    public
+#endif
+    sealed class ElfVersionRequirement
     {
         public string File = "";
         public string Version = "";
@@ -28,7 +34,12 @@ namespace Mtkd.Build
     }
 
     /// <summary>Reads and edits the GNU symbol-versioning sections of a little-endian ELF64 file.</summary>
-    public static class ElfSymbolVersions
+#if MTKD_WITHOUT_MSBUILD
+    internal
+#else
+    public
+#endif
+    static class ElfSymbolVersions
     {
         public const ushort VerFlagWeak = 0x2;
         const uint ShtDynsym = 11;
@@ -162,7 +173,12 @@ namespace Mtkd.Build
     }
 
     /// <summary>The known-benign GLIBCXX_3.4.32 requirement of libLibTorchSharp.so and how to relax it.</summary>
-    public static class LibTorchSharpCompat
+#if MTKD_WITHOUT_MSBUILD
+    internal
+#else
+    public
+#endif
+    static class LibTorchSharpCompat
     {
         public const string Version = "GLIBCXX_3.4.32";
         public const string OnlySymbol = "_ZSt21ios_base_library_initv";

@@ -26,7 +26,7 @@ public static class MtkdCatalog
 
     /// <summary>Scores teacher ONNX models in batches; see <see cref="TeacherScoringEstimator.Options"/>.</summary>
     public static TeacherScoringEstimator ScoreTeachers(this TransformsCatalog catalog, TeacherScoringEstimator.Options options) =>
-        new(options);
+        new(MlNetInternals.GetEnvironment(catalog), options);
 
     /// <summary>
     /// The teachers' ensemble as a model: <c>Score</c> and a key <c>PredictedLabel</c> from the teacher-logits column,

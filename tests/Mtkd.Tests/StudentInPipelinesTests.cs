@@ -4,6 +4,7 @@ using Microsoft.ML.Transforms.Image;
 using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Distillation;
+using Mtkd.Training.Training;
 using SkiaSharp;
 
 namespace Mtkd.Tests;
@@ -99,11 +100,21 @@ public sealed class StudentInPipelinesTests(TinyFashionMnist data)
     }
 
     [Fact]
-    public void A_gpu_request_falls_back_to_the_cpu()
+    public void A_gpu_request_of_the_mlcontext_falls_back_to_the_cpu_when_it_allows()
     {
-        var ml = new MLContext(seed: 1);
-        var onGpu = Student(ml, gpuDeviceId: 0);
-        Assert.StartsWith("CPU (CUDA device 0 unavailable", onGpu.ExecutionProvider);
+        var ml = new MLContext(seed: 1) { GpuDeviceId = 0 };
+        var refused = Assert.Throws<InvalidOperationException>(() => Student(ml)); // MLContext.FallbackToCpu is false unless set
+        Assert.Contains("device 0 was requested", refused.Message);
+        ml.FallbackToCpu = true;
+        var messages = new List<string>();
+        var onGpu = ml.Transforms.ScoreTeachers(data.TeacherPaths)
+            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new()
+            {
+                Trainer = { Epochs = 1 }, Progress = new SynchronousProgress<TrainingProgress>(p => { if (p.Message is { } m) messages.Add(m); }),
+            }))
+            .Fit(data.Train.ToDataView(ml)).LastTransformer;
+        Assert.StartsWith("CPU (CUDA device 0 unavailable", onGpu.ExecutionProvider); // the student
+        Assert.Contains(messages, m => m.StartsWith("Device cuda:0 was requested but", StringComparison.Ordinal)); // the training
         var onCpu = Student(new MLContext(seed: 1));
         Assert.Equal("CPU", onCpu.ExecutionProvider);
         var test = data.Test.ToDataView(ml);

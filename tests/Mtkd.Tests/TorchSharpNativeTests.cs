@@ -85,11 +85,70 @@ public sealed class TorchSharpNativeTests
     }
 
     [Fact]
-    public async Task AProjectReferencingThePackageLoadsTorchSharpAfterBuildRunAndPublish()
+    public async Task ThePackagesWorkFromALocalFeedForAnAppAndAsAnInstalledTool()
     {
-        // Packs Mtkd.Training and Mtkd.MLNet, then builds, runs and publishes a consumer app against them (~30 s).
+        // Packs the libraries and the tool, then builds, runs and publishes an app against them and installs the tool (about a minute).
+        var (code, stdout, stderr) = await RunScript(Path.Combine(SampleProcess.RepositoryRoot(), "build", "verify-package-consumer.sh"), [], TimeSpan.FromMinutes(10));
+        Assert.True(code == 0, $"package check failed:\n{stdout}\n{stderr}");
+        Assert.Contains("package consumer check passed", stdout);
+        Assert.Equal(2, stdout.Split('\n').Count(line => line.StartsWith("consumer trained", StringComparison.Ordinal)));
+        Assert.Contains("no Windows or macOS libtorch", stdout);
+        Assert.Contains("installed tool:", stdout);
+    }
+
+    [Fact]
+    public async Task TheQuickstartScriptRunsInTheCloneAndOutsideItWhereTorchSharpLoadsAPatchedCachedCopy()
+    {
         var repository = SampleProcess.RepositoryRoot();
-        var start = new System.Diagnostics.ProcessStartInfo("bash", [Path.Combine(repository, "build", "verify-package-consumer.sh")])
+        var script = Path.Combine(repository, "samples", "quickstart.cs");
+        var work = Directory.CreateTempSubdirectory("mtkd-quickstart-").FullName;
+        try
+        {
+            // As the README runs it: in the clone, where Mtkd's build targets bring the natives and patch the output.
+            var inClone = await RunScript("dotnet", ["run", script, "--", "--quick", "--out", Path.Combine(work, "in-clone")], TimeSpan.FromMinutes(10));
+            AssertRan(inClone, Path.Combine(work, "in-clone"));
+
+            // As a user's copy elsewhere: the natives as package directives and no Mtkd build targets, so nothing patches
+            // TorchSharp at build time and the run-time fix must (on hosts whose libstdc++ lacks GLIBCXX_3.4.32).
+            var copy = Path.Combine(work, "elsewhere", "quickstart.cs");
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.WriteAllText(copy, File.ReadAllText(script)
+                .Replace("#:project ../src/Mtkd.MLNet/Mtkd.MLNet.csproj",
+                    $"#:project {Path.Combine(repository, "src", "Mtkd.MLNet", "Mtkd.MLNet.csproj")}\n#:package libtorch-cpu-linux-x64@2.10.0\n#:package Microsoft.ML.OnnxRuntime@1.31.1", StringComparison.Ordinal));
+            var outside = await RunScript("dotnet", ["run", copy, "--", "--quick", "--out", Path.Combine(work, "outside")], TimeSpan.FromMinutes(10),
+                ("MTKD_CACHE", Path.Combine(work, "cache")));
+            AssertRan(outside, Path.Combine(work, "outside"));
+            if (LibTorchSharpCompat.HostNeedsPatch(out _))
+            {
+                Assert.Contains("loading a patched copy of", outside.Stderr);
+                var cached = Directory.GetFiles(Path.Combine(work, "cache", "native"), "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
+                Assert.True(ElfSymbolVersions.ReadRequirements(File.ReadAllBytes(cached), cached).Single(r => r.Version == LibTorchSharpCompat.Version).IsWeak);
+                var original = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+                    "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+                Assert.False(ElfSymbolVersions.ReadRequirements(File.ReadAllBytes(original), original).Single(r => r.Version == LibTorchSharpCompat.Version).IsWeak,
+                    "the NuGet cache's copy must be left as shipped");
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static void AssertRan((int Code, string Stdout, string Stderr) run, string output)
+    {
+        Assert.True(run.Code == 0, $"quickstart failed:\n{run.Stdout}\n{run.Stderr}");
+        foreach (var line in new[] { "ensemble of 3 teachers:", "distilled student:", "label-trained student:" })
+            Assert.Matches($"{line} +\\d+\\.\\d\\d %", run.Stdout);
+        var ml = new Microsoft.ML.MLContext();
+        var student = ml.Model.Load(Path.Combine(output, "student.zip"), out var schema); // an ordinary ML.NET model
+        Assert.NotNull(schema.GetColumnOrNull("Features"));
+        Assert.NotNull(student.GetOutputSchema(schema).GetColumnOrNull("PredictedLabel"));
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> RunScript(string program, string[] arguments, TimeSpan limit, params (string Name, string Value)[] environment)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program == "dotnet" ? "dotnet" : "bash", program == "dotnet" ? arguments : [program, .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -97,14 +156,13 @@ public sealed class TorchSharpNativeTests
         // Let the nested builds find their own SDK settings rather than inherit the test host's MSBuild session.
         foreach (var name in new[] { "MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildSDKsPath", "MSBuildLoadMicrosoftTargetsReadOnly" })
             start.Environment.Remove(name);
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
         using var process = System.Diagnostics.Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "the consumer check did not finish in 5 minutes");
-
-        Assert.True(process.ExitCode == 0, $"consumer check failed:\n{stdout}\n{await stderr}");
-        Assert.Contains("package consumer check passed", stdout);
-        Assert.Equal(2, stdout.Split('\n').Count(line => line.StartsWith("consumer trained", StringComparison.Ordinal)));
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(limit), $"{program} did not finish in {limit.TotalMinutes} minutes");
+        return (process.ExitCode, stdout, await stderr);
     }
 
     [Fact]

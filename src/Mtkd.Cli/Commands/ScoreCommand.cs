@@ -81,6 +81,7 @@ internal static class ScoreCommand
             BatchSize = batchSize,
             IntraOpThreads = threads,
             GpuDeviceId = gpu,
+            FallbackToCpu = true, // --gpu says it falls back, with the reason in the table
         }).Fit(view);
 
         // Teachers from mtkd teachers record the rows they trained on; the file keeps them so distill can go out-of-bag.

@@ -94,11 +94,22 @@ public sealed class MultiTeacherDistillationOptions
     /// </summary>
     public double ValidationFraction { get; set; }
 
-    /// <summary>CUDA device on which the fitted student runs in ONNX Runtime. Default null: the CPU. Needs the GPU build.</summary>
+    /// <summary>
+    /// Labelled images to validate on after every epoch (and to early-stop on), instead of holding out a share of
+    /// the training rows: the feature and label columns are read, teacher columns are not needed. Cannot be combined
+    /// with <see cref="ValidationFraction"/>. Default null.
+    /// </summary>
+    public IDataView? ValidationSet { get; set; }
+
+    /// <summary>
+    /// CUDA device for teachers scored here, for training (when <c>Trainer.Device</c> is unset) and for the fitted
+    /// student in ONNX Runtime. Default null: <c>MLContext.GpuDeviceId</c>, itself null (the CPU) unless set. Needs
+    /// the GPU builds (-p:MtkdOrtGpu=true, -p:MtkdTorchCuda=true).
+    /// </summary>
     public int? GpuDeviceId { get; set; }
 
-    /// <summary>Whether the fitted student falls back to the CPU when <see cref="GpuDeviceId"/> cannot be used. Default true.</summary>
-    public bool FallbackToCpu { get; set; } = true;
+    /// <summary>Whether a GPU that cannot be used falls back to the CPU (with a message) or fails. Default null: <c>MLContext.FallbackToCpu</c> (true unless set).</summary>
+    public bool? FallbackToCpu { get; set; }
 
     /// <summary>Receives a report after every training step; null for none. Epoch summaries also go to ML.NET's log as channel messages.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }

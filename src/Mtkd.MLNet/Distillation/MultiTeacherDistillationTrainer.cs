@@ -19,11 +19,14 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
 {
     private readonly IHostEnvironment env;
     private readonly MultiTeacherDistillationOptions options;
+    private readonly Func<bool> isCanceled;
 
     internal MultiTeacherDistillationTrainer(IHostEnvironment env, MultiTeacherDistillationOptions options)
     {
         this.env = env;
         this.options = options;
+        MlNetInternals.ResolveAll(); // a changed ML.NET fails here, not after training
+        isCanceled = MlNetInternals.CancellationCheck(env);
         // Every setting is checked here, when the pipeline is built, not after teachers were scored.
         StudentSpec(); // an unknown preset
         ArgumentNullException.ThrowIfNull(options.Trainer, nameof(options.Trainer));
@@ -32,6 +35,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         options.Distillation.Validate();
         if (!(options.ValidationFraction is >= 0 and < 1))
             throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
+        if (options.ValidationSet is not null && options.ValidationFraction > 0)
+            throw new ArgumentException("Give ValidationSet or ValidationFraction, not both: the validation rows come from one of them.", nameof(options));
         if (options.ConsistentTeaching && options.Teachers.Count == 0)
             throw new ArgumentException("ConsistentTeaching scores the teachers on every batch: set Teachers.", nameof(options));
         if (options.ConsistentTeaching && options.Distillation.OutOfBagTeachers)
@@ -40,6 +45,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
 
     public StudentTransformer Fit(IDataView input)
     {
+        if (isCanceled())
+            throw new OperationCanceledException("MLContext.CancelExecution() was called before Fit; use a new MLContext to train again.");
         var (classCount, classNames) = KeyLabels.Classes(input.Schema, options.LabelColumnName);
         var scorers = new List<TeacherScoringTransformer>();
         try
@@ -51,10 +58,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             {
                 if (options.Teachers.Count == 0)
                     throw new ArgumentException("ConsistentTeaching scores the teachers on every batch: set Teachers.");
-                scorers.Add(new TeacherScoringEstimator(new TeacherScoringEstimator.Options
-                {
-                    Teachers = options.Teachers, InputColumnName = options.FeatureColumnName, OutputColumnName = options.TeacherLogitsColumnName,
-                }).Fit(input));
+                scorers.Add(new TeacherScoringEstimator(env, ScoringOptions(options.Teachers, options.TeacherLogitsColumnName)).Fit(input));
                 online = new OnnxBatchTeachers(scorers[^1]);
             }
             else
@@ -76,14 +80,16 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                 features = features is null ? null : [.. features, .. extraFeatures!];
             }
             var (train, validation, trainLogits, trainFeatures, trainInBag) = SplitValidation(dataset, teacherLogits, teacherCount, features, inBag);
+            validation = ReadValidationSet(classCount, classNames) ?? validation;
 
             var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed,
                 heads: options.Distillation.Mode == DistillationMode.MimicAll ? teacherCount : 1);
             using var channel = env.Start("MultiTeacherDistillation");
-            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures, online) { InBag = trainInBag }, options.Trainer, options.Distillation,
-                validation, new ChannelProgress(channel, options.Progress));
-            return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history,
-                options.GpuDeviceId, options.FallbackToCpu);
+            using var stop = new CancellationTokenSource();
+            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures, online) { InBag = trainInBag }, TrainerOptionsOnDevice(), options.Distillation,
+                validation, new ChannelProgress(channel, options.Progress, isCanceled, stop), stop.Token);
+            var (gpu, fallback) = Gpu();
+            return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history, gpu, fallback);
         }
         finally
         {
@@ -100,11 +106,53 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     {
         var (dataset, _, _, _) = ReadTrainingData(input, classCount, classNames, onlineTeacherCount: 0);
         var (train, validation, _, _, _) = SplitValidation(dataset.LabeledOnly(), [], 0, null, null);
+        validation = ReadValidationSet(classCount, classNames) ?? validation;
         var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed);
         using var channel = env.Start("MultiTeacherDistillation");
-        var history = NetworkTrainer.TrainSupervised(student, train, options.Trainer, new ChannelProgress(channel, options.Progress), validation: validation);
-        return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history,
-            options.GpuDeviceId, options.FallbackToCpu);
+        using var stop = new CancellationTokenSource();
+        var history = NetworkTrainer.TrainSupervised(student, train, TrainerOptionsOnDevice(), new ChannelProgress(channel, options.Progress, isCanceled, stop),
+            stop.Token, validation);
+        var (gpu, fallback) = Gpu();
+        return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history, gpu, fallback);
+    }
+
+    // The options' GPU settings, else the MLContext's (MLContext.GpuDeviceId and FallbackToCpu), as ML.NET's own components take them.
+    private (int? GpuDeviceId, bool FallbackToCpu) Gpu()
+    {
+        var (contextGpu, contextFallback) = MlNetInternals.GpuSettings(env);
+        return (options.GpuDeviceId ?? contextGpu, options.FallbackToCpu ?? contextFallback);
+    }
+
+    private TeacherScoringEstimator.Options ScoringOptions(IReadOnlyList<TeacherModel> teachers, string outputColumnName)
+    {
+        var (gpu, fallback) = Gpu();
+        return new TeacherScoringEstimator.Options
+        {
+            Teachers = teachers, InputColumnName = options.FeatureColumnName, OutputColumnName = outputColumnName, GpuDeviceId = gpu, FallbackToCpu = fallback,
+        };
+    }
+
+    // Trainer.Device left unset trains where the MLContext (or the options' GpuDeviceId) says; a device given there wins.
+    private TrainerOptions TrainerOptionsOnDevice()
+    {
+        var (gpu, fallback) = Gpu();
+        if (options.Trainer.Device is not null || gpu is null)
+            return options.Trainer;
+        var onDevice = options.Trainer.Clone();
+        (onDevice.Device, onDevice.FallbackToCpu) = ($"cuda:{gpu}", fallback);
+        return onDevice;
+    }
+
+    // ValidationSet's features and labels, as ML.NET's image and TorchSharp trainers take a validation set; null when none is given.
+    private ImageDataset? ReadValidationSet(int classCount, string[] classNames)
+    {
+        if (options.ValidationSet is not { } view)
+            return null;
+        var (validationClasses, _) = KeyLabels.Classes(view.Schema, options.LabelColumnName);
+        if (validationClasses != classCount)
+            throw new ArgumentException($"ValidationSet's label column '{options.LabelColumnName}' has {validationClasses} classes; the training data has {classCount}.", nameof(options));
+        var (data, _, _, _) = ReadTrainingData(view, classCount, classNames, onlineTeacherCount: 0, featuresAndLabelsOnly: true);
+        return data.LabeledOnly();
     }
 
     private NetworkSpec StudentSpec() => options.StudentNetwork ?? NetworkPresets.Get(options.Student, options.StudentWidth);
@@ -114,20 +162,15 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     {
         if (input.Schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null && options.Teachers.Count > 0)
         {
-            scorers.Add(new TeacherScoringEstimator(new TeacherScoringEstimator.Options
-            {
-                Teachers = options.Teachers, InputColumnName = options.FeatureColumnName, OutputColumnName = options.TeacherLogitsColumnName,
-            }).Fit(input));
+            scorers.Add(new TeacherScoringEstimator(env, ScoringOptions(options.Teachers, options.TeacherLogitsColumnName)).Fit(input));
             input = scorers[^1].Transform(input);
         }
         if (options.Distillation.Mode == DistillationMode.Supernet2 && input.Schema.GetColumnOrNull(options.TeacherFeaturesColumnName) is null
             && options.TeacherFeaturesOutputName is { } featuresOutput && options.Teachers.Count > 0)
         {
-            scorers.Add(new TeacherScoringEstimator(new TeacherScoringEstimator.Options
-            {
-                Teachers = options.Teachers.Select(t => t with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(),
-                InputColumnName = options.FeatureColumnName, OutputColumnName = options.TeacherFeaturesColumnName,
-            }).Fit(input));
+            scorers.Add(new TeacherScoringEstimator(env, ScoringOptions(
+                options.Teachers.Select(t => t with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(),
+                options.TeacherFeaturesColumnName)).Fit(input));
             input = scorers[^1].Transform(input);
         }
         return input;
@@ -178,11 +221,16 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         return flags.Select(v => v != 0).ToArray();
     }
 
-    /// <summary>Epoch summaries and decisions to ML.NET's log; every report to the user's progress too.</summary>
-    private sealed class ChannelProgress(IChannel channel, IProgress<TrainingProgress>? user) : IProgress<TrainingProgress>
+    /// <summary>
+    /// Epoch summaries and decisions to ML.NET's log; every report to the user's progress too. After each step it asks
+    /// whether <c>mlContext.CancelExecution()</c> was called, and then stops the run before the next step.
+    /// </summary>
+    private sealed class ChannelProgress(IChannel channel, IProgress<TrainingProgress>? user, Func<bool> isCanceled, CancellationTokenSource stop)
+        : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {
+            if (isCanceled()) stop.Cancel();
             if (value.Message is { } message)
                 channel.Info(MessageSensitivity.None, "{0}", message);
             if (value.Completed is { } e)
@@ -213,7 +261,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     // With online teachers there is no logits column to read: the teachers score each batch during training.
     // Key 0 (a missing label) becomes an unlabelled row; with labeled: false the view has no label column at all.
     private (ImageDataset Data, float[] TeacherLogits, int TeacherCount, float[]? Features) ReadTrainingData(IDataView input, int classCount, string[] classNames,
-        int? onlineTeacherCount = null, bool labeled = true)
+        int? onlineTeacherCount = null, bool labeled = true, bool featuresAndLabelsOnly = false)
     {
         var schema = input.Schema;
         var featureColumn = schema.GetColumnOrNull(options.FeatureColumnName)
@@ -221,7 +269,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var teacherColumn = onlineTeacherCount is not null ? featureColumn : schema.GetColumnOrNull(options.TeacherLogitsColumnName)
             ?? throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...), or set Teachers to score them here.");
         DataViewSchema.Column? teacherFeatures = null;
-        if (options.Distillation.Mode == DistillationMode.Supernet2)
+        if (options.Distillation.Mode == DistillationMode.Supernet2 && !featuresAndLabelsOnly)
             teacherFeatures = schema.GetColumnOrNull(options.TeacherFeaturesColumnName)
                 ?? throw new ArgumentException($"supernet2 needs the teachers' penultimate features in column '{options.TeacherFeaturesColumnName}': score them with ScoreTeachers and the teachers' feature output (TeacherModel.OutputName), or set Teachers and TeacherFeaturesOutputName.");
         int featureSize = FloatVectorSize(featureColumn);
@@ -267,7 +315,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             }
         }
         if (labels.Count == 0)
-            throw new ArgumentException(labeled ? "The training data has no rows." : "UnlabeledData has no rows.");
+            throw new ArgumentException(featuresAndLabelsOnly ? "ValidationSet has no rows." : labeled ? "The training data has no rows." : "UnlabeledData has no rows.");
         var data = new ImageDataset(pixels.ToTemporaryStore(), labels.ToArray(), channels, height, width, classNames);
         return (data, logits.ToArray(), teacherWidth / classCount, features?.ToArray());
     }

@@ -26,7 +26,7 @@ internal static class CudaProvider
         {
             if (!fallbackToCpu)
                 throw new InvalidOperationException(
-                    $"{subject}: GPU device {device} was requested but CUDA is not available ({ex.Message}). Build with -p:MtkdGpu=true on a machine with CUDA, or allow the CPU fallback.", ex);
+                    $"{subject}: GPU device {device} was requested but CUDA is not available ({ex.Message}). Build with -p:MtkdOrtGpu=true on a machine with CUDA, or allow the CPU fallback.", ex);
             return (null, $"CPU (CUDA device {device} unavailable: {ex.Message.Split('\n')[0].Trim()})");
         }
     }

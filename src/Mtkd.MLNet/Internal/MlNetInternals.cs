@@ -28,6 +28,62 @@ internal static class MlNetInternals
             ?? throw Changed($"{catalog.GetType().FullName} no longer exposes IInternalCatalog.Environment");
     }
 
+    private static readonly Lazy<(ConstructorInfo Model, ConstructorInfo Head)> HeadConstructors = new(() =>
+    (
+        typeof(MaximumEntropyModelParameters).GetConstructor(Instance, null,
+            [typeof(IHostEnvironment), typeof(VBuffer<float>[]), typeof(float[]), typeof(int), typeof(int), typeof(string[]), typeof(ModelStatisticsBase)], null)
+            ?? throw Changed("MaximumEntropyModelParameters(env, weights[], bias, classes, features, labelNames, stats) is gone"),
+        typeof(MulticlassPredictionTransformer<MaximumEntropyModelParameters>).GetConstructor(Instance, null,
+            [typeof(IHostEnvironment), typeof(MaximumEntropyModelParameters), typeof(DataViewSchema), typeof(string), typeof(string), typeof(string), typeof(string)], null)
+            ?? throw Changed("MulticlassPredictionTransformer(env, model, schema, feature, label, score, predictedLabel) is gone")
+    ));
+
+    private static readonly Lazy<PropertyInfo> IsCanceledProperty = new(() =>
+        typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.ICancelable")?.GetProperty("IsCanceled")
+        ?? throw Changed("ICancelable.IsCanceled (what MLContext.CancelExecution sets) is gone"));
+
+    private static readonly Lazy<(Type Interface, PropertyInfo GpuDeviceId, PropertyInfo FallbackToCpu)> GpuProperties = new(() =>
+    {
+        var type = typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.IHostEnvironmentInternal")
+            ?? throw Changed("IHostEnvironmentInternal (where MLContext keeps GpuDeviceId) is gone");
+        return (type, type.GetProperty("GpuDeviceId") ?? throw Changed("IHostEnvironmentInternal.GpuDeviceId is gone"),
+            type.GetProperty("FallbackToCpu") ?? throw Changed("IHostEnvironmentInternal.FallbackToCpu is gone"));
+    });
+
+    private static readonly Lazy<MethodInfo> CancelExecutionMethod = new(() =>
+        typeof(MLContext).GetMethod("CancelExecution", Instance, Type.EmptyTypes)
+        ?? throw Changed("MLContext.CancelExecution() is gone"));
+
+    /// <summary>
+    /// Resolves every internal member Mtkd uses, so a changed ML.NET fails when a catalog method is called, not after
+    /// an hour of training.
+    /// </summary>
+    public static void ResolveAll()
+    {
+        _ = HeadConstructors.Value;
+        _ = IsCanceledProperty.Value;
+        _ = GpuProperties.Value;
+        _ = CancelExecutionMethod.Value;
+        _ = SchemaShapes.Of(new DataViewSchema.Builder().ToSchema());
+    }
+
+    /// <summary>ML.NET's own MLContext.CancelExecution (internal in Microsoft.ML; public only in Microsoft.ML.Experimental).</summary>
+    public static void CancelExecution(MLContext mlContext) => CancelExecutionMethod.Value.Invoke(mlContext, null);
+
+    /// <summary>Whether <c>mlContext.CancelExecution()</c> was called; always false for an environment that cannot be cancelled.</summary>
+    public static Func<bool> CancellationCheck(IHostEnvironment env)
+    {
+        var property = IsCanceledProperty.Value;
+        return property.DeclaringType!.IsInstanceOfType(env) ? () => (bool)property.GetValue(env)! : () => false;
+    }
+
+    /// <summary><c>MLContext.GpuDeviceId</c> and <c>MLContext.FallbackToCpu</c> of the environment (null and true when it keeps none).</summary>
+    public static (int? GpuDeviceId, bool FallbackToCpu) GpuSettings(IHostEnvironment env)
+    {
+        var (type, gpu, fallback) = GpuProperties.Value;
+        return type.IsInstanceOfType(env) ? ((int?)gpu.GetValue(env), (bool)fallback.GetValue(env)!) : (null, true);
+    }
+
     /// <summary>
     /// A stock transformer mapping a logits column to <c>Score</c> = softmax(logits) and a scalar key
     /// <c>PredictedLabel</c> typed like <paramref name="labelColumn"/> in <paramref name="trainSchema"/>.
@@ -44,16 +100,8 @@ internal static class MlNetInternals
             weights[c] = new VBuffer<float>(classCount, row);
         }
         var bias = new float[classCount];
-
-        var modelCtor = typeof(MaximumEntropyModelParameters).GetConstructor(Instance, null,
-            [typeof(IHostEnvironment), typeof(VBuffer<float>[]), typeof(float[]), typeof(int), typeof(int), typeof(string[]), typeof(ModelStatisticsBase)], null)
-            ?? throw Changed("MaximumEntropyModelParameters(env, weights[], bias, classes, features, labelNames, stats) is gone");
+        var (modelCtor, headCtor) = HeadConstructors.Value;
         var model = modelCtor.Invoke([env, weights, bias, classCount, classCount, null, null]);
-
-        var headType = typeof(MulticlassPredictionTransformer<MaximumEntropyModelParameters>);
-        var headCtor = headType.GetConstructor(Instance, null,
-            [typeof(IHostEnvironment), typeof(MaximumEntropyModelParameters), typeof(DataViewSchema), typeof(string), typeof(string), typeof(string), typeof(string)], null)
-            ?? throw Changed("MulticlassPredictionTransformer(env, model, schema, feature, label, score, predictedLabel) is gone");
         return (ITransformer)headCtor.Invoke([env, model, trainSchema, logitsColumn, labelColumn, scoreColumn, predictedLabelColumn]);
     }
 

@@ -12,6 +12,9 @@ internal static class SchemaShapes
     private static readonly MethodInfo Create = typeof(SchemaShape).GetMethod("Create", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic, [typeof(DataViewSchema)])
         ?? throw new InvalidOperationException($"ML.NET {typeof(SchemaShape).Assembly.GetName().Version} has no SchemaShape.Create(DataViewSchema); use the ML.NET version Mtkd references.");
 
+    /// <summary>The shape of a data view's schema, as an estimator chain sees it.</summary>
+    public static SchemaShape Of(DataViewSchema schema) => (SchemaShape)Create.Invoke(null, [schema])!;
+
     /// <summary>The input shape with the columns added by <paramref name="describe"/> (replacing same-named ones).</summary>
     public static SchemaShape With(SchemaShape input, Action<DataViewSchema.Builder> describe)
     {

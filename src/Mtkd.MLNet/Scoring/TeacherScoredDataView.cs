@@ -100,6 +100,8 @@ internal sealed class TeacherScoredDataView : IDataView
         private void ScoreNextBlock()
         {
             var scorer = parent.scorer;
+            if (scorer.IsCanceled())
+                throw new OperationCanceledException($"Teacher scoring was cancelled (MLContext.CancelExecution) before row {follow.Position}.");
             int size = scorer.Teachers[0].InputSize;
             VBuffer<float> row = default;
             blockStart = follow.Position;

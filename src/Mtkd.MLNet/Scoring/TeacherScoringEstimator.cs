@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using Mtkd.MLNet.Internal;
 
 namespace Mtkd.MLNet.Scoring;
@@ -38,17 +39,22 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
         /// </summary>
         public bool AllowSpinning { get; set; }
 
-        /// <summary>CUDA device to run the teachers on. Default null: the CPU. Needs the GPU build (-p:MtkdGpu=true).</summary>
+        /// <summary>
+        /// CUDA device to run the teachers on. Default null: <c>MLContext.GpuDeviceId</c> (itself null, the CPU, unless
+        /// set). Needs the GPU ONNX Runtime (-p:MtkdOrtGpu=true).
+        /// </summary>
         public int? GpuDeviceId { get; set; }
 
-        /// <summary>Whether a GPU request that cannot be met falls back to the CPU (true, the default) or fails.</summary>
-        public bool FallbackToCpu { get; set; } = true;
+        /// <summary>Whether a GPU request that cannot be met falls back to the CPU or fails. Default null: <c>MLContext.FallbackToCpu</c>.</summary>
+        public bool? FallbackToCpu { get; set; }
     }
 
     private readonly Options options;
+    private readonly IHostEnvironment env;
 
-    internal TeacherScoringEstimator(Options options)
+    internal TeacherScoringEstimator(IHostEnvironment env, Options options)
     {
+        MlNetInternals.ResolveAll();
         if (options.Teachers.Count == 0)
             throw new ArgumentException("At least one teacher model is needed.", nameof(options));
         if (options.BatchSize < 1)
@@ -56,17 +62,21 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
         if (options.IntraOpThreads < 0 || options.InterOpThreads < 0)
             throw new ArgumentOutOfRangeException(nameof(options), "IntraOpThreads and InterOpThreads must not be negative (0 lets ONNX Runtime choose).");
         this.options = options;
+        this.env = env;
     }
 
     public TeacherScoringTransformer Fit(IDataView input)
     {
-        var settings = new TeacherSessionSettings(options.IntraOpThreads, options.InterOpThreads, options.AllowSpinning, options.GpuDeviceId, options.FallbackToCpu);
+        var (contextGpu, contextFallback) = MlNetInternals.GpuSettings(env);
+        var settings = new TeacherSessionSettings(options.IntraOpThreads, options.InterOpThreads, options.AllowSpinning,
+            options.GpuDeviceId ?? contextGpu, options.FallbackToCpu ?? contextFallback);
         var teachers = new List<OnnxTeacher>();
         try
         {
             foreach (var teacher in options.Teachers)
                 teachers.Add(OnnxTeacher.Load(teacher, settings));
-            var transformer = new TeacherScoringTransformer(teachers, options.InputColumnName, options.OutputColumnName, options.BatchSize);
+            var transformer = new TeacherScoringTransformer(teachers, options.InputColumnName, options.OutputColumnName, options.BatchSize,
+                MlNetInternals.CancellationCheck(env));
             transformer.GetOutputSchema(input.Schema); // validates the input column against the teachers
             return transformer;
         }
@@ -83,7 +93,8 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
             ?? throw new ArgumentException($"Input column '{options.InputColumnName}' not found.", nameof(inputSchema));
         if (input.Kind != SchemaShape.Column.VectorKind.Vector || input.ItemType != NumberDataViewType.Single)
             throw new ArgumentException($"Column '{options.InputColumnName}' must be a known-size vector of Single.", nameof(inputSchema));
-        // The width depends on the teachers' class count, known once the models are loaded in Fit.
-        return SchemaShapes.With(inputSchema, b => b.AddColumn(options.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single)));
+        // The width depends on the teachers' class count, known once the models are loaded in Fit; a SchemaShape records
+        // only that it is a known-size vector, which is what FuseTeachers and MultiTeacherDistillation check downstream.
+        return SchemaShapes.With(inputSchema, b => b.AddColumn(options.OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, 1)));
     }
 }

@@ -9,8 +9,10 @@ namespace Mtkd.MLNet.Scoring;
 /// <summary>The fitted teacher scorer: lazily adds the teacher-logits column, scoring rows in batches as a cursor reaches them.</summary>
 public sealed class TeacherScoringTransformer : ITransformer, IDisposable
 {
-    internal TeacherScoringTransformer(IReadOnlyList<OnnxTeacher> teachers, string inputColumnName, string outputColumnName, int batchSize)
+    internal TeacherScoringTransformer(IReadOnlyList<OnnxTeacher> teachers, string inputColumnName, string outputColumnName, int batchSize,
+        Func<bool>? isCanceled = null)
     {
+        IsCanceled = isCanceled ?? (() => false);
         Teachers = teachers;
         InputColumnName = inputColumnName;
         OutputColumnName = outputColumnName;
@@ -40,6 +42,9 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
     public IReadOnlyList<ScoredTeacher> TeacherDescriptions { get; }
 
     internal IReadOnlyList<OnnxTeacher> Teachers { get; }
+
+    /// <summary>Whether <c>mlContext.CancelExecution()</c> was called: scoring stops before the next batch.</summary>
+    internal Func<bool> IsCanceled { get; }
     public string InputColumnName { get; }
     public string OutputColumnName { get; }
     public int BatchSize { get; }

@@ -78,4 +78,16 @@ public static class SoftLabelDataOperations
         string teacherLogitsColumnName = "TeacherLogits", string labelColumnName = "Label", string indexColumnName = "Index",
         string teacherInBagColumnName = "TeacherInBag") =>
         SoftLabelDataView.Create(SoftLabelFile.Read(path), indexColumnName, labelColumnName, teacherLogitsColumnName, teacherInBagColumnName);
+
+    /// <summary>
+    /// The data a soft-label file was scored on, with the file's <c>TeacherLogits</c> (and <c>TeacherInBag</c> when it
+    /// records the teachers' training rows) joined back by index, so the data can be scored once and distilled later:
+    /// <c>mlContext.Data.JoinSoftLabels(images, "soft.parquet")</c> feeds MultiTeacherDistillation or FuseTeachers.
+    /// Rows match by their position in <paramref name="data"/> (what SaveAsSoftLabels writes by default), or by
+    /// <paramref name="indexColumnName"/> when the file was saved with <c>SoftLabelSaveOptions.IndexColumnName</c>.
+    /// A row the file does not hold is named when a cursor reaches it.
+    /// </summary>
+    public static IDataView JoinSoftLabels(this DataOperationsCatalog catalog, IDataView data, string path, string? indexColumnName = null,
+        string teacherLogitsColumnName = "TeacherLogits", string teacherInBagColumnName = "TeacherInBag") =>
+        new SoftLabelJoinDataView(data, SoftLabelFile.Read(path), path, indexColumnName, teacherLogitsColumnName, teacherInBagColumnName);
 }

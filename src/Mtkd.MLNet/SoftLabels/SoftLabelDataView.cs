@@ -22,21 +22,29 @@ internal static class SoftLabelDataView
         if (header.ClassNames is { } classNames)
             ArrayDataView.AddText(labelAnnotations, "KeyValues", classNames);
         builder.AddColumn(labelColumnName, new KeyDataViewType(typeof(uint), header.ClassCount), labelAnnotations.ToAnnotations());
+        AddTeacherColumns(builder, header, logitsColumnName, inBagColumnName);
 
+        Func<Func<long>, Delegate> ids = row => (ValueGetter<long>)((ref long value) => value = set.RowIds[row()]);
+        var getters = new List<Func<Func<long>, Delegate>> { ids, ArrayDataView.Keys(set.Labels), ArrayDataView.Vectors(set.Logits, header.Width) };
+        if (InBag(set) is { } inBag)
+            getters.Add(ArrayDataView.Vectors(inBag, header.TeacherCount));
+        return new ArrayDataView(builder.ToSchema(), set.RowCount, [.. getters]);
+    }
+
+    /// <summary>The teacher-logits column (slot names and teacher names annotated, as ScoreTeachers writes them) and, when known, the in-bag column.</summary>
+    public static void AddTeacherColumns(DataViewSchema.Builder builder, SoftLabelHeader header, string logitsColumnName, string inBagColumnName)
+    {
         var logitAnnotations = new DataViewSchema.Annotations.Builder();
         ArrayDataView.AddText(logitAnnotations, "SlotNames",
             Enumerable.Range(0, header.Width).Select(i => SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)).ToArray());
         ArrayDataView.AddText(logitAnnotations, SoftLabelColumns.TeacherNamesKind, header.TeacherNames.ToArray());
         builder.AddColumn(logitsColumnName, new VectorDataViewType(NumberDataViewType.Single, header.Width), logitAnnotations.ToAnnotations());
-
-        Func<Func<long>, Delegate> ids = row => (ValueGetter<long>)((ref long value) => value = set.RowIds[row()]);
-        var getters = new List<Func<Func<long>, Delegate>> { ids, ArrayDataView.Keys(set.Labels), ArrayDataView.Vectors(set.Logits, header.Width) };
         if (header.KnowsTrainingRows)
-        {
             builder.AddColumn(inBagColumnName, new VectorDataViewType(NumberDataViewType.Single, header.TeacherCount));
-            var inBag = TrainingRowSet.InBagMask(header.TeacherTrainingRows!, set.RowIds).Select(v => v ? 1f : 0f).ToArray();
-            getters.Add(ArrayDataView.Vectors(inBag, header.TeacherCount));
-        }
-        return new ArrayDataView(builder.ToSchema(), set.RowCount, [.. getters]);
     }
+
+    /// <summary>Per row and teacher 1 where the teacher trained on the row, else 0; null when the file does not know.</summary>
+    public static float[]? InBag(SoftLabelSet set) => set.Header.KnowsTrainingRows
+        ? TrainingRowSet.InBagMask(set.Header.TeacherTrainingRows!, set.RowIds).Select(v => v ? 1f : 0f).ToArray()
+        : null;
 }

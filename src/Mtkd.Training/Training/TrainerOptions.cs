@@ -99,8 +99,14 @@ public sealed class TrainerOptions
     /// <summary>CSV file of per-epoch metrics, rewritten after every epoch. Default null: none.</summary>
     public string? MetricsPath { get; set; }
 
-    /// <summary>"cpu", "cuda" (falls back to the CPU with a message when CUDA is unavailable) or "auto". Default "cpu".</summary>
-    public string Device { get; set; } = "cpu";
+    /// <summary>
+    /// "cpu", "cuda" or "cuda:N" (device N), or "auto" (CUDA when available). Default null: the host's choice, the
+    /// CPU unless the ML.NET trainer's MLContext names a GPU (<c>MLContext.GpuDeviceId</c>).
+    /// </summary>
+    public string? Device { get; set; }
+
+    /// <summary>Whether a CUDA device that cannot be used falls back to the CPU with a message (true, the default) or fails.</summary>
+    public bool FallbackToCpu { get; set; } = true;
 
     /// <summary>A copy of every setting (the augmentation settings shared), to vary per run.</summary>
     internal TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();
@@ -119,7 +125,7 @@ public sealed class TrainerOptions
         if (StepEpochs < 1 || CycleEpochs < 1) throw new ArgumentOutOfRangeException(nameof(StepEpochs), "StepEpochs and CycleEpochs must be positive.");
         if (!(StepGamma > 0) || double.IsInfinity(StepGamma)) throw new ArgumentOutOfRangeException(nameof(StepGamma), StepGamma, "StepGamma must be positive.");
         if (EarlyStoppingPatience is < 1) throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "Patience must be at least one epoch.");
-        if (Device is not ("cpu" or "cuda" or "auto")) throw new ArgumentException($"Device '{Device}' is not one of cpu, cuda, auto.", nameof(Device));
+        TrainingDevice.Parse(Device);
         Augmentation.Validate();
     }
 }

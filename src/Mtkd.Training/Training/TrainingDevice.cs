@@ -1,21 +1,37 @@
+using System.Globalization;
 using static TorchSharp.torch;
 
 namespace Mtkd.Training.Training;
 
-/// <summary>Picks the device for training: "cpu", "cuda" (falls back to the CPU with a message) or "auto".</summary>
+/// <summary>Picks the device for training: "cpu" (or null), "cuda" / "cuda:N" (falling back to the CPU with a message unless told not to) or "auto".</summary>
 public static class TrainingDevice
 {
-    public static (Device Device, string? Message) Resolve(string choice)
+    /// <summary>Checks a device name: null, "cpu", "cuda", "cuda:N" or "auto"; returns the CUDA index it names, or null.</summary>
+    internal static int? Parse(string? choice) => choice switch
     {
+        null or "cpu" or "auto" => null,
+        "cuda" => 0,
+        _ when choice.StartsWith("cuda:", StringComparison.Ordinal)
+               && int.TryParse(choice.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out int index) => index,
+        _ => throw new ArgumentException($"Device '{choice}' is not one of cpu, cuda, cuda:N, auto.", nameof(TrainerOptions.Device)),
+    };
+
+    public static (Device Device, string? Message) Resolve(string? choice, bool fallbackToCpu = true)
+    {
+        int? index = Parse(choice);
         TorchRuntime.EnsureLoaded();
-        bool cuda = TorchSharp.torch.cuda.is_available();
-        return choice switch
-        {
-            "cpu" => (CPU, null),
-            "cuda" when cuda => (CUDA, null),
-            "cuda" => (CPU, "CUDA was requested but is not available (this build uses TorchSharp-cpu, or no GPU is present); training on the CPU."),
-            "auto" => (cuda ? CUDA : CPU, $"Device auto: training on the {(cuda ? "GPU (CUDA)" : "CPU")}."),
-            _ => throw new ArgumentException($"Device '{choice}' is not one of cpu, cuda, auto."),
-        };
+        if (choice is null or "cpu")
+            return (CPU, null);
+        int available = TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.cuda.device_count() : 0;
+        if (choice == "auto")
+            return (available > 0 ? CUDA : CPU, $"Device auto: training on the {(available > 0 ? "GPU (CUDA)" : "CPU")}.");
+        if (index < available)
+            return (new Device(TorchSharp.DeviceType.CUDA, index.Value), null);
+        string why = available == 0
+            ? "CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present)"
+            : $"CUDA device {index} does not exist (this machine has {available})";
+        return fallbackToCpu
+            ? (CPU, $"Device {choice} was requested but {why}; training on the CPU.")
+            : throw new InvalidOperationException($"Device {choice} was requested but {why}, and falling back to the CPU is turned off.");
     }
 }

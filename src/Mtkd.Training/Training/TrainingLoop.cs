@@ -35,7 +35,7 @@ internal static class TrainingLoop
         if (options.EarlyStoppingPatience is not null && validation is null)
             throw new ArgumentException("Early stopping watches validation data; pass a validation set or turn EarlyStoppingPatience off.");
 
-        var (device, deviceMessage) = TrainingDevice.Resolve(options.Device);
+        var (device, deviceMessage) = TrainingDevice.Resolve(options.Device, options.FallbackToCpu);
         int steps = (data.Count + options.BatchSize - 1) / options.BatchSize;
         if (deviceMessage is not null)
             progress?.Report(new TrainingProgress(1, options.Epochs, 0, steps, double.NaN, Message: deviceMessage));
@@ -78,7 +78,7 @@ internal static class TrainingLoop
                 if (cancellation.IsCancellationRequested)
                     throw new OperationCanceledException(
                         $"the run stopped in epoch {epoch}, before step {s + 1} of {steps}; " +
-                        (options.CheckpointDirectory is { } saved ? $"{saved} holds {(history.Count == 0 ? "no complete epoch yet" : $"epoch {history.Count}")}: run the same command again to resume." : "it kept no checkpoint."),
+                        (options.CheckpointDirectory is { } saved ? $"{saved} holds {(history.Count == 0 ? "no complete epoch yet" : $"epoch {history.Count}")}: rerun it with the same settings to resume." : "it kept no checkpoint."),
                         cancellation);
                 using var scope = NewDisposeScope();
                 learningRate = LearningRateSchedule.At(options, (long)(epoch - 1) * steps + s, steps);

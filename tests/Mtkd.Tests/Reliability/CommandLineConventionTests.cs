@@ -47,7 +47,7 @@ public sealed class CommandLineConventionTests : IDisposable
         var (code, error) = RunUntilThenSignal(distill, () => File.Exists(current), signal);
         Assert.Equal(130, code);
         Assert.Contains("stopped:", error);
-        Assert.Contains("run the same command again to resume", error);
+        Assert.Contains("rerun it with the same settings to resume", error);
         Assert.True(File.Exists(Path.Combine(output, "checkpoints", "current")));
 
         var (again, resumed) = RunUntilThenSignal(distill, () => File.Exists(current), signal, waitForOutput: "Resuming from the checkpoint");

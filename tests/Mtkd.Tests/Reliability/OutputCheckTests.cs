@@ -7,6 +7,7 @@ namespace Mtkd.Tests.Reliability;
 /// Outputs are checked before any work, and a user's mistake is one line naming the path and the fix, never a stack
 /// trace (issue 16, fault 4); a real bug is one line and exit code 70, its stack trace behind --verbose.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // permissions are set with Unix file modes
 public sealed class OutputCheckTests : IDisposable
 {
     private readonly string directory = Directory.CreateTempSubdirectory("mtkd-outputs-").FullName;

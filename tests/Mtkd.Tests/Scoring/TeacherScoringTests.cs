@@ -205,14 +205,33 @@ public sealed class TeacherScoringTests : IDisposable
     {
         var model = TeacherVariants.Base();
         var path = Save(model, "teacher.onnx");
-        var (logits, scorer) = Score(new TeacherScoringEstimator.Options { Teachers = [path], IntraOpThreads = 1, InterOpThreads = 1, GpuDeviceId = 0 });
+        var (logits, scorer) = Score(new TeacherScoringEstimator.Options { Teachers = [path], IntraOpThreads = 1, InterOpThreads = 1, GpuDeviceId = 0, FallbackToCpu = true });
         using (scorer)
             Assert.StartsWith("CPU (CUDA device 0 unavailable", scorer.TeacherDescriptions[0].ExecutionProvider);
         AssertClose(Reference(model), logits);
 
-        var ex = Assert.Throws<InvalidOperationException>(() =>
-            Score(new TeacherScoringEstimator.Options { Teachers = [path], GpuDeviceId = 0, FallbackToCpu = false }));
+        // MLContext.FallbackToCpu is false unless set, as for ML.NET's own ONNX transforms: the request fails, naming the teacher.
+        var ex = Assert.Throws<InvalidOperationException>(() => Score(new TeacherScoringEstimator.Options { Teachers = [path], GpuDeviceId = 0 }));
         Assert.Contains("teacher.onnx", ex.Message);
+
+        // With nothing in the options, the MLContext's settings apply.
+        ml.GpuDeviceId = 0;
+        ml.FallbackToCpu = true;
+        try
+        {
+            var (_, fromContext) = Score(new TeacherScoringEstimator.Options { Teachers = [path] });
+            using (fromContext)
+                Assert.StartsWith("CPU (CUDA device 0 unavailable", fromContext.TeacherDescriptions[0].ExecutionProvider);
+            // The options win over the context.
+            Assert.Throws<InvalidOperationException>(() => Score(new TeacherScoringEstimator.Options { Teachers = [path], FallbackToCpu = false }));
+            var (_, onCpu) = Score(new TeacherScoringEstimator.Options { Teachers = [path], GpuDeviceId = null });
+            using (onCpu)
+                Assert.StartsWith("CPU (CUDA", onCpu.TeacherDescriptions[0].ExecutionProvider); // null defers to the context's device 0
+        }
+        finally
+        {
+            (ml.GpuDeviceId, ml.FallbackToCpu) = (null, false);
+        }
         Assert.Contains("GPU device 0", ex.Message);
     }
 
