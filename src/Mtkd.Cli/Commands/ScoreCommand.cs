@@ -74,7 +74,8 @@ internal static class ScoreCommand
         int[]? shardRows = shard is { } sh ? ScoreShards.Rows(images.Count, sh, ScoreShards.BatchesPerBlock * batchSize) : null;
         if (shardRows is not null) images = images.Subset(shardRows);
         var ml = new MLContext(seed: 1);
-        var view = new CancellableDataView(images.ToDataView(ml), cancellation);
+        var view = images.ToDataView(ml);
+        using var stopOnSignal = cancellation.Register(ml.CancelExecution); // scoring stops before its next batch
         using var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options
         {
             Teachers = teacherPaths.Select(TeacherModel.FromFile).ToArray(),

@@ -132,14 +132,16 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         };
     }
 
-    // Trainer.Device left unset trains where the MLContext (or the options' GpuDeviceId) says; a device given there wins.
+    // Trainer.Device left unset trains where the MLContext (or the options' GpuDeviceId) says; a device given there
+    // wins. Without FallbackToCpu an unusable GPU fails here, before any data is read onto it.
     private TrainerOptions TrainerOptionsOnDevice()
     {
         var (gpu, fallback) = Gpu();
         if (options.Trainer.Device is not null || gpu is null)
             return options.Trainer;
         var onDevice = options.Trainer.Clone();
-        (onDevice.Device, onDevice.FallbackToCpu) = ($"cuda:{gpu}", fallback);
+        onDevice.Device = $"cuda:{gpu}";
+        TrainingDevice.Resolve(onDevice.Device, fallback);
         return onDevice;
     }
 

@@ -170,7 +170,7 @@ public static class NetworkTrainer
     {
         if (o.CheckpointDirectory is null) return "";
         var shaping = o.Clone();
-        (shaping.CheckpointDirectory, shaping.MetricsPath, shaping.Device, shaping.FallbackToCpu) = (null, null, null, true);
+        (shaping.CheckpointDirectory, shaping.MetricsPath, shaping.Device) = (null, null, null);
         return string.Join(TrainingCheckpoint.FingerprintSeparator, new[]
         {
             $"task {task}", $"network {network.Spec.Name} heads={network.HeadCount} params={network.ParameterCount}",

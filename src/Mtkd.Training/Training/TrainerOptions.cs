@@ -100,13 +100,11 @@ public sealed class TrainerOptions
     public string? MetricsPath { get; set; }
 
     /// <summary>
-    /// "cpu", "cuda" or "cuda:N" (device N), or "auto" (CUDA when available). Default null: the host's choice, the
-    /// CPU unless the ML.NET trainer's MLContext names a GPU (<c>MLContext.GpuDeviceId</c>).
+    /// "cpu", "cuda" or "cuda:N" (device N; falls back to the CPU with a message when it cannot be used), or "auto"
+    /// (CUDA when available). Default null: the host's choice, the CPU unless the ML.NET trainer's MLContext names
+    /// a GPU (<c>MLContext.GpuDeviceId</c>, where <c>FallbackToCpu</c> decides whether it may fall back).
     /// </summary>
     public string? Device { get; set; }
-
-    /// <summary>Whether a CUDA device that cannot be used falls back to the CPU with a message (true, the default) or fails.</summary>
-    public bool FallbackToCpu { get; set; } = true;
 
     /// <summary>A copy of every setting (the augmentation settings shared), to vary per run.</summary>
     internal TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();

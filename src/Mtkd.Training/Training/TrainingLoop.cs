@@ -35,7 +35,7 @@ internal static class TrainingLoop
         if (options.EarlyStoppingPatience is not null && validation is null)
             throw new ArgumentException("Early stopping watches validation data; pass a validation set or turn EarlyStoppingPatience off.");
 
-        var (device, deviceMessage) = TrainingDevice.Resolve(options.Device, options.FallbackToCpu);
+        var (device, deviceMessage) = TrainingDevice.Resolve(options.Device);
         int steps = (data.Count + options.BatchSize - 1) / options.BatchSize;
         if (deviceMessage is not null)
             progress?.Report(new TrainingProgress(1, options.Epochs, 0, steps, double.NaN, Message: deviceMessage));

@@ -142,7 +142,7 @@ public sealed class TrainingLoopTests : IDisposable
         var messages = new List<string>();
         using var student = Student();
         Distill(student, Options(o => { o.Epochs = 1; o.Device = "cuda"; }), progress: new SynchronousProgress<TrainingProgress>(p => { if (p.Message is { } m) messages.Add(m); }));
-        Assert.Contains(messages, m => m.Contains("CUDA was requested but is not available"));
+        Assert.Contains(messages, m => m.Contains("Device cuda was requested but CUDA is not available"));
         Assert.Throws<ArgumentException>(() => Distill(student, Options(o => o.Device = "tpu")));
     }
 
