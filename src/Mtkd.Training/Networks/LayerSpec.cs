@@ -1,8 +1,14 @@
 using System.Text.Json.Serialization;
+using Mtkd.Training.Onnx;
+using static TorchSharp.torch;
 
 namespace Mtkd.Training.Networks;
 
-/// <summary>One layer of a <see cref="NetworkSpec"/>. Specs are plain data so they serialize to JSON and export to ONNX.</summary>
+/// <summary>
+/// One layer of a <see cref="NetworkSpec"/>. Specs are plain data so they serialize to JSON; each kind is one type
+/// (in Networks/Layers) that owns its output shape, its TorchSharp module, its parameter and MAC count and its ONNX
+/// nodes. A new kind is one new file plus its <see cref="JsonDerivedTypeAttribute"/> line here.
+/// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(Conv2dLayer), "conv2d")]
 [JsonDerivedType(typeof(BatchNorm2dLayer), "batchnorm2d")]
@@ -14,36 +20,37 @@ namespace Mtkd.Training.Networks;
 [JsonDerivedType(typeof(ResidualBlockLayer), "residual")]
 [JsonDerivedType(typeof(DepthwiseSeparableLayer), "depthwise_separable")]
 [JsonDerivedType(typeof(GlobalAveragePoolLayer), "global_avgpool")]
-public abstract record LayerSpec;
+[JsonDerivedType(typeof(SqueezeExcitationLayer), "squeeze_excitation")]
+public abstract record LayerSpec
+{
+    /// <summary>The activation shape after this layer; throws <see cref="LayerMisfitException"/> when the input does not fit.</summary>
+    internal abstract ActivationShape OutputShape(ActivationShape input, int classCount);
 
-/// <summary>2-D convolution with a square kernel, with bias.</summary>
-public sealed record Conv2dLayer(int OutChannels, int Kernel = 3, int Stride = 1, int Padding = 1) : LayerSpec;
+    /// <summary>The layer as a TorchSharp module, for one input and output shape.</summary>
+    internal abstract nn.Module<Tensor, Tensor> CreateModule(ActivationShape input, ActivationShape output);
 
-/// <summary>Batch normalization over channels (eps 1e-5, momentum 0.1, as PyTorch).</summary>
-public sealed record BatchNorm2dLayer : LayerSpec;
+    /// <summary>
+    /// Trainable parameters (batch-norm running statistics excluded) and multiply-accumulates for one image: one MAC
+    /// per weight use in convolutions and linear layers; batch norm, activations and pooling count as free.
+    /// </summary>
+    internal virtual NetworkComplexity Cost(ActivationShape input, ActivationShape output) => default;
 
-public sealed record ReluLayer : LayerSpec;
+    /// <summary>Writes the layer's ONNX nodes; returns how many spec layers they cover and the value that holds the result.</summary>
+    internal abstract (int Layers, string Output) Export(OnnxGraphBuilder graph, OnnxLayerStep step);
 
-/// <summary>Max pooling with a square window and stride equal to the window.</summary>
-public sealed record MaxPool2dLayer(int Kernel = 2) : LayerSpec;
+    /// <summary>A C×H×W output of the given size, or a misfit when the input is flat or the map would vanish.</summary>
+    private protected static ActivationShape Spatial(ActivationShape input, int channels, int height, int width)
+    {
+        if (input.Flat)
+            throw new LayerMisfitException("C×H×W feature maps");
+        if (height <= 0 || width <= 0)
+            throw new LayerMisfitException("a feature map large enough for its kernel");
+        return new ActivationShape(channels, height, width, false);
+    }
+}
 
-/// <summary>Flattens C×H×W into one feature vector per image.</summary>
-public sealed record FlattenLayer : LayerSpec;
-
-/// <summary>Fully connected layer; <see cref="OutFeatures"/> = 0 means "the number of classes".</summary>
-public sealed record LinearLayer(int OutFeatures = 0) : LayerSpec;
-
-/// <summary>Dropout while training; the identity in evaluation and in the exported model.</summary>
-public sealed record DropoutLayer(double Probability = 0.5) : LayerSpec;
-
-/// <summary>
-/// A ResNet basic block (He et al. 2016): 3×3 conv (stride) → BN → ReLU → 3×3 conv → BN, plus a shortcut (the
-/// identity, or a 1×1 conv with stride and BN when the shape changes), then ReLU. Convolutions have no bias.
-/// </summary>
-public sealed record ResidualBlockLayer(int OutChannels, int Stride = 1) : LayerSpec;
-
-/// <summary>A MobileNet block (Howard et al. 2017): 3×3 depthwise conv (stride) → BN → ReLU → 1×1 conv → BN → ReLU, without biases.</summary>
-public sealed record DepthwiseSeparableLayer(int OutChannels, int Stride = 1) : LayerSpec;
-
-/// <summary>Averages each channel over its map: C×H×W → [C]. Makes a network independent of the input size.</summary>
-public sealed record GlobalAveragePoolLayer : LayerSpec;
+/// <summary>A layer that does not fit its input; <see cref="NetworkSpec.InferShapes"/> adds the network, the index and the input.</summary>
+internal sealed class LayerMisfitException(string expected) : Exception(expected)
+{
+    public string Expected { get; } = expected;
+}

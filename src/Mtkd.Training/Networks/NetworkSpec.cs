@@ -20,39 +20,18 @@ public sealed record NetworkSpec(string Name, IReadOnlyList<LayerSpec> Layers)
         var current = shapes[0];
         for (int i = 0; i < Layers.Count; i++)
         {
-            var layer = Layers[i];
-            current = layer switch
+            try
             {
-                Conv2dLayer c => Spatial(i, layer, current, c.OutChannels,
-                    (current.Height + 2 * c.Padding - c.Kernel) / c.Stride + 1,
-                    (current.Width + 2 * c.Padding - c.Kernel) / c.Stride + 1),
-                MaxPool2dLayer p => Spatial(i, layer, current, current.Channels, current.Height / p.Kernel, current.Width / p.Kernel),
-                BatchNorm2dLayer => Spatial(i, layer, current, current.Channels, current.Height, current.Width),
-                FlattenLayer => new ActivationShape(current.Size, 1, 1, true),
-                ResidualBlockLayer r => Spatial(i, layer, current, r.OutChannels, (current.Height - 1) / r.Stride + 1, (current.Width - 1) / r.Stride + 1),
-                DepthwiseSeparableLayer d => Spatial(i, layer, current, d.OutChannels, (current.Height - 1) / d.Stride + 1, (current.Width - 1) / d.Stride + 1),
-                GlobalAveragePoolLayer => current.Flat ? throw Misfit(i, layer, current, "C×H×W feature maps") : new ActivationShape(current.Channels, 1, 1, true),
-                LinearLayer l when current.Flat => new ActivationShape(l.OutFeatures > 0 ? l.OutFeatures : classCount, 1, 1, true),
-                LinearLayer => throw Misfit(i, layer, current, "a flat input; add a Flatten layer before it"),
-                ReluLayer or DropoutLayer => current,
-                _ => throw new NotSupportedException($"{Name}: layer {i} ({layer.GetType().Name}) is not supported."),
-            };
+                current = Layers[i].OutputShape(current, classCount);
+            }
+            catch (LayerMisfitException misfit)
+            {
+                throw new InvalidOperationException($"{Name}: layer {i} ({Layers[i]}) gets input {current}; it needs {misfit.Expected}.");
+            }
             shapes.Add(current);
         }
         if (!current.Flat || current.Channels != classCount)
             throw new InvalidOperationException($"{Name}: the last layer gives {current}, expected [{classCount}] class logits.");
         return shapes;
     }
-
-    private ActivationShape Spatial(int index, LayerSpec layer, ActivationShape input, int channels, int height, int width)
-    {
-        if (input.Flat)
-            throw Misfit(index, layer, input, "C×H×W feature maps");
-        if (height <= 0 || width <= 0)
-            throw Misfit(index, layer, input, "a feature map large enough for its kernel");
-        return new ActivationShape(channels, height, width, false);
-    }
-
-    private InvalidOperationException Misfit(int index, LayerSpec layer, ActivationShape input, string expected) =>
-        new($"{Name}: layer {index} ({layer}) gets input {input}; it needs {expected}.");
 }

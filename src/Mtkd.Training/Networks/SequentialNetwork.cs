@@ -84,18 +84,5 @@ public sealed class SequentialNetwork : nn.Module<Tensor, Tensor>
         return stack(HeadModules.Select(h => h.forward(body)).ToArray(), 1).MoveToOuterDisposeScope();
     }
 
-    private static nn.Module<Tensor, Tensor> CreateModule(LayerSpec layer, ActivationShape input, ActivationShape output) => layer switch
-    {
-        Conv2dLayer c => nn.Conv2d(input.Channels, c.OutChannels, c.Kernel, stride: c.Stride, padding: c.Padding),
-        BatchNorm2dLayer => nn.BatchNorm2d(input.Channels),
-        ReluLayer => nn.ReLU(),
-        MaxPool2dLayer p => nn.MaxPool2d(p.Kernel, p.Kernel),
-        FlattenLayer => nn.Flatten(),
-        LinearLayer => nn.Linear(input.Size, output.Channels),
-        DropoutLayer d => nn.Dropout(d.Probability),
-        ResidualBlockLayer r => new ResidualBlock(input.Channels, r.OutChannels, r.Stride),
-        DepthwiseSeparableLayer d => new DepthwiseSeparableBlock(input.Channels, d.OutChannels, d.Stride),
-        GlobalAveragePoolLayer => new GlobalAveragePool(),
-        _ => throw new NotSupportedException($"Layer {layer} is not supported."),
-    };
+    private static nn.Module<Tensor, Tensor> CreateModule(LayerSpec layer, ActivationShape input, ActivationShape output) => layer.CreateModule(input, output);
 }
