@@ -59,7 +59,7 @@ using Mtkd.MLNet.Data;
 using Mtkd.Training.Data;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 var random = new Random(1); // synthetic noise images: this checks that TorchSharp and ONNX Runtime load and run, not learning
 var data = new ImageDataset(Enumerable.Range(0, 64 * 784).Select(_ => (float)random.NextDouble()).ToArray(),
     Enumerable.Range(0, 64).Select(i => i % 10).ToArray(), 1, 28, 28, FashionMnist.ClassNames);

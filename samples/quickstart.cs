@@ -10,7 +10,7 @@ using Mtkd.MLNet.Data;
 using Mtkd.Training.Data;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 bool quick = args.Contains("--quick");
 string output = Directory.CreateDirectory(args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "quickstart-out").FullName;

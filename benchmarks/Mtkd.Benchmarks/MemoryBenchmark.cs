@@ -4,7 +4,7 @@ using Mtkd.Samples.Corrosion;
 using Mtkd.Samples.Images;
 using Mtkd.Training.Data;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Benchmarks;
 

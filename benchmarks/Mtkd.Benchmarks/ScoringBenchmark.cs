@@ -8,7 +8,7 @@ using Mtkd.MLNet.Data;
 using Mtkd.Training.Data;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using Spectre.Console;
 
 namespace Mtkd.Benchmarks;

@@ -3,7 +3,7 @@ using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Samples.FashionMnist;
 

@@ -1,4 +1,4 @@
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 
 namespace Mtkd.Samples.FashionMnist;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Mtkd.Training.Data;
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Samples.FashionMnist;
 

@@ -7,11 +7,11 @@ using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Distillation;
 using Mtkd.Training.Data;
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Samples.Images;
 

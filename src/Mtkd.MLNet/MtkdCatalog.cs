@@ -3,7 +3,7 @@ using Mtkd.MLNet.Distillation;
 using Mtkd.MLNet.Fusion;
 using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.Scoring;
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 
 namespace Mtkd.MLNet;
 

@@ -3,7 +3,7 @@ using Mtkd.Cli;
 using Microsoft.ML;
 using Mtkd.MLNet;
 using Mtkd.Training.Data;
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 using Mtkd.Training.SoftLabels;
 
 namespace Mtkd.Tests;
@@ -103,8 +103,8 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
 
         var ml = new Microsoft.ML.MLContext(seed: 1);
         var student = ml.Transforms.ScoreTeachers(data.TeacherPaths)
-            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Trainer = { Epochs = 1 } })).Fit(Mtkd.MLNet.Data.ImageDatasetDataView.ToDataView(data.Train, ml)).LastTransformer;
-        var testView = Mtkd.MLNet.Data.ImageDatasetDataView.ToDataView(test, ml);
+            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Trainer = { Epochs = 1 } })).Fit(Mtkd.MLNet.Data.ImageDatasetExtensions.ToDataView(data.Train, ml)).LastTransformer;
+        var testView = Mtkd.MLNet.Data.ImageDatasetExtensions.ToDataView(test, ml);
         ml.Model.Save(student, testView.Schema, PathOf("student.zip"));
         Assert.Equal(0, Program.Main(["evaluate", PathOf("student.zip"), "--json", PathOf("zip.json")]));
         Assert.Equal(ml.MulticlassClassification.Evaluate(student.Transform(testView)).MicroAccuracy, Json(PathOf("zip.json")).GetProperty("accuracy").GetDouble(), 10);

@@ -1,6 +1,6 @@
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using Mtkd.Tests.Training;
 
 namespace Mtkd.Tests;
@@ -39,7 +39,7 @@ public sealed class DistillationAdjustmentTests
         var logits = TrainingFixtures.SyntheticTeacherLogits(data, teachers: 2, strength: 1);
         var adjusted = TeacherLogitAdjustment.SwapWrongPredictions(logits, data.Labels, 2, data.ClassCount);
         Assert.NotEqual(logits, adjusted);
-        Assert.Equal(1.0, Mtkd.Training.Ensembles.SoftLabelAccuracy.Teacher(adjusted, data.Labels, 2, data.ClassCount, 0));
+        Assert.Equal(1.0, Mtkd.Training.Fusion.SoftLabelAccuracy.Teacher(adjusted, data.Labels, 2, data.ClassCount, 0));
 
         float[] Train(bool adjust)
         {

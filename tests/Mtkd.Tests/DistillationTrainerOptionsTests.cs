@@ -6,7 +6,7 @@ using Mtkd.MLNet.Distillation;
 using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Tests;
 

@@ -4,7 +4,7 @@ using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Distillation;
 using Mtkd.MLNet.SoftLabels;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Tests;
 

@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 using Mtkd.Training.Data;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using static TorchSharp.torch;
 
 namespace Mtkd.Tests;

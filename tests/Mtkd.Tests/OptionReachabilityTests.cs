@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Reflection;
 using Mtkd.MLNet.Distillation;
 using Mtkd.Training.Distillation;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Tests;
 

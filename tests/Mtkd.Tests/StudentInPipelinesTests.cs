@@ -4,7 +4,7 @@ using Microsoft.ML.Transforms.Image;
 using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Distillation;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using SkiaSharp;
 
 namespace Mtkd.Tests;

@@ -2,7 +2,7 @@ using Mtkd.Build;
 using Mtkd.Training;
 using Mtkd.Training.Data;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Tests;
 

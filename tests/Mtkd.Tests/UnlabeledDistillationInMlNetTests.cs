@@ -5,7 +5,7 @@ using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Distillation;
 using Mtkd.Training.Data;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Tests;
 

@@ -10,7 +10,7 @@ using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.SoftLabels;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using Spectre.Console;
 
 namespace Mtkd.Cli.Commands;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using Spectre.Console;
 
 namespace Mtkd.Cli.Commands;

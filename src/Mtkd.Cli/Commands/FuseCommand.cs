@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 using Mtkd.Training.SoftLabels;
 using Spectre.Console;
 

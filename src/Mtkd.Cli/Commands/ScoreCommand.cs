@@ -17,7 +17,7 @@ namespace Mtkd.Cli.Commands;
 internal static class ScoreCommand
 {
     public sealed record Report(string Output, string Data, string Split, int Rows, int Teachers, int Classes, int TopK, double Seconds,
-        double ImagesPerSecond, long FileBytes, double BytesPerRow, IReadOnlyList<ScoredTeacher> TeacherDetails);
+        double ImagesPerSecond, long FileBytes, double BytesPerRow, IReadOnlyList<TeacherDescription> TeacherDetails);
 
     public static Command Create()
     {

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.SoftLabels;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using Spectre.Console;
 
 namespace Mtkd.Cli.Commands;

@@ -1,4 +1,4 @@
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using Spectre.Console;
 
 namespace Mtkd.Cli.Commands;

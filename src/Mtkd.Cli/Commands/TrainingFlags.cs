@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Cli.Commands;
 

@@ -6,10 +6,10 @@ using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Distillation;
 using Mtkd.Training;
 using Mtkd.Training.Data;
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Cli.Demo;
 

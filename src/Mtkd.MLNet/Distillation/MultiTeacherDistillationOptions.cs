@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.MLNet.Distillation;
 

@@ -5,7 +5,7 @@ using Mtkd.MLNet.Internal;
 using Mtkd.Training;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.MLNet.Distillation;
 

@@ -41,7 +41,7 @@ internal sealed class FusedDataView : IDataView
         private readonly FusedDataView parent;
         private readonly DataViewRowCursor input;
         private readonly ValueGetter<VBuffer<float>>? logitGetter;
-        private readonly Training.Ensembles.EnsembleFusion? fusion;
+        private readonly Training.Fusion.EnsembleFusion? fusion;
         private readonly float[] score;
         private VBuffer<float> logits;
         private uint predicted;

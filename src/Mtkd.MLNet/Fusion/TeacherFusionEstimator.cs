@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.SoftLabels;
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 
 namespace Mtkd.MLNet.Fusion;
 

@@ -35,7 +35,7 @@ internal sealed class OnnxTeacher : IDisposable
     private readonly string[] outputNames;
     private float[] transposed = [];
 
-    private OnnxTeacher(InferenceSession session, ScoredTeacher description, string modelHash)
+    private OnnxTeacher(InferenceSession session, TeacherDescription description, string modelHash)
     {
         this.session = session;
         ModelHash = modelHash;
@@ -45,7 +45,7 @@ internal sealed class OnnxTeacher : IDisposable
         outputNames = [description.OutputName];
     }
 
-    public ScoredTeacher Description { get; }
+    public TeacherDescription Description { get; }
     public string Name => Description.Name;
 
     /// <summary>The first 16 hex digits of the model bytes' SHA-256: which model this is, whatever its file is called.</summary>
@@ -83,7 +83,7 @@ internal sealed class OnnxTeacher : IDisposable
         }
     }
 
-    private static ScoredTeacher Describe(TeacherModel model, OnnxModelInfo info, InferenceSession session, string provider)
+    private static TeacherDescription Describe(TeacherModel model, OnnxModelInfo info, InferenceSession session, string provider)
     {
         string name = model.Name;
         if (session.InputMetadata.Count != 1)
@@ -114,7 +114,7 @@ internal sealed class OnnxTeacher : IDisposable
         var kind = model.OutputKind != TeacherOutputKind.Auto ? model.OutputKind
             : info.IsProbabilityOutput(outputName) ? TeacherOutputKind.Probabilities : TeacherOutputKind.Logits;
 
-        return new ScoredTeacher(name, inputName, imageShape, layout, model.InputLayout == TeacherInputLayout.Auto && guess.Ambiguous,
+        return new TeacherDescription(name, inputName, imageShape, layout, model.InputLayout == TeacherInputLayout.Auto && guess.Ambiguous,
             outputName, kind, outputDims[1], dims[0] > 0 ? dims[0] : null, info.Opset, provider);
     }
 

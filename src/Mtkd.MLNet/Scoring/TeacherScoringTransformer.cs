@@ -31,7 +31,7 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
         TeacherDescriptions = teachers.Select(t => t.Description).ToArray();
     }
 
-    private static string? ImageChw(ScoredTeacher t) => t.InputLayout switch
+    private static string? ImageChw(TeacherDescription t) => t.InputLayout switch
     {
         ImageLayout.Nchw => $"{t.ImageShape[0]}×{t.ImageShape[1]}×{t.ImageShape[2]}",
         ImageLayout.Nhwc => $"{t.ImageShape[2]}×{t.ImageShape[0]}×{t.ImageShape[1]}",
@@ -39,7 +39,7 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
     };
 
     /// <summary>Each teacher as it runs: detected layout and output kind, class count, execution provider.</summary>
-    public IReadOnlyList<ScoredTeacher> TeacherDescriptions { get; }
+    public IReadOnlyList<TeacherDescription> TeacherDescriptions { get; }
 
     internal IReadOnlyList<OnnxTeacher> Teachers { get; }
 

@@ -87,7 +87,7 @@ public static class ImageCache
     }
 
     private static string Key(string location, string split, string format) =>
-        Training.ContentHash.Of(Encoding.UTF8.GetBytes($"{location}|{split}|{format}"));
+        Engine.ContentHash.Of(Encoding.UTF8.GetBytes($"{location}|{split}|{format}"));
 
     // Writes the pixels; returns the label of each image written and the files left out.
     private delegate (int[] Labels, SkippedImage[] Skipped) Build(PixelFileWriter writer);

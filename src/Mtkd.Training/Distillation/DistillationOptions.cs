@@ -29,7 +29,7 @@ public sealed class DistillationOptions
 
     /// <summary>
     /// Cross-fitted soft labels: each image learns only from the teachers that did not train on it (all of them
-    /// where every teacher did), from <see cref="Training.DistillationTargets.InBag"/>; see
+    /// where every teacher did), from <see cref="Engine.DistillationTargets.InBag"/>; see
     /// <see cref="TeacherLogitAdjustment.OutOfBag"/>. Removes the overconfidence of teachers on their own training
     /// images (Dao et al. 2021). For stored logits. Default false.
     /// </summary>

@@ -2,7 +2,7 @@ using Mtkd.Cli;
 using Mtkd.Tests.Training;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Tests.Reliability;
 

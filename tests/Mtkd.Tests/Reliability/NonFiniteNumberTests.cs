@@ -6,7 +6,7 @@ using Mtkd.Tests.Scoring;
 using Mtkd.Tests.Training;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.SoftLabels;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using static TorchSharp.torch;
 
 namespace Mtkd.Tests.Reliability;

@@ -3,7 +3,7 @@ using Mtkd.Tests.Scoring;
 using Mtkd.Tests.Training;
 using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 
 namespace Mtkd.Tests.Reliability;
 

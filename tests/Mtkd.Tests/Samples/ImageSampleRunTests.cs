@@ -5,7 +5,7 @@ using Mtkd.Samples.Images;
 using Mtkd.Samples.Smoke;
 using Mtkd.Training.Data;
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using SkiaSharp;
 
 namespace Mtkd.Tests.Samples;

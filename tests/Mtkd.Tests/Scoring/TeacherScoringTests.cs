@@ -77,7 +77,7 @@ public sealed class TeacherScoringTests : IDisposable
         return (column, scorer);
     }
 
-    private (float[] Logits, ScoredTeacher Teacher) ScoreOne(TeacherModel teacher, int batchSize = 16)
+    private (float[] Logits, TeacherDescription Teacher) ScoreOne(TeacherModel teacher, int batchSize = 16)
     {
         var (logits, scorer) = Score(new TeacherScoringEstimator.Options { Teachers = [teacher], BatchSize = batchSize });
         using (scorer) return (logits, scorer.TeacherDescriptions[0]);

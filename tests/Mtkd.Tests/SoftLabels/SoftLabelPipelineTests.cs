@@ -4,7 +4,7 @@ using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Fusion;
 using Mtkd.MLNet.SoftLabels;
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 using Mtkd.Training.SoftLabels;
 
 namespace Mtkd.Tests.SoftLabels;

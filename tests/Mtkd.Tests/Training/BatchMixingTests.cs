@@ -1,6 +1,6 @@
 using Mtkd.Training;
 using Mtkd.Training.Distillation;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using static TorchSharp.torch;
 
 namespace Mtkd.Tests.Training;

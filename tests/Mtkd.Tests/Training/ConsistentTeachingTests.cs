@@ -1,6 +1,6 @@
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using TorchSharp;
 using Xunit.Abstractions;
 

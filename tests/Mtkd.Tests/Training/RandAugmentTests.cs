@@ -1,7 +1,7 @@
 using Mtkd.Training;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using static TorchSharp.torch;
-using Op = Mtkd.Training.Training.RandAugment.Op;
+using Op = Mtkd.Training.Engine.RandAugment.Op;
 
 namespace Mtkd.Tests.Training;
 

@@ -1,5 +1,5 @@
 using Mtkd.Training;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using static TorchSharp.torch;
 
 namespace Mtkd.Tests.Training;
@@ -104,7 +104,7 @@ public sealed class SeedMixingTests
     public void Per_epoch_seeds_are_fixed_numbers_not_per_process_hashes()
     {
         // The same SplitMix-style arithmetic done in Python gives 486982573; a per-process hash (HashCode.Combine) would change from run to run.
-        Assert.Equal(486982573, Mtkd.Training.Training.TrainingLoop.Mix(1, 1, 1));
-        Assert.NotEqual(Mtkd.Training.Training.TrainingLoop.Mix(1, 1, 1), Mtkd.Training.Training.TrainingLoop.Mix(1, 2, 1));
+        Assert.Equal(486982573, Mtkd.Training.Engine.TrainingLoop.Mix(1, 1, 1));
+        Assert.NotEqual(Mtkd.Training.Engine.TrainingLoop.Mix(1, 1, 1), Mtkd.Training.Engine.TrainingLoop.Mix(1, 2, 1));
     }
 }

@@ -1,5 +1,5 @@
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using static TorchSharp.torch;
 
 namespace Mtkd.Tests.Training;

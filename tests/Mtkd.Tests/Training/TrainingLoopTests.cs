@@ -1,7 +1,7 @@
 using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using static TorchSharp.torch;
 
 namespace Mtkd.Tests.Training;

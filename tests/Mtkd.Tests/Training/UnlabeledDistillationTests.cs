@@ -2,7 +2,7 @@ using Mtkd.Training;
 using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
-using Mtkd.Training.Training;
+using Mtkd.Training.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 

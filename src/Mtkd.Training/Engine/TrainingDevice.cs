@@ -1,7 +1,7 @@
 using System.Globalization;
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>Picks the device for training: "cpu" (or null), "cuda" / "cuda:N" (falling back to the CPU with a message unless told not to) or "auto".</summary>
 public static class TrainingDevice

@@ -3,7 +3,7 @@ using Mtkd.Training.Networks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// A run's state after an epoch. Each epoch is written whole into its own folder (<c>epoch-NNNN/</c>: the weights

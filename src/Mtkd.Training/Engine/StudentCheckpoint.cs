@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Mtkd.Training.Networks;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>What a checkpoint folder says about its network: enough to rebuild it without the run's settings.</summary>
 public sealed record CheckpointModel(NetworkSpec Spec, int Channels, int Height, int Width, int ClassCount, int Heads, IReadOnlyList<string> ClassNames);

@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// The learning rate at any step, as a pure function of the step: nothing to save in a checkpoint, and a resumed

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// RandAugment (Cubuk et al. 2020) on a batch [B, C, H, W] of pixels in [0, 1], vectorised: each image draws

@@ -3,7 +3,7 @@ using Mtkd.Training.Onnx;
 namespace Mtkd.MLNet.Scoring;
 
 /// <summary>A loaded teacher as the scorer runs it: what was detected or overridden, and where it runs.</summary>
-public sealed record ScoredTeacher(
+public sealed record TeacherDescription(
     string Name,
     string InputName,
     IReadOnlyList<long> ImageShape,

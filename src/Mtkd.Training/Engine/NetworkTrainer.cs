@@ -3,7 +3,7 @@ using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>What a student learns from: every teacher's logits per image, and for supernet2 the teachers' penultimate features.</summary>
 /// <param name="TeacherLogits">Per image, <paramref name="TeacherCount"/> blocks of C logits (the layout of the soft-label column).</param>

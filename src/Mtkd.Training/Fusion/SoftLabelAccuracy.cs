@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Ensembles;
+namespace Mtkd.Training.Fusion;
 
 /// <summary>
 /// Accuracies read off a soft-label matrix: per image, <c>teacherCount</c> blocks of <c>classCount</c> logits

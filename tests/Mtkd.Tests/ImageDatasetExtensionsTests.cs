@@ -5,7 +5,7 @@ using Mtkd.Training.Data;
 namespace Mtkd.Tests;
 
 /// <summary>In-memory images to an ML.NET data view and back.</summary>
-public sealed class ImageDatasetDataViewTests
+public sealed class ImageDatasetExtensionsTests
 {
     private static readonly ImageDataset Images = new(
         Enumerable.Range(0, 3 * 2 * 2 * 3).Select(i => i / 36f).ToArray(), [2, 0, 1], channels: 2, height: 2, width: 3, ["cat", "dog", "eel"]);

@@ -2,7 +2,7 @@ using Mtkd.Training.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// Batches of a dataset's images as N×C×H×W tensors, read from its store into one reused buffer: memory for a batch,

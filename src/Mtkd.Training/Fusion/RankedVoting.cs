@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Ensembles;
+namespace Mtkd.Training.Fusion;
 
 /// <summary>
 /// The ranked-vote fusion methods. Each teacher ranks the classes by its logits (equal logits ordered by the

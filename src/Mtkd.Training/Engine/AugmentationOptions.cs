@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>Random augmentation of training batches, on tensors; each kind is off unless set.</summary>
 public sealed class AugmentationOptions

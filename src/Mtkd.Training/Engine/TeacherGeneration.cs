@@ -2,7 +2,7 @@ using Mtkd.Training.Data;
 using Mtkd.Training.Networks;
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>One generated teacher: its network (the caller disposes it), its training history and, with validation data, its accuracy there.</summary>
 public sealed record GeneratedTeacher(int Index, SequentialNetwork Network, IReadOnlyList<EpochSummary> History, double? ValidationAccuracy)

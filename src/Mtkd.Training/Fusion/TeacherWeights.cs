@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Ensembles;
+namespace Mtkd.Training.Fusion;
 
 /// <summary>Weights for <see cref="FusionMethod.WeightedAverage"/>.</summary>
 public static class TeacherWeights

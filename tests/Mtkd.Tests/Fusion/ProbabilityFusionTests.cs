@@ -1,6 +1,6 @@
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 
-namespace Mtkd.Tests.Ensembles;
+namespace Mtkd.Tests.Fusion;
 
 /// <summary>The probability-combining methods on two teachers whose probabilities are chosen so the methods disagree.</summary>
 public class ProbabilityFusionTests

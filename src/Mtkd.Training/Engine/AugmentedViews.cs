@@ -1,7 +1,7 @@
 using Mtkd.Training.Data;
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// A fixed pool of augmented views of a dataset: view v of image i is drawn once, from a seed, and kept. Teachers

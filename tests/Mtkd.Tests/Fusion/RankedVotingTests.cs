@@ -1,6 +1,6 @@
-using Mtkd.Training.Ensembles;
+using Mtkd.Training.Fusion;
 
-namespace Mtkd.Tests.Ensembles;
+namespace Mtkd.Tests.Fusion;
 
 /// <summary>
 /// Each ranked-vote method against profiles worked out by hand (the working is in the comments). Classes are

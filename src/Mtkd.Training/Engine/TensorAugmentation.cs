@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// Applies <see cref="AugmentationOptions"/> to a batch [B, C, H, W]. Randomness comes from a System.Random the

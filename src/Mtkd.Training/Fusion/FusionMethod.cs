@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Ensembles;
+namespace Mtkd.Training.Fusion;
 
 /// <summary>
 /// How an ensemble's teachers are combined into one prediction. The first five combine probabilities; the rest

@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// Reports on the calling thread, at once. <see cref="Progress{T}"/> posts to a synchronisation context instead,

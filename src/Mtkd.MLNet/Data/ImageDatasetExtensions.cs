@@ -6,7 +6,7 @@ using Mtkd.Training.Data;
 namespace Mtkd.MLNet.Data;
 
 /// <summary>Moves images between an in-memory <see cref="ImageDataset"/> and an ML.NET data view.</summary>
-public static class ImageDatasetDataView
+public static class ImageDatasetExtensions
 {
     /// <summary>
     /// Columns <c>Features</c> (C×H×W floats, NCHW) and <c>Label</c>: a key whose values are the class names in

@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Ensembles;
+namespace Mtkd.Training.Fusion;
 
 /// <summary>
 /// Combines one row of teacher logits (teacher-major, T×C) into class probabilities and a predicted class.

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>The per-epoch metrics CSV: epoch, losses, accuracies, learning rate, seconds; rewritten whole after every epoch.</summary>
 public static class MetricsLog

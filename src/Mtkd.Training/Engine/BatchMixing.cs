@@ -1,7 +1,7 @@
 using Mtkd.Training.Distillation;
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// Mixup and CutMix of a batch [B, C, H, W], one λ and one permutation per batch, drawn from a System.Random the

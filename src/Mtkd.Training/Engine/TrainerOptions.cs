@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>Optimizers.</summary>
 public enum OptimizerKind

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Mtkd.Training.Data;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>Short content hashes for checkpoint fingerprints: what a run was trained from, not only how.</summary>
 internal static class ContentHash

@@ -1,4 +1,4 @@
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// Reported after every training step; the report after an epoch's last step also carries that epoch's summary,

@@ -6,7 +6,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Mtkd.Training.Training;
+namespace Mtkd.Training.Engine;
 
 /// <summary>
 /// The training loop behind teacher training and every distillation mode: optimizer, schedule, augmentation,
