@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Mtkd.MLNet.Scoring;
 
 /// <summary>A fitted scorer's ONNX teachers, asked on each training batch (consistent teaching); the scorer keeps ownership of the sessions.</summary>
-public sealed class OnnxBatchTeachers(TeacherScoringTransformer scorer) : IBatchTeachers
+internal sealed class OnnxBatchTeachers(TeacherScoringTransformer scorer) : IBatchTeachers
 {
     public int TeacherCount => scorer.TeacherCount;
 

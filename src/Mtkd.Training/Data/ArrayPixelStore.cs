@@ -1,7 +1,7 @@
 namespace Mtkd.Training.Data;
 
 /// <summary>Pixels in one float32 array, image after image: data that is small, or was made in memory.</summary>
-public sealed class ArrayPixelStore : PixelStore
+internal sealed class ArrayPixelStore : PixelStore
 {
     private readonly float[] pixels;
 

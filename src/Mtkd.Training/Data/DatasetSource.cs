@@ -19,7 +19,7 @@ public enum DatasetKind
 }
 
 /// <summary>One image file and its class index (<see cref="ImageDataset.Unlabeled"/> for none).</summary>
-public sealed record ImageEntry(string Path, int Label);
+internal sealed record ImageEntry(string Path, int Label);
 
 /// <summary>
 /// One way to name a dataset, used by every command, the samples and the ML.NET helpers: "fashion-mnist" (the
@@ -58,7 +58,7 @@ public sealed class DatasetSource
         : splits.TryGetValue(CheckSplit(split), out var entries) && entries.Count > 0;
 
     /// <summary>The image files of one split, in a stable order (class, then file name). Not for IDX data, which has no files per image.</summary>
-    public IReadOnlyList<ImageEntry> Entries(string split)
+    internal IReadOnlyList<ImageEntry> Entries(string split)
     {
         if (Kind == DatasetKind.Idx)
             throw new InvalidOperationException("IDX data has no image files; load it with ImageCache.LoadIdx.");

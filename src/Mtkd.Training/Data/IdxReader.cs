@@ -7,7 +7,7 @@ namespace Mtkd.Training.Data;
 /// dimension, then the raw elements), plain or gzip-compressed. Only unsigned-byte payloads are supported, which
 /// is what MNIST and Fashion-MNIST use.
 /// </summary>
-public static class IdxReader
+internal static class IdxReader
 {
     private const byte UnsignedByteType = 0x08;
 

@@ -7,7 +7,7 @@ namespace Mtkd.Training.Data;
 public sealed record SkippedImage(string Path, string Reason);
 
 /// <summary>A dataset read through the cache: its images, the files left out, and whether the cache was (re)built by this call.</summary>
-public sealed record CachedImages(ImageDataset Images, IReadOnlyList<SkippedImage> Skipped, bool Rebuilt, string CacheDirectory);
+internal sealed record CachedImages(ImageDataset Images, IReadOnlyList<SkippedImage> Skipped, bool Rebuilt, string CacheDirectory);
 
 /// <summary>
 /// Decodes each image once into an on-disk cache of uint8 pixels at the training size (<c>pixels.u8</c>, C×H×W per
@@ -17,7 +17,7 @@ public sealed record CachedImages(ImageDataset Images, IReadOnlyList<SkippedImag
 /// so memory does not grow with the dataset. The manifest is written last and removed first, so a cache killed
 /// mid-build is rebuilt, never half-read.
 /// </summary>
-public static class ImageCache
+internal static class ImageCache
 {
     private const int Version = 1;
     private const string ManifestName = "manifest.json";

@@ -20,7 +20,7 @@ public sealed class ImageDataset
     }
 
     /// <summary>Images in a store (for example a <see cref="PixelFile"/> cache), one label per stored image.</summary>
-    public ImageDataset(PixelStore store, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
+    internal ImageDataset(PixelStore store, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
         : this(store, null, labels, channels, height, width, classNames)
     {
     }
@@ -66,7 +66,7 @@ public sealed class ImageDataset
     }
 
     /// <summary>Where the pixels are read from (shared with subsets of this dataset).</summary>
-    public PixelStore Store { get; }
+    internal PixelStore Store { get; }
     /// <summary>Class index of each image, 0-based; <see cref="Unlabeled"/> for an image without one.</summary>
     public int[] Labels { get; }
     /// <summary>How many images have a label.</summary>

@@ -10,7 +10,7 @@ namespace Mtkd.Training.Data;
 /// 0.3 R + 0.59 G + 0.11 B, the weights ML.NET's ConvertToGrayscale means, not what 5.0.1 computes (it weighs blue
 /// as red). A file that does not decode completely is reported, never half-read.
 /// </summary>
-public static class ImageDecoder
+internal static class ImageDecoder
 {
     /// <summary>The file extensions read as images.</summary>
     public static readonly IReadOnlySet<string> Extensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp" };

@@ -5,7 +5,7 @@ namespace Mtkd.Training.Data;
 /// expect it (ImageNet's mean 0.485, 0.456, 0.406 and std 0.229, 0.224, 0.225), and applying it in the store means
 /// training, scoring and evaluation all see the same inputs.
 /// </summary>
-public sealed class NormalizedPixelStore : PixelStore
+internal sealed class NormalizedPixelStore : PixelStore
 {
     private readonly PixelStore inner;
     private readonly float[] mean, scale;

@@ -5,7 +5,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Mtkd.Training.Data;
 
 /// <summary>How a pixel file stores each value.</summary>
-public enum PixelElement
+internal enum PixelElement
 {
     /// <summary>One byte per value, turned into a float by a 256-entry table (decoded photographs, IDX files).</summary>
     UInt8,
@@ -22,7 +22,7 @@ public enum PixelElement
 /// 47 MB) is read into memory once as bytes, a quarter of its size as floats, to spare a system call per image.
 /// Thread-safe: reads share no position.
 /// </summary>
-public sealed class PixelFile : PixelStore, IDisposable
+internal sealed class PixelFile : PixelStore, IDisposable
 {
     /// <summary>byte → float as Fashion-MNIST's loader has always done it: b / 255.</summary>
     public static readonly float[] DividedBy255 = Enumerable.Range(0, 256).Select(b => b / 255f).ToArray();

@@ -5,7 +5,7 @@ namespace Mtkd.Training.Data;
 /// memory. <see cref="Commit"/> renames the finished file into place: a killed run leaves a <c>.tmp</c>, never a
 /// short file under the final name. <see cref="CreateTemporary"/> makes an anonymous file that vanishes with its reader.
 /// </summary>
-public sealed class PixelFileWriter : IDisposable
+internal sealed class PixelFileWriter : IDisposable
 {
     private readonly FileStream stream;
     private readonly string? finalPath;

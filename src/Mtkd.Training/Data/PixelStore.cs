@@ -5,7 +5,7 @@ namespace Mtkd.Training.Data;
 /// at a time (<see cref="PixelFile"/>), so training on photographs needs memory for a batch, not for the dataset.
 /// Readers hand out images as float32 C×H×W, whatever the storage holds.
 /// </summary>
-public abstract class PixelStore
+internal abstract class PixelStore
 {
     /// <summary>Images stored.</summary>
     public abstract long Count { get; }

@@ -8,7 +8,7 @@ namespace Mtkd.Training.Distillation;
 /// </summary>
 /// <param name="Permutation">int64 [B], row indices within the batch.</param>
 /// <param name="Lambda">The batch's λ in [0, 1].</param>
-public sealed record BatchMix(Tensor Permutation, double Lambda)
+internal sealed record BatchMix(Tensor Permutation, double Lambda)
 {
     /// <summary>
     /// Stored teacher logits [B, K, C] of the unmixed images, mixed as probabilities at temperature T and returned as

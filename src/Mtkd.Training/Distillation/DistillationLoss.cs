@@ -11,7 +11,7 @@ namespace Mtkd.Training.Distillation;
 /// that have a label (a label &lt; 0 means none, see <see cref="LabelTargets"/>), and 0 in a batch without any.
 /// So unlabelled images teach through the teachers alone, and the labelled ones keep the hard term's scale.
 /// </summary>
-public static class DistillationLoss
+internal static class DistillationLoss
 {
     /// <summary>The loss of <paramref name="options"/>' mode against int64 labels [B] (negative: unlabelled).</summary>
     public static Tensor Compute(DistillationOptions options, Tensor student, Tensor teachers, Tensor labels)

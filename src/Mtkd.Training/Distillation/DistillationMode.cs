@@ -35,7 +35,7 @@ public enum DistillationMode
 }
 
 /// <summary>The snake_case names the paper and the CLI use.</summary>
-public static class DistillationModes
+internal static class DistillationModes
 {
     private static readonly (DistillationMode Mode, string Name)[] Names =
     [

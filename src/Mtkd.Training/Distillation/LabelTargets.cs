@@ -7,7 +7,7 @@ namespace Mtkd.Training.Distillation;
 /// 1 where the row has a label and 0 where it has none (an unlabelled image, or a mix with one). One form covers
 /// plain labels, label smoothing and mixup/CutMix, whose rows mix two labels with the batch's λ.
 /// </summary>
-public sealed class LabelTargets : IDisposable
+internal sealed class LabelTargets : IDisposable
 {
     private LabelTargets(Tensor distribution, Tensor weight)
     {

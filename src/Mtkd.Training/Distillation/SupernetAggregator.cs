@@ -7,7 +7,7 @@ namespace Mtkd.Training.Distillation;
 /// supernet, penultimate features for supernet2), standardised per input, trained on the training labels with
 /// cross-entropy and then frozen. Its logits become a single teacher for the student.
 /// </summary>
-public static class SupernetAggregator
+internal static class SupernetAggregator
 {
     /// <summary>The frozen aggregator: logits = W·((x − mean) / std) + b, for export or reuse.</summary>
     public sealed record Model(float[] Mean, float[] Std, float[] Weight, float[] Bias, int InputWidth, int ClassCount);

@@ -6,7 +6,7 @@ namespace Mtkd.Training.Distillation;
 /// swapped. The soft target then always ranks the true class first while keeping the rest of the teacher's
 /// ranking, so a student is never taught a teacher's mistake on its own training images.
 /// </summary>
-public static class TeacherLogitAdjustment
+internal static class TeacherLogitAdjustment
 {
     /// <summary>An adjusted copy of <paramref name="logits"/> (per image, <paramref name="teacherCount"/> blocks of <paramref name="classCount"/> logits).</summary>
     public static float[] SwapWrongPredictions(ReadOnlySpan<float> logits, IReadOnlyList<int> labels, int teacherCount, int classCount)

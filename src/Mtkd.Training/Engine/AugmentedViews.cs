@@ -9,7 +9,7 @@ namespace Mtkd.Training.Engine;
 /// as in Beyer et al. 2022) at the cost of one teacher pass per view, shared by every student trained on it,
 /// where on-the-fly teachers pay a pass per student step.
 /// </summary>
-public static class AugmentedViews
+internal static class AugmentedViews
 {
     /// <summary>
     /// <paramref name="views"/> augmented copies of <paramref name="data"/>, view-major: rows [v·N, (v+1)·N) are

@@ -4,7 +4,7 @@ namespace Mtkd.Training.Engine;
 /// The learning rate at any step, as a pure function of the step: nothing to save in a checkpoint, and a resumed
 /// run follows exactly the schedule of an uninterrupted one.
 /// </summary>
-public static class LearningRateSchedule
+internal static class LearningRateSchedule
 {
     /// <param name="options">Base rate, schedule and warm-up.</param>
     /// <param name="step">Step index from 0 across the whole run.</param>

@@ -4,7 +4,7 @@ using System.Text;
 namespace Mtkd.Training.Engine;
 
 /// <summary>The per-epoch metrics CSV: epoch, losses, accuracies, learning rate, seconds; rewritten whole after every epoch.</summary>
-public static class MetricsLog
+internal static class MetricsLog
 {
     public const string Header = "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,seconds";
 

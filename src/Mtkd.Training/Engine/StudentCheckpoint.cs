@@ -4,10 +4,10 @@ using Mtkd.Training.Networks;
 namespace Mtkd.Training.Engine;
 
 /// <summary>What a checkpoint folder says about its network: enough to rebuild it without the run's settings.</summary>
-public sealed record CheckpointModel(NetworkSpec Spec, int Channels, int Height, int Width, int ClassCount, int Heads, IReadOnlyList<string> ClassNames);
+internal sealed record CheckpointModel(NetworkSpec Spec, int Channels, int Height, int Width, int ClassCount, int Heads, IReadOnlyList<string> ClassNames);
 
 /// <summary>Rebuilds the network saved in a training checkpoint folder, for export or evaluation after (or during) a run.</summary>
-public static class StudentCheckpoint
+internal static class StudentCheckpoint
 {
     internal static CheckpointModel Describe(SequentialNetwork network, IReadOnlyList<string> classNames) =>
         new(network.Spec, network.InputShape.Channels, network.InputShape.Height, network.InputShape.Width, network.ClassCount, network.HeadCount, classNames);

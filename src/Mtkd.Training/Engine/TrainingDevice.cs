@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Mtkd.Training.Engine;
 
 /// <summary>Picks the device for training: "cpu" (or null), "cuda" / "cuda:N" (falling back to the CPU with a message unless told not to) or "auto".</summary>
-public static class TrainingDevice
+internal static class TrainingDevice
 {
     /// <summary>Checks a device name: null, "cpu", "cuda", "cuda:N" or "auto"; returns the CUDA index it names, or null.</summary>
     internal static int? Parse(string? choice) => choice switch

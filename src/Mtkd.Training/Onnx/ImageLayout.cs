@@ -14,7 +14,7 @@ public enum ImageLayout
 }
 
 /// <summary>The layout guessed from an input shape, and whether the guess was forced by ambiguity.</summary>
-public readonly record struct ImageLayoutGuess(ImageLayout Layout, bool Ambiguous)
+internal readonly record struct ImageLayoutGuess(ImageLayout Layout, bool Ambiguous)
 {
     /// <summary>
     /// Guesses the layout of a per-image shape (the dimensions after the batch). A 3-D shape is channels-first

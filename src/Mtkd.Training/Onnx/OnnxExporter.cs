@@ -35,7 +35,7 @@ public static class OnnxExporter
     /// The supernet aggregator as a model of its own: input "teacher_outputs" [batch, D] (the teachers' logits or
     /// features, concatenated teacher by teacher), output "logits" [batch, C]: Sub, Div, Gemm.
     /// </summary>
-    public static byte[] ExportAggregator(SupernetAggregator.Model aggregator, int opset = 13)
+    internal static byte[] ExportAggregator(SupernetAggregator.Model aggregator, int opset = 13)
     {
         var graph = new GraphProto { Name = "supernet-aggregator" };
         graph.Input.Add(TensorValue("teacher_outputs", "batch", aggregator.InputWidth));

@@ -10,7 +10,7 @@ namespace Mtkd.Training.Onnx;
 /// each output written once; every graph output produced; and, per operator, the inputs and typed attributes
 /// the operator's definition requires. No ONNX checker is available on .NET, so this is ours.
 /// </summary>
-public static class OnnxModelValidator
+internal static class OnnxModelValidator
 {
     private sealed record OperatorRule(int MinInputs, int MaxInputs, int SinceOpset, (string Name, AttributeProto.Types.AttributeType Type, bool Required)[] Attributes);
 

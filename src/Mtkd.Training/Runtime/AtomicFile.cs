@@ -1,7 +1,7 @@
 namespace Mtkd.Training;
 
 /// <summary>Writes files so that a crash or a bad input never leaves a half-written file in place of a good one.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes to a temporary file beside <paramref name="path"/>, then renames it over the target.</summary>
     public static void Write(string path, Action<Stream> write)

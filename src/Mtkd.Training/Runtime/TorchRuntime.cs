@@ -12,7 +12,7 @@ namespace Mtkd.Training;
 /// runner, a notebook kernel loading from the NuGet cache), it loads a patched copy of libLibTorchSharp.so kept in
 /// a per-user cache folder, never writing the original.
 /// </summary>
-public static class TorchRuntime
+internal static class TorchRuntime
 {
     private const string BridgeFile = "libLibTorchSharp.so";
     private static readonly Lazy<Exception?> LoadError = new(TryLoad);

@@ -5,7 +5,7 @@ namespace Mtkd.Training.SoftLabels;
 /// logits. Restored logits then give every kept class exactly its original probability and share the remaining
 /// probability evenly among the dropped classes.
 /// </summary>
-public static class TopKLogits
+internal static class TopKLogits
 {
     /// <summary>Writes the k largest logits (largest first) with their classes, and returns the floor (−∞ when nothing is dropped).</summary>
     public static float Compress(ReadOnlySpan<float> logits, Span<int> classes, Span<float> values)
