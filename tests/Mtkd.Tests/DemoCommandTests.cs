@@ -3,6 +3,7 @@ using Mtkd.Cli;
 
 namespace Mtkd.Tests;
 
+[Trait("Category", "EndToEnd")] // a whole run (training, packing or a process); excluded by the fast filter
 public sealed class DemoCommandTests
 {
     [Fact]

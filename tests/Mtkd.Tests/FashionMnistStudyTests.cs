@@ -6,6 +6,7 @@ namespace Mtkd.Tests;
 /// Runs the Fashion-MNIST study's quick profile end to end on real images (a separate process: the study plots with
 /// SkiaSharp 3, the ML.NET side of these tests loads SkiaSharp 2), then again to check that it resumes from its cache.
 /// </summary>
+[Trait("Category", "EndToEnd")] // a whole run (training, packing or a process); excluded by the fast filter
 public sealed class FashionMnistStudyTests
 {
     [Fact]

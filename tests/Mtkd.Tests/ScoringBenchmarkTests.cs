@@ -6,6 +6,7 @@ namespace Mtkd.Tests;
 /// Keeps the scoring benchmark runnable: its quick profile on 512 real images. The speed targets themselves are
 /// checked by running the benchmark (see README), never by a timed test.
 /// </summary>
+[Trait("Category", "EndToEnd")] // a whole run (training, packing or a process); excluded by the fast filter
 public sealed class ScoringBenchmarkTests
 {
     [Fact]

@@ -84,6 +84,7 @@ public sealed class TorchSharpNativeTests
         Assert.Equal([LibTorchSharpCompat.OnlySymbol], ElfSymbolVersions.SymbolsUsingVersion(bytes, path, requirement.Index));
     }
 
+    [Trait("Category", "EndToEnd")]
     [Fact]
     public async Task ThePackagesWorkFromALocalFeedForAnAppAndAsAnInstalledTool()
     {
@@ -96,6 +97,7 @@ public sealed class TorchSharpNativeTests
         Assert.Contains("installed tool:", stdout);
     }
 
+    [Trait("Category", "EndToEnd")]
     [Fact]
     public async Task TheQuickstartScriptRunsInTheCloneAndOutsideItWhereTorchSharpLoadsAPatchedCachedCopy()
     {

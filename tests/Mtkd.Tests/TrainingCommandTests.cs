@@ -5,6 +5,7 @@ using Mtkd.Cli;
 namespace Mtkd.Tests;
 
 /// <summary>mtkd teachers and mtkd distill with --quick (2,000 real training images, 1,000 test images).</summary>
+[Trait("Category", "EndToEnd")] // a whole run (training, packing or a process); excluded by the fast filter
 public sealed class TrainingCommandTests : IDisposable
 {
     private readonly string directory = Directory.CreateTempSubdirectory("mtkd-train-cli-").FullName;

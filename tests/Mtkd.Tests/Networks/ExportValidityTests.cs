@@ -9,74 +9,11 @@ using static TorchSharp.torch;
 
 namespace Mtkd.Tests.Networks;
 
-/// <summary>
-/// Every preset, as an ordinary and as a mimic_all student, with batch norm kept or folded, at several opsets:
-/// valid by the specification's rules, loaded by ONNX Runtime with full optimization, and equal to TorchSharp's
-/// eval output within 1e-4 on random batches of 1 and 7.
-/// </summary>
-public sealed class ExportValidityTests(ITestOutputHelper output)
+/// <summary>The validator finds what a broken graph gets wrong, and the exporter refuses opsets it was not tested at (parity itself: <see cref="OnnxParityTests"/>).</summary>
+public sealed class ExportValidityTests
 {
-    public static TheoryData<string, int, bool, int> Cases()
-    {
-        var cases = new TheoryData<string, int, bool, int>();
-        foreach (var preset in NetworkPresets.Names)
-            foreach (int heads in new[] { 1, 3 })
-                foreach (bool fold in new[] { false, true })
-                    cases.Add(preset, heads, fold, 13);
-        foreach (int opset in new[] { 9, 11, 17, OnnxExportOptions.NewestOpset })
-        {
-            cases.Add(NetworkPresets.ResNet8, 3, true, opset);
-            cases.Add(NetworkPresets.MobileNetTiny, 1, false, opset);
-        }
-        return cases;
-    }
-
-    private static SequentialNetwork Build(string preset, int heads)
-    {
-        TorchRuntime.EnsureLoaded();
-        random.manual_seed(21);
-        var network = new SequentialNetwork(NetworkPresets.Get(preset, preset == NetworkPresets.ResNet20 ? 8 : null), 1, 28, 28, 10, heads);
-        network.train();
-        using (no_grad())
-            for (int i = 0; i < 3; i++)
-            {
-                using var scope = NewDisposeScope();
-                network.forward(rand(8, 1, 28, 28) * 2); // moves the batch-norm statistics off their initial values
-            }
-        network.eval();
-        return network;
-    }
-
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void Exports_are_valid_load_with_full_optimization_and_match_TorchSharp(string preset, int heads, bool fold, int opset)
-    {
-        using var network = Build(preset, heads);
-        var bytes = OnnxExporter.Export(network, new OnnxExportOptions { FoldBatchNorm = fold, Opset = opset, FeaturesName = "features", ClassNames = FashionClassNames });
-        Assert.Empty(OnnxModelValidator.Check(bytes));
-        var model = ModelProto.Parser.ParseFrom(bytes);
-        Assert.Equal(fold, model.Graph.Node.All(n => n.OpType != "BatchNormalization"));
-        var cost = OnnxModelInfo.Read(bytes, preset).Cost; // counted from the graph's shapes, not from the spec
-        Assert.Empty(cost.Uncounted);
-        Assert.Equal(network.Complexity.MultiplyAccumulates, cost.MultiplyAccumulates);
-
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var session = new InferenceSession(bytes, options);
-        foreach (int batch in new[] { 1, 7 })
-        {
-            using var scope = NewDisposeScope();
-            var input = rand(batch, 1, 28, 28);
-            float[] expected;
-            using (no_grad()) expected = network.forward(input).data<float>().ToArray();
-            using var value = OrtValue.CreateTensorValueFromMemory(input.data<float>().ToArray(), [batch, 1, 28, 28]);
-            using var outputs = session.Run(new RunOptions(), ["input"], [value], ["logits"]);
-            double worst = expected.Zip(outputs[0].GetTensorDataAsSpan<float>().ToArray(), (a, b) => (double)Math.Abs(a - b)).Max();
-            output.WriteLine($"{preset} heads={heads} fold={fold} opset={opset} batch={batch}: max |Δ| = {worst:G3}");
-            Assert.True(worst < 1e-4, $"max |Δ| = {worst:G3}");
-        }
-    }
-
-    private static readonly string[] FashionClassNames = Mtkd.Training.Data.FashionMnist.ClassNames.ToArray();
+    private static SequentialNetwork Build(string preset, int heads) =>
+        OnnxParityTests.Build(NetworkPresets.Get(preset, preset == NetworkPresets.ResNet20 ? 8 : null), 1, 28, 28, heads);
 
     [Fact]
     public void The_validator_reports_broken_graphs()

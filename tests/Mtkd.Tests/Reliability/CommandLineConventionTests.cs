@@ -33,6 +33,7 @@ public sealed class CommandLineConventionTests : IDisposable
         Assert.Contains("absent.onnx", data.Error);
     }
 
+    [Trait("Category", "EndToEnd")]
     [Theory]
     [InlineData("INT")]
     [InlineData("TERM")]
@@ -55,6 +56,7 @@ public sealed class CommandLineConventionTests : IDisposable
         Assert.Contains("Resuming from the checkpoint", resumed);
     }
 
+    [Trait("Category", "EndToEnd")]
     [Fact]
     public void A_signal_stops_scoring_leaving_no_output_and_no_temporary_file()
     {

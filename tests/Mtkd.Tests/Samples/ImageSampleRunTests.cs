@@ -14,6 +14,7 @@ namespace Mtkd.Tests.Samples;
 /// The Corrosion and Smoke samples' quick profiles, run end to end as their READMEs run them (separate processes),
 /// then the predictor app, which knows only ML.NET, on the saved zip.
 /// </summary>
+[Trait("Category", "EndToEnd")] // a whole run (training, packing or a process); excluded by the fast filter
 public sealed class ImageSampleRunTests
 {
     [Theory]
