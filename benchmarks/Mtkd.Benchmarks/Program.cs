@@ -1,131 +1,109 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Mtkd.Samples.Shared;
+
 namespace Mtkd.Benchmarks;
 
+/// <summary>The benchmark programs, each printing its figures (and writing them as JSON with --json), with the mtkd command-line conventions.</summary>
 public static class Program
 {
-    private const string Usage = """
-        Usage: Mtkd.Benchmarks distillation [--images N] [--memory-epochs N] [--json FILE] [--quick]
-          one output_avg epoch of cnn-small through NetworkTrainer.Distill against a bare TorchSharp loop
-          (default all 60,000 training images, then 10 epochs watching resident memory; --quick: 1,000 images, 3 epochs)
-        Usage: Mtkd.Benchmarks scoring [options]
-          --teachers A.onnx B.onnx C.onnx   teacher models (default: three randomly initialised teacher-cnn networks;
-                                            throughput does not depend on the weights)
-          --images N                        Fashion-MNIST test images to score (default 10000)
-          --batch-size N                    rows per ONNX Runtime call (default 256)
-          --repeats N                       timed passes per method; the best is reported (default 3)
-          --json FILE                       also write the figures as JSON
-          --quick                           512 images, one pass: a smoke run for tests
-        Usage: Mtkd.Benchmarks memory photos [--count N] [--epochs N] [--folder DIR] [--json FILE] [--quick]
-          N SYNTHETIC corrosion photographs at 240x320 (default 20000) decoded into the cache, one teacher trained
-          --epochs (default 1) on them; prints peak resident memory (--quick: 64 photos)
-        Usage: Mtkd.Benchmarks memory fashion-mnist [--images N] [--rounds N] [--folder DIR] [--json FILE] [--quick]
-          training throughput from the IDX cache on disk against the in-memory arrays, alternating
-          (default 60000 images, 3 rounds; --quick: 2048 images, 1 round)
-        """;
+    public static int Main(string[] args) => CommandLineRun.Invoke(Command(), args);
 
-    public static int Main(string[] args)
+    private static RootCommand Command()
     {
-        if (args.Length > 0 && args[0] == "distillation")
-            return RunDistillation(args[1..]);
-        if (args.Length > 1 && args[0] == "memory")
-            return RunMemory(args[1], args[2..]);
-        if (args.Length == 0 || args[0] != "scoring")
+        var json = new Option<string?>("--json") { Description = "Also write the figures as JSON to this file.", Recursive = true };
+        var quick = new Option<bool>("--quick") { Description = "A smoke run for tests.", Recursive = true };
+        var root = new RootCommand("Mtkd's benchmarks: each prints its figures.") { json, quick };
+        root.Subcommands.Add(Scoring(json, quick));
+        root.Subcommands.Add(Distillation(json, quick));
+        root.Subcommands.Add(Memory(json, quick));
+        return root;
+    }
+
+    private static Command Scoring(Option<string?> json, Option<bool> quick)
+    {
+        var teachers = new Option<string[]>("--teachers") { Description = "Teacher models (default: three randomly initialised teacher-cnn networks; throughput does not depend on the weights).", AllowMultipleArgumentsPerToken = true };
+        var images = new Option<int>("--images") { Description = "Fashion-MNIST test images to score.", DefaultValueFactory = _ => 10000 };
+        var batch = new Option<int>("--batch-size") { Description = "Rows per ONNX Runtime call.", DefaultValueFactory = _ => 256 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed passes per method; the best is reported.", DefaultValueFactory = _ => 3 };
+        var command = new Command("scoring", "ScoreTeachers against the best hand-written ONNX Runtime loop (--quick: 512 images, one pass).") { teachers, images, batch, repeats };
+        command.SetAction(parse =>
         {
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-        try
-        {
-            var settings = ScoringBenchmarkSettings.Parse(args[1..]);
+            bool q = parse.GetValue(quick);
+            foreach (var teacher in parse.GetValue(teachers) ?? [])
+                if (!File.Exists(teacher)) throw new FileNotFoundException($"--teachers: '{teacher}' does not exist.", teacher);
+            var settings = new ScoringBenchmarkSettings(parse.GetValue(teachers) ?? [], q ? 512 : Positive(parse, images), Positive(parse, batch),
+                q ? 1 : Positive(parse, repeats), parse.GetValue(json));
             var report = ScoringBenchmark.Run(settings);
             ScoringBenchmark.Print(report);
-            if (settings.JsonPath is { } json)
-                Training.AtomicFile.WriteAllText(json, System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            WriteJson(settings.JsonPath, report);
             return 0;
-        }
-        catch (Exception ex) when (ex is ArgumentException or FileNotFoundException or InvalidDataException)
-        {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            Console.Error.WriteLine(Usage);
-            return 1;
-        }
+        });
+        return command;
     }
 
-    private static int RunDistillation(string[] args)
+    private static Command Distillation(Option<string?> json, Option<bool> quick)
     {
-        int images = 60000, memoryEpochs = 10;
-        string? json = null;
-        for (int i = 0; i < args.Length; i++)
+        var images = new Option<int>("--images") { Description = "Training images (default all 60,000; --quick 1,000).", DefaultValueFactory = _ => 60000 };
+        var memoryEpochs = new Option<int>("--memory-epochs") { Description = "Epochs watching resident memory, at least 2 (default 10; --quick 3).", DefaultValueFactory = _ => 10 };
+        var command = new Command("distillation", "One output_avg epoch of cnn-small through NetworkTrainer.Distill against a bare TorchSharp loop, then epochs watching resident memory.")
         {
-            switch (args[i])
-            {
-                case "--images" when i + 1 < args.Length && int.TryParse(args[i + 1], out var n) && n > 0: images = n; i++; break;
-                case "--memory-epochs" when i + 1 < args.Length && int.TryParse(args[i + 1], out var e) && e > 1: memoryEpochs = e; i++; break;
-                case "--json" when i + 1 < args.Length: json = args[++i]; break;
-                case "--quick": images = 1000; memoryEpochs = 3; break;
-                default:
-                    Console.Error.WriteLine($"error: unknown or incomplete option '{args[i]}'.");
-                    Console.Error.WriteLine(Usage);
-                    return 1;
-            }
-        }
-        var report = DistillationBenchmark.Run(images, memoryEpochs, rounds: images <= 1000 ? 1 : 5);
-        DistillationBenchmark.Print(report);
-        if (json is not null)
-            Training.AtomicFile.WriteAllText(json, System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-        return 0;
+            images, memoryEpochs,
+        };
+        command.SetAction(parse =>
+        {
+            bool q = parse.GetValue(quick);
+            int count = q ? 1000 : Positive(parse, images), epochs = q ? 3 : Positive(parse, memoryEpochs);
+            if (epochs < 2) throw new ArgumentException($"--memory-epochs {epochs}: expected 2 or more (the first epoch is the baseline).");
+            var report = DistillationBenchmark.Run(count, epochs, rounds: count <= 1000 ? 1 : 5);
+            DistillationBenchmark.Print(report);
+            WriteJson(parse.GetValue(json), report);
+            return 0;
+        });
+        return command;
     }
 
-    private static int RunMemory(string part, string[] args)
+    private static Command Memory(Option<string?> json, Option<bool> quick)
     {
-        int count = 20000, epochs = 1, images = 60000, rounds = 3;
-        string folder = Path.Combine("out", "memory-benchmark");
-        string? json = null;
-        for (int i = 0; i < args.Length; i++)
+        var folder = new Option<string>("--folder") { Description = "Where the caches are kept.", DefaultValueFactory = _ => Path.Combine("out", "memory-benchmark"), Recursive = true };
+        var count = new Option<int>("--count") { Description = "SYNTHETIC corrosion photographs at 240x320, at least 4 (--quick 64).", DefaultValueFactory = _ => 20000 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs of the teacher trained on them.", DefaultValueFactory = _ => 1 };
+        var photos = new Command("photos", "Photographs decoded into the cache and one teacher trained on them; prints peak resident memory.") { count, epochs };
+        photos.SetAction(parse =>
         {
-            bool hasValue = i + 1 < args.Length;
-            switch (args[i])
-            {
-                case "--count" when hasValue && int.TryParse(args[i + 1], out var n) && n >= 4: count = n; i++; break;
-                case "--epochs" when hasValue && int.TryParse(args[i + 1], out var e) && e >= 1: epochs = e; i++; break;
-                case "--images" when hasValue && int.TryParse(args[i + 1], out var m) && m >= 1: images = m; i++; break;
-                case "--rounds" when hasValue && int.TryParse(args[i + 1], out var r) && r >= 1: rounds = r; i++; break;
-                case "--folder" when hasValue: folder = args[++i]; break;
-                case "--json" when hasValue: json = args[++i]; break;
-                case "--quick": (count, images, rounds) = (64, 2048, 1); break;
-                default:
-                    Console.Error.WriteLine($"error: unknown or incomplete option '{args[i]}'.");
-                    Console.Error.WriteLine(Usage);
-                    return 1;
-            }
-        }
-        void Log(string message) => Console.WriteLine(message);
-        switch (part)
+            int n = parse.GetValue(quick) ? 64 : Positive(parse, count);
+            if (n < 4) throw new ArgumentException($"--count {n}: expected at least 4 photographs.");
+            var result = MemoryBenchmark.Photos(n, Positive(parse, epochs), Path.Combine(parse.GetValue(folder)!, $"photos-{n}"), Console.WriteLine);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"photos: {result.Photos:N0} at {result.Width}x{result.Height} ({result.PixelsAsFloatGiB:F2} GiB as float), {result.Epochs} epoch(s): " +
+                $"decode {(result.CacheReused ? "reused" : $"{result.DecodeImagesPerSecond:N0} images/s")}, training {result.TrainImagesPerSecond:N1} images/s, " +
+                $"peak resident memory {result.PeakResidentGiB:F2} GiB"));
+            WriteJson(parse.GetValue(json), result);
+            return 0;
+        });
+        var images = new Option<int>("--images") { Description = "Training images (--quick 2048).", DefaultValueFactory = _ => 60000 };
+        var rounds = new Option<int>("--rounds") { Description = "Alternating rounds (--quick 1).", DefaultValueFactory = _ => 3 };
+        var fashion = new Command("fashion-mnist", "Training throughput from the IDX cache on disk against the in-memory arrays, alternating.") { images, rounds };
+        fashion.SetAction(parse =>
         {
-            case "photos":
-                var photos = MemoryBenchmark.Photos(count, epochs, Path.Combine(folder, $"photos-{count}"), Log);
-                Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"photos: {photos.Photos:N0} at {photos.Width}x{photos.Height} ({photos.PixelsAsFloatGiB:F2} GiB as float), {photos.Epochs} epoch(s): " +
-                    $"decode {(photos.CacheReused ? "reused" : $"{photos.DecodeImagesPerSecond:N0} images/s")}, training {photos.TrainImagesPerSecond:N1} images/s, " +
-                    $"peak resident memory {photos.PeakResidentGiB:F2} GiB"));
-                WriteJson(json, photos);
-                return 0;
-            case "fashion-mnist":
-                var report = MemoryBenchmark.FashionMnist(images, rounds, Path.Combine(folder, "cache"), Log);
-                Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"fashion-mnist: {report.Images:N0} images, {report.Rounds} round(s): in memory {report.InMemoryImagesPerSecond.Average():N0} images/s, " +
-                    $"from the cache {report.CacheImagesPerSecond.Average():N0} images/s: cache/in-memory {report.Ratio:F3} (peak resident memory {Samples.Images.ProcessMemory.PeakResidentGiB():F2} GiB)"));
-                WriteJson(json, report);
-                return 0;
-            default:
-                Console.Error.WriteLine($"error: memory benchmark part '{part}' is not photos or fashion-mnist.");
-                Console.Error.WriteLine(Usage);
-                return 1;
-        }
+            bool q = parse.GetValue(quick);
+            var report = MemoryBenchmark.FashionMnist(q ? 2048 : Positive(parse, images), q ? 1 : Positive(parse, rounds), Path.Combine(parse.GetValue(folder)!, "cache"), Console.WriteLine);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"fashion-mnist: {report.Images:N0} images, {report.Rounds} round(s): in memory {report.InMemoryImagesPerSecond.Average():N0} images/s, " +
+                $"from the cache {report.CacheImagesPerSecond.Average():N0} images/s: cache/in-memory {report.Ratio:F3} (peak resident memory {Samples.Images.ProcessMemory.PeakResidentGiB():F2} GiB)"));
+            WriteJson(parse.GetValue(json), report);
+            return 0;
+        });
+        return new Command("memory", "Memory benchmarks: photos, fashion-mnist.") { folder, photos, fashion };
     }
+
+    private static int Positive(ParseResult parse, Option<int> option) =>
+        parse.GetValue(option) is > 0 and var v ? v : throw new ArgumentException($"{option.Name} {parse.GetValue(option)}: expected a positive whole number.");
 
     private static void WriteJson<T>(string? path, T report)
     {
         if (path is not null)
-            Training.AtomicFile.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+            Training.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

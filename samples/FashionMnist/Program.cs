@@ -1,86 +1,58 @@
+using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using Mtkd.Samples.FashionMnist;
+using Mtkd.Samples.Shared;
 
 // The Fashion-MNIST study: dotnet run -c Release --project samples/FashionMnist -- [--quick|--standard] [--out DIR] [--report DIR] [--data DIR] [--report-only]
-string profileName = "standard", output = "", report = "", data = "";
-bool reportOnly = false, epochs = false, explore = false;
-int? runLimit = null;
-int[]? seeds = null;
-string[]? regimes = null;
-int[]? curveLabels = null;
-int? teacherRandAugment = null;
-try
+var quick = new Option<bool>("--quick") { Description = "The quick profile: a small plan for tests and a first look." };
+var standard = new Option<bool>("--standard") { Description = "The standard profile (the default)." };
+var output = new Option<string?>("--out") { Description = "Cache of trained teachers and students (default: out/study/PROFILE); rerun to resume." };
+var report = new Option<string?>("--report") { Description = "Where report.md, summary.json and the plots go (default: OUT/report)." };
+var data = new Option<string?>("--data") { Description = "Fashion-MNIST IDX .gz files (default: /usr/share/datasets/fashion-mnist)." };
+var reportOnly = new Option<bool>("--report-only") { Description = "Write the report from what the cache holds, training nothing." };
+var explore = new Option<bool>("--explore") { Description = "Also the exploratory recipes (first seed only); the report shows them whenever cached." };
+var epochs = new Option<bool>("--epochs") { Description = "Print every epoch." };
+var runs = new Option<int?>("--runs") { Description = "Only the first N student runs of the plan." };
+var seeds = new Option<string?>("--seeds") { Description = "Other seeds than the profile's: 1,2,3." };
+var regimes = new Option<string?>("--regimes") { Description = "Only these regimes: A,C." };
+var curveLabels = new Option<string?>("--curve-labels") { Description = "Other label counts for regime C's curve: 1000,20000." };
+var teacherRandAugment = new Option<int?>("--teacher-rand-augment") { Description = "Pilot: teachers also train with RandAugment, N operations at magnitude 9." };
+var root = new RootCommand("""
+    Fashion-MNIST study: does a distilled student beat the same network trained on the labels? Three regimes
+    (A same complexity, B compression, C few labels and many unlabelled images), several recipes each, over seeds.
+    """)
 {
-    for (int i = 0; i < args.Length; i++)
+    quick, standard, output, report, data, reportOnly, explore, epochs, runs, seeds, regimes, curveLabels, teacherRandAugment,
+};
+root.SetAction(parse =>
+{
+    if (parse.GetValue(quick) && parse.GetValue(standard))
+        throw new ArgumentException("--quick and --standard are two profiles: give one.");
+    if (parse.GetValue(runs) is < 1 and var n)
+        throw new ArgumentException($"--runs {n}: expected a positive number of runs.");
+    if (parse.GetValue(teacherRandAugment) is < 1 and var ra0)
+        throw new ArgumentException($"--teacher-rand-augment {ra0}: expected a positive number of operations.");
+    var profile = StudyProfile.Parse(parse.GetValue(quick) ? "quick" : "standard");
+    if (parse.GetValue(seeds) is { } s) profile = profile with { Seeds = CommandLineRun.PositiveInts(s, "--seeds") };
+    if (parse.GetValue(curveLabels) is { } c) profile = profile with { CurveLabels = CommandLineRun.PositiveInts(c, "--curve-labels") };
+    if (parse.GetValue(regimes)?.Split(',') is { } wanted)
     {
-        switch (args[i])
-        {
-            case "--quick" or "--standard": profileName = args[i][2..]; break;
-            case "--out": output = Value(ref i); break;
-            case "--report": report = Value(ref i); break;
-            case "--data": data = Value(ref i); break;
-            case "--report-only": reportOnly = true; break;
-            case "--explore": explore = true; break;
-            case "--epochs": epochs = true; break;
-            case "--runs": runLimit = ParseInt("--runs", Value(ref i)); break;
-            case "--seeds": seeds = Value(ref i).Split(',').Select(x => ParseInt("--seeds", x)).ToArray(); break;
-            case "--regimes": regimes = Value(ref i).Split(','); break;
-            case "--curve-labels": curveLabels = Value(ref i).Split(',').Select(x => ParseInt("--curve-labels", x)).ToArray(); break;
-            case "--teacher-rand-augment": teacherRandAugment = ParseInt("--teacher-rand-augment", Value(ref i)); break;
-            case "-h" or "--help":
-                Console.WriteLine("""
-                    Fashion-MNIST study: does a distilled student beat the same network trained on the labels? Three regimes
-                    (A same complexity, B compression, C few labels and many unlabelled images), several recipes each, over seeds.
-                      --quick | --standard   profile (default: standard)
-                      --out DIR        cache of trained teachers and students (default: out/study/PROFILE); rerun to resume
-                      --report DIR     where report.md, summary.json and the plots go (default: OUT/report)
-                      --data DIR       Fashion-MNIST IDX .gz files (default: /usr/share/datasets/fashion-mnist)
-                      --report-only    write the report from what the cache holds, training nothing
-                      --explore        also the exploratory recipes (first seed only); the report shows them whenever cached
-                      --epochs         print every epoch
-                      --runs N         only the first N student runs of the plan
-                      --seeds 1,2,3    other seeds than the profile's
-                      --regimes A,C    only these regimes
-                      --curve-labels 1000,20000   other label counts for regime C's curve
-                      --teacher-rand-augment N   pilot: teachers also train with RandAugment, N operations at magnitude 9
-                    """);
-                return 0;
-            default:
-                throw new ArgumentException($"Unknown argument '{args[i]}'; see --help.");
-        }
-    }
-    var profile = StudyProfile.Parse(profileName);
-    if (seeds is not null) profile = profile with { Seeds = seeds };
-    if (curveLabels is not null) profile = profile with { CurveLabels = curveLabels };
-    if (regimes is not null)
-    {
-        var unknown = regimes.Except(profile.Regimes.Select(r => r.Key)).ToArray();
+        var unknown = wanted.Except(profile.Regimes.Select(r => r.Key)).ToArray();
         if (unknown.Length > 0) throw new ArgumentException($"--regimes: no regime {string.Join(", ", unknown)} in the {profile.Name} profile ({string.Join(", ", profile.Regimes.Select(r => r.Key))}).");
-        profile = profile with { Regimes = profile.Regimes.Where(r => regimes.Contains(r.Key)).ToArray() };
+        profile = profile with { Regimes = profile.Regimes.Where(r => wanted.Contains(r.Key)).ToArray() };
     }
-    if (teacherRandAugment is { } ra)
+    if (parse.GetValue(teacherRandAugment) is { } ra)
         profile = profile with { Regimes = profile.Regimes.Select(r => r with { Teachers = r.Teachers with { RandAugmentOps = ra } }).ToArray() };
-    output = output == "" ? Path.Combine("out", "study", profile.Name) : output;
-    report = report == "" ? Path.Combine(output, "report") : report;
-    var log = new ConsoleStudyLog(epochs);
+    string outputFolder = parse.GetValue(output) ?? Path.Combine("out", "study", profile.Name);
+    string reportFolder = parse.GetValue(report) ?? Path.Combine(outputFolder, "report");
+    var log = new ConsoleStudyLog(parse.GetValue(epochs));
     var clock = Stopwatch.StartNew();
-    var study = new Study(profile, output, data == "" ? null : data, log);
-    if (!reportOnly) study.Run(explore, runLimit);
-    log.Line($"training done in {clock.Elapsed.TotalMinutes:F1} min; writing the report to {report}");
+    var study = new Study(profile, outputFolder, parse.GetValue(data), log);
+    if (!parse.GetValue(reportOnly)) study.Run(parse.GetValue(explore), parse.GetValue(runs));
+    log.Line($"training done in {clock.Elapsed.TotalMinutes:F1} min; writing the report to {reportFolder}");
     var command = "dotnet run -c Release --project samples/FashionMnist -- " + string.Join(" ", args.Where(a => a != "--epochs"));
-    new StudyReport(study, log, command).Write(report, clock.Elapsed);
-    log.Line($"done in {clock.Elapsed.TotalMinutes:F1} min: {Path.Combine(report, "report.md")}");
+    new StudyReport(study, log, command).Write(reportFolder, clock.Elapsed);
+    log.Line($"done in {clock.Elapsed.TotalMinutes:F1} min: {Path.Combine(reportFolder, "report.md")}");
     return 0;
-}
-catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or FileNotFoundException or DirectoryNotFoundException)
-{
-    Console.Error.WriteLine(e.Message);
-    return 1;
-}
-
-string Value(ref int i) => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-
-static int ParseInt(string flag, string value) =>
-    int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
-        ? n : throw new ArgumentException($"{flag} expects a positive whole number; got '{value}'.");
+});
+return CommandLineRun.Invoke(root, args);

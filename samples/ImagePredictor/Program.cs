@@ -1,9 +1,11 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 using Mtkd.Samples.Images;
+using Mtkd.Samples.Shared;
 
 // Classifies a folder of images with a model zip saved by the Corrosion or Smoke sample, using ML.NET alone:
 // the zip holds the image loading, resizing and pixel extraction as well as the student network.
@@ -14,57 +16,44 @@ using Mtkd.Samples.Images;
 // sample chose the threshold on validation images); --threshold and --positive override them. Without either,
 // each image gets the most probable class. Files that do not decode completely, or whose size or aspect ratio
 // is far from the model's (resizing would distort them), are named and left out, as the samples do.
-if (args.Length < 2 || args.Contains("--help"))
+var model = new Argument<string>("MODEL") { Description = "A model zip saved by the Corrosion or Smoke sample." };
+var folder = new Argument<string>("FOLDER") { Description = "The folder of images to classify (.jpg, .jpeg, .png)." };
+var output = new Option<string?>("--out") { Description = "The CSV to write (default: FOLDER/predictions.csv)." };
+var threshold = new Option<double?>("--threshold") { Description = "Probability of the positive class from which an image is positive (default: metrics.json's)." };
+var positive = new Option<string?>("--positive") { Description = "The positive class (default: metrics.json's)." };
+var root = new RootCommand("Classifies a folder of images with a sample's model zip, using ML.NET alone.") { model, folder, output, threshold, positive };
+root.SetAction(parse =>
 {
-    Console.Error.WriteLine("Usage: image-predictor MODEL.zip FOLDER [--out predictions.csv] [--threshold T] [--positive CLASS]");
-    return args.Contains("--help") ? 0 : 2;
-}
-try
-{
-    var settings = PredictorSettings.Parse(args);
+    var settings = PredictorSettings.Resolve(parse.GetValue(model)!, parse.GetValue(folder)!, parse.GetValue(output), parse.GetValue(threshold), parse.GetValue(positive));
     var (written, skipped) = FolderClassifier.Run(settings);
     Console.WriteLine($"classified {written} image(s) into {settings.Output}{(skipped > 0 ? $"; {skipped} unreadable file(s) left out (named above)" : "")}");
     return 0;
-}
-catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or JsonException or InvalidOperationException)
-{
-    Console.Error.WriteLine($"image-predictor: {e.Message}");
-    return 2;
-}
+});
+return CommandLineRun.Invoke(root, args);
 
 internal sealed record PredictorSettings(string Model, string Folder, string Output, double? Threshold, string? Positive)
 {
-    public static PredictorSettings Parse(string[] args)
+    public static PredictorSettings Resolve(string model, string folder, string? output, double? threshold, string? positive)
     {
-        string model = args[0], folder = args[1];
-        string output = Path.Combine(folder, "predictions.csv");
-        double? threshold = null;
-        string? positive = null;
-        for (int i = 2; i < args.Length; i++)
-        {
-            string flag = args[i];
-            string value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{flag} needs a value.");
-            switch (flag)
-            {
-                case "--out": output = value; break;
-                case "--positive": positive = value; break;
-                case "--threshold":
-                    threshold = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t is >= 0 and <= 1
-                        ? t : throw new ArgumentException($"--threshold expects a probability in [0, 1], got '{value}'.");
-                    break;
-                default: throw new ArgumentException($"Unknown option '{flag}'.");
-            }
-        }
+        if (threshold is { } t && !(t is >= 0 and <= 1)) // NaN fails too
+            throw new ArgumentException($"--threshold expects a probability in [0, 1], got '{t.ToString(CultureInfo.InvariantCulture)}'.");
+        output ??= Path.Combine(folder, "predictions.csv");
         if (!File.Exists(model)) throw new FileNotFoundException($"Model '{model}' does not exist.", model);
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Image folder '{folder}' does not exist.");
-
         // The sample writes its chosen threshold and positive class into metrics.json beside the model.
         var metrics = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(model))!, "metrics.json");
         if (File.Exists(metrics) && (threshold is null || positive is null))
         {
-            using var json = JsonDocument.Parse(File.ReadAllText(metrics));
-            if (threshold is null && json.RootElement.TryGetProperty("threshold", out var t)) threshold = t.GetDouble();
-            if (positive is null && json.RootElement.TryGetProperty("positive_class", out var p)) positive = p.GetString();
+            try
+            {
+                using var json = JsonDocument.Parse(File.ReadAllText(metrics));
+                if (threshold is null && json.RootElement.TryGetProperty("threshold", out var value)) threshold = value.GetDouble();
+                if (positive is null && json.RootElement.TryGetProperty("positive_class", out var p)) positive = p.GetString();
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{metrics} is not the JSON the sample writes ({e.Message}); give --threshold and --positive, or remove it.", e);
+            }
         }
         return new PredictorSettings(model, folder, output, threshold, positive);
     }

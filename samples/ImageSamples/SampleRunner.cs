@@ -22,25 +22,9 @@ namespace Mtkd.Samples.Images;
 /// </summary>
 public static class SampleRunner
 {
-    /// <summary>Runs the sample; returns the process exit code (2 for bad input, named in the message).</summary>
-    public static int Main(SampleDefinition sample, string[] args)
-    {
-        if (args.Contains("--help") || args.Contains("-h"))
-        {
-            Console.WriteLine($"{sample.Title}\n\nUsage: dotnet run -c Release --project samples/{sample.Name} -- [--quick] [--data DIR] --out OUT\n\n{SampleSettings.Usage}");
-            return 0;
-        }
-        try
-        {
-            Run(sample, SampleSettings.Parse(args, sample));
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"{sample.Name}: {e.Message}");
-            return 2;
-        }
-    }
+    /// <summary>Runs the sample; returns the process exit code (2 for a bad command line, 1 for bad data, named in the message).</summary>
+    public static int Main(SampleDefinition sample, string[] args) =>
+        Shared.CommandLineRun.Invoke(SampleSettings.Command(sample, settings => Run(sample, settings)), args);
 
     public static void Run(SampleDefinition sample, SampleSettings settings)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Mtkd.Training.Distillation;
 
@@ -28,73 +29,68 @@ public sealed record SampleSettings
     /// <summary>Refuse the run when any image is unfit, instead of leaving it out.</summary>
     public bool Strict { get; init; }
 
-    public const string Usage = """
-        Options:
-          --quick                 a small run (a few minutes) for tests and a first look
-          --data DIR              real images: DIR/<class>/*.jpg|png, or DIR/train|val|test/<class>/...
-                                  (default: synthetic images drawn into OUT/synthetic)
-          --out OUT               output folder (default: out/<sample>)
-          --teachers A.onnx,B.onnx  use these teacher models instead of training teachers
-          --seed N                seed of the split, the synthetic images and all training (default 1)
-          --images-per-class N    synthetic images per class (default 500; quick 200)
-          --teacher-count K       teachers to train (default 4; quick 3)
-          --teacher-width W       teacher base channels (default 16; quick 8)
-          --teacher-epochs E      (default 40; quick 30)
-          --teacher-fraction F    share of the training images each teacher sees (default 0.8)
-          --student-width W       student base channels (default 8)
-          --student-epochs E      (default 40; quick 30)
-          --mode M                distillation mode (default output_avg)
-          --temperature T         (default 4)
-          --alpha A               weight of the hard-label loss (default 0.5)
-          --target-recall R       recall the threshold must keep on validation (recall-first samples)
-          --strict                stop on the first unfit image instead of leaving it out
-        """;
-
-    public static SampleSettings Parse(IReadOnlyList<string> args, SampleDefinition sample)
+    /// <summary>
+    /// The sample's command line, on System.CommandLine with the mtkd conventions (see CommandLineRun): the quick
+    /// profile's sizes apply where a flag is not given.
+    /// </summary>
+    public static RootCommand Command(SampleDefinition sample, Action<SampleSettings> run)
     {
-        bool quick = args.Contains("--quick");
-        var s = new SampleSettings
+        var quick = new Option<bool>("--quick") { Description = "A small run (a few minutes) for tests and a first look." };
+        var data = new Option<string?>("--data") { Description = "Real images: DIR/<class>/*.jpg|png, or DIR/train|val|test/<class>/... (default: synthetic images drawn into OUT/synthetic)." };
+        var output = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => Path.Combine("out", sample.Name) };
+        var teachers = new Option<string?>("--teachers") { Description = "Use these teacher models (A.onnx,B.onnx) instead of training teachers." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the split, the synthetic images and all training.", DefaultValueFactory = _ => 1 };
+        var imagesPerClass = new Option<int?>("--images-per-class") { Description = "Synthetic images per class (default 500; quick 200)." };
+        var teacherCount = new Option<int?>("--teacher-count") { Description = "Teachers to train (default 4; quick 3)." };
+        var teacherWidth = new Option<int?>("--teacher-width") { Description = "Teacher base channels (default 16; quick 8)." };
+        var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = "Teacher epochs (default 40; quick 30)." };
+        var teacherFraction = new Option<double>("--teacher-fraction") { Description = "Share of the training images each teacher sees.", DefaultValueFactory = _ => 0.8 };
+        var studentWidth = new Option<int>("--student-width") { Description = "Student base channels.", DefaultValueFactory = _ => 8 };
+        var studentEpochs = new Option<int?>("--student-epochs") { Description = "Student epochs (default 40; quick 30)." };
+        var mode = new Option<string>("--mode") { Description = "Distillation mode.", DefaultValueFactory = _ => "output_avg" };
+        var temperature = new Option<double>("--temperature") { Description = "Distillation temperature T.", DefaultValueFactory = _ => 4 };
+        var alpha = new Option<double>("--alpha") { Description = "Weight of the hard-label loss.", DefaultValueFactory = _ => 0.5 };
+        var targetRecall = new Option<double?>("--target-recall") { Description = "Recall the threshold must keep on validation (recall-first samples)." };
+        var strict = new Option<bool>("--strict") { Description = "Stop on the first unfit image instead of leaving it out." };
+        var command = new RootCommand($"{sample.Title}. Usage: dotnet run -c Release --project samples/{sample.Name} -- [--quick] [--data DIR] --out OUT")
         {
-            Quick = quick, Out = Path.Combine("out", sample.Name), ImagesPerClass = quick ? 200 : 500,
-            TeacherCount = quick ? 3 : 4, TeacherWidth = quick ? 8 : 16, TeacherEpochs = quick ? 30 : 40, StudentEpochs = quick ? 30 : 40,
-            TargetRecall = sample.DefaultTargetRecall,
+            quick, data, output, teachers, seed, imagesPerClass, teacherCount, teacherWidth, teacherEpochs, teacherFraction, studentWidth, studentEpochs,
+            mode, temperature, alpha, targetRecall, strict,
         };
-        for (int i = 0; i < args.Count; i++)
+        command.SetAction(parse =>
         {
-            string flag = args[i];
-            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{flag} needs a value.");
-            int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0
-                ? v : throw new ArgumentException($"{flag} expects a positive whole number, got '{args[i]}'.");
-            double Real() => double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
-                ? v : throw new ArgumentException($"{flag} expects a number, got '{args[i]}'.");
-            s = flag switch
+            bool q = parse.GetValue(quick);
+            int Positive(Option<int?> option, int quickValue, int value) => parse.GetValue(option) switch
             {
-                "--quick" => s,
-                "--data" => s with { Data = Value() },
-                "--out" => s with { Out = Value() },
-                "--teachers" => s with { Teachers = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
-                "--seed" => s with { Seed = Int() },
-                "--images-per-class" => s with { ImagesPerClass = Int() },
-                "--teacher-count" => s with { TeacherCount = Int() },
-                "--teacher-width" => s with { TeacherWidth = Int() },
-                "--teacher-epochs" => s with { TeacherEpochs = Int() },
-                "--teacher-fraction" => s with { TeacherFraction = InRange(Real(), 0, 1, flag, lowOpen: true) },
-                "--student-width" => s with { StudentWidth = Int() },
-                "--student-epochs" => s with { StudentEpochs = Int() },
-                "--mode" => s with { Mode = DistillationModes.Parse(Value()) },
-                "--temperature" => s with { Temperature = InRange(Real(), 0, 100, flag, lowOpen: true) },
-                "--alpha" => s with { Alpha = InRange(Real(), 0, 1, flag) },
-                "--target-recall" => s with { TargetRecall = InRange(Real(), 0, 1, flag, lowOpen: true) },
-                "--strict" => s with { Strict = true },
-                _ => throw new ArgumentException($"Unknown option '{flag}'.\n{Usage}"),
+                null => q ? quickValue : value,
+                > 0 and var v => v,
+                var v => throw new ArgumentException($"{option.Name} {v}: expected a positive whole number."),
             };
-        }
-        foreach (var teacher in s.Teachers)
-            if (!File.Exists(teacher))
-                throw new FileNotFoundException($"--teachers: '{teacher}' does not exist.", teacher);
-        return s;
+            var settings = new SampleSettings
+            {
+                Quick = q, Data = parse.GetValue(data), Out = parse.GetValue(output)!,
+                Teachers = parse.GetValue(teachers)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
+                Seed = parse.GetValue(seed) is > 0 and var sd ? sd : throw new ArgumentException($"--seed {parse.GetValue(seed)}: expected a positive whole number."),
+                ImagesPerClass = Positive(imagesPerClass, 200, 500), TeacherCount = Positive(teacherCount, 3, 4),
+                TeacherWidth = Positive(teacherWidth, 8, 16), TeacherEpochs = Positive(teacherEpochs, 30, 40), StudentEpochs = Positive(studentEpochs, 30, 40),
+                TeacherFraction = InRange(parse.GetValue(teacherFraction), 0, 1, "--teacher-fraction", lowOpen: true),
+                StudentWidth = parse.GetValue(studentWidth) is > 0 and var w ? w : throw new ArgumentException($"--student-width {parse.GetValue(studentWidth)}: expected a positive whole number."),
+                Mode = DistillationModes.Parse(parse.GetValue(mode)!),
+                Temperature = InRange(parse.GetValue(temperature), 0, 100, "--temperature", lowOpen: true),
+                Alpha = InRange(parse.GetValue(alpha), 0, 1, "--alpha"),
+                TargetRecall = parse.GetValue(targetRecall) is { } r ? InRange(r, 0, 1, "--target-recall", lowOpen: true) : sample.DefaultTargetRecall,
+                Strict = parse.GetValue(strict),
+            };
+            foreach (var teacher in settings.Teachers)
+                if (!File.Exists(teacher))
+                    throw new FileNotFoundException($"--teachers: '{teacher}' does not exist.", teacher);
+            run(settings);
+            return 0;
+        });
+        return command;
     }
 
+    // Written so that NaN fails too.
     private static double InRange(double value, double low, double high, string flag, bool lowOpen = false) =>
         (lowOpen ? value > low : value >= low) && value <= high
             ? value

@@ -61,8 +61,11 @@ public sealed class FashionMnistStudyTests
     public void Unknown_arguments_and_profiles_are_refused_by_name()
     {
         var (code, output) = Run("--fast");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // a usage error, as for mtkd
         Assert.Contains("'--fast'", output);
+        var (both, said) = Run("--quick", "--standard");
+        Assert.Equal(2, both);
+        Assert.Contains("give one", said);
     }
 
     private static (int Code, string Output) Run(params string[] arguments) =>

@@ -39,10 +39,14 @@ public sealed class ScoringBenchmarkTests
     }
 
     [Fact]
-    public void Unknown_options_are_refused()
+    public void Bad_command_lines_exit_2_and_missing_files_1_as_mtkd_does()
     {
-        Assert.Equal(1, Mtkd.Benchmarks.Program.Main(["scoring", "--images", "zero"]));
+        Assert.Equal(2, Mtkd.Benchmarks.Program.Main(["scoring", "--images", "zero"])); // not a number
+        Assert.Equal(2, Mtkd.Benchmarks.Program.Main(["scoring", "--images", "0"]));    // not positive
+        Assert.Equal(2, Mtkd.Benchmarks.Program.Main(["distillation", "--memory-epochs", "1"]));
+        Assert.Equal(2, Mtkd.Benchmarks.Program.Main(["memory", "videos"]));
         Assert.Equal(2, Mtkd.Benchmarks.Program.Main([]));
+        Assert.Equal(1, Mtkd.Benchmarks.Program.Main(["scoring", "--quick", "--teachers", "/nonexistent/teacher.onnx"]));
     }
 
     [Fact]
