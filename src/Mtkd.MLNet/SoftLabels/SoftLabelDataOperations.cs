@@ -54,7 +54,8 @@ public static class SoftLabelDataOperations
         return new SoftLabelFileSummary(path, writer.RowCount, new FileInfo(path).Length, teachers, classes, options.TopK >= classes ? 0 : options.TopK);
     }
 
-    private static Func<long> IdGetter(DataViewRowCursor cursor, DataViewSchema.Column? index)
+    /// <summary>The row's index: its position, or the value of an Int32/Int64 index column.</summary>
+    internal static Func<long> IdGetter(DataViewRowCursor cursor, DataViewSchema.Column? index)
     {
         if (index is not { } column)
             return () => cursor.Position;

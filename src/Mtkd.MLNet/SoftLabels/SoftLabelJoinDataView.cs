@@ -66,18 +66,7 @@ internal sealed class SoftLabelJoinDataView : IDataView
         {
             this.parent = parent;
             this.inner = inner;
-            if (parent.index is not { } column)
-                idOf = () => inner.Position;
-            else if (column.Type.RawType == typeof(int))
-            {
-                var getter = inner.GetGetter<int>(column);
-                idOf = () => { int v = 0; getter(ref v); return v; };
-            }
-            else
-            {
-                var getter = inner.GetGetter<long>(column);
-                idOf = () => { long v = 0; getter(ref v); return v; };
-            }
+            idOf = SoftLabelDataOperations.IdGetter(inner, parent.index is { } column ? inner.Schema[column.Index] : null);
         }
 
         public override DataViewSchema Schema => parent.Schema;
