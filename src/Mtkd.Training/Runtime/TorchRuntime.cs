@@ -17,9 +17,6 @@ internal static class TorchRuntime
     private const string BridgeFile = "libLibTorchSharp.so";
     private static readonly Lazy<Exception?> LoadError = new(TryLoad);
 
-    /// <summary>What the run-time fix did, once, or null when it was not needed.</summary>
-    internal static string? PatchMessage { get; private set; }
-
     /// <summary>Throws a clear error when libtorch or TorchSharp's native bridge cannot be loaded.</summary>
     public static void EnsureLoaded()
     {
@@ -115,9 +112,8 @@ internal static class TorchRuntime
                     }
                 }
             }
-        PatchMessage = $"Mtkd: {host} lacks {LibTorchSharpCompat.Version}; loading a patched copy of {original} from {folder} " +
-                       "(the original is left as it is; see DEVELOPERS.md).";
-        Console.Error.WriteLine(PatchMessage);
+        Console.Error.WriteLine($"Mtkd: {host} lacks {LibTorchSharpCompat.Version}; loading a patched copy of {original} from {folder} " +
+                                "(the original is left as it is; see DEVELOPERS.md).");
         return patched;
     }
 
