@@ -98,8 +98,7 @@ public static class Program
         return new Command("memory", "Memory benchmarks: photos, fashion-mnist.") { folder, photos, fashion };
     }
 
-    private static int Positive(ParseResult parse, Option<int> option) =>
-        parse.GetValue(option) is > 0 and var v ? v : throw new ArgumentException($"{option.Name} {parse.GetValue(option)}: expected a positive whole number.");
+    private static int Positive(ParseResult parse, Option<int> option) => CommandLineRun.Positive(parse.GetValue(option), option.Name);
 
     private static void WriteJson<T>(string? path, T report)
     {

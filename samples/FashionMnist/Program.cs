@@ -28,10 +28,7 @@ root.SetAction(parse =>
 {
     if (parse.GetValue(quick) && parse.GetValue(standard))
         throw new ArgumentException("--quick and --standard are two profiles: give one.");
-    if (parse.GetValue(runs) is < 1 and var n)
-        throw new ArgumentException($"--runs {n}: expected a positive number of runs.");
-    if (parse.GetValue(teacherRandAugment) is < 1 and var ra0)
-        throw new ArgumentException($"--teacher-rand-augment {ra0}: expected a positive number of operations.");
+    int? runLimit = parse.GetValue(runs) is { } n ? CommandLineRun.Positive(n, "--runs") : null;
     var profile = StudyProfile.Parse(parse.GetValue(quick) ? "quick" : "standard");
     if (parse.GetValue(seeds) is { } s) profile = profile with { Seeds = CommandLineRun.PositiveInts(s, "--seeds") };
     if (parse.GetValue(curveLabels) is { } c) profile = profile with { CurveLabels = CommandLineRun.PositiveInts(c, "--curve-labels") };
@@ -41,14 +38,17 @@ root.SetAction(parse =>
         if (unknown.Length > 0) throw new ArgumentException($"--regimes: no regime {string.Join(", ", unknown)} in the {profile.Name} profile ({string.Join(", ", profile.Regimes.Select(r => r.Key))}).");
         profile = profile with { Regimes = profile.Regimes.Where(r => wanted.Contains(r.Key)).ToArray() };
     }
-    if (parse.GetValue(teacherRandAugment) is { } ra)
+    if (parse.GetValue(teacherRandAugment) is { } operations)
+    {
+        int ra = CommandLineRun.Positive(operations, "--teacher-rand-augment");
         profile = profile with { Regimes = profile.Regimes.Select(r => r with { Teachers = r.Teachers with { RandAugmentOps = ra } }).ToArray() };
+    }
     string outputFolder = parse.GetValue(output) ?? Path.Combine("out", "study", profile.Name);
     string reportFolder = parse.GetValue(report) ?? Path.Combine(outputFolder, "report");
     var log = new ConsoleStudyLog(parse.GetValue(epochs));
     var clock = Stopwatch.StartNew();
     var study = new Study(profile, outputFolder, parse.GetValue(data), log);
-    if (!parse.GetValue(reportOnly)) study.Run(parse.GetValue(explore), parse.GetValue(runs));
+    if (!parse.GetValue(reportOnly)) study.Run(parse.GetValue(explore), runLimit);
     log.Line($"training done in {clock.Elapsed.TotalMinutes:F1} min; writing the report to {reportFolder}");
     var command = "dotnet run -c Release --project samples/FashionMnist -- " + string.Join(" ", args.Where(a => a != "--epochs"));
     new StudyReport(study, log, command).Write(reportFolder, clock.Elapsed);

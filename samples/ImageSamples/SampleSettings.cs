@@ -60,21 +60,17 @@ public sealed record SampleSettings
         command.SetAction(parse =>
         {
             bool q = parse.GetValue(quick);
-            int Positive(Option<int?> option, int quickValue, int value) => parse.GetValue(option) switch
-            {
-                null => q ? quickValue : value,
-                > 0 and var v => v,
-                var v => throw new ArgumentException($"{option.Name} {v}: expected a positive whole number."),
-            };
+            int Positive(Option<int?> option, int quickValue, int value) =>
+                parse.GetValue(option) is { } v ? Shared.CommandLineRun.Positive(v, option.Name) : q ? quickValue : value;
             var settings = new SampleSettings
             {
                 Quick = q, Data = parse.GetValue(data), Out = parse.GetValue(output)!,
                 Teachers = parse.GetValue(teachers)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [],
-                Seed = parse.GetValue(seed) is > 0 and var sd ? sd : throw new ArgumentException($"--seed {parse.GetValue(seed)}: expected a positive whole number."),
+                Seed = Shared.CommandLineRun.Positive(parse.GetValue(seed), "--seed"),
                 ImagesPerClass = Positive(imagesPerClass, 200, 500), TeacherCount = Positive(teacherCount, 3, 4),
                 TeacherWidth = Positive(teacherWidth, 8, 16), TeacherEpochs = Positive(teacherEpochs, 30, 40), StudentEpochs = Positive(studentEpochs, 30, 40),
                 TeacherFraction = InRange(parse.GetValue(teacherFraction), 0, 1, "--teacher-fraction", lowOpen: true),
-                StudentWidth = parse.GetValue(studentWidth) is > 0 and var w ? w : throw new ArgumentException($"--student-width {parse.GetValue(studentWidth)}: expected a positive whole number."),
+                StudentWidth = Shared.CommandLineRun.Positive(parse.GetValue(studentWidth), "--student-width"),
                 Mode = DistillationModes.Parse(parse.GetValue(mode)!),
                 Temperature = InRange(parse.GetValue(temperature), 0, 100, "--temperature", lowOpen: true),
                 Alpha = InRange(parse.GetValue(alpha), 0, 1, "--alpha"),

@@ -52,6 +52,10 @@ internal static class CommandLineRun
         }
     }
 
+    /// <summary>A whole-number flag value that must be positive, refused by flag otherwise.</summary>
+    public static int Positive(int value, string flag) =>
+        value > 0 ? value : throw new ArgumentException($"{flag} {value}: expected a positive whole number.");
+
     /// <summary>A comma-separated list of positive whole numbers, as --seeds 1,2,3 takes.</summary>
     public static int[] PositiveInts(string text, string flag) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Select(v => int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0

@@ -89,7 +89,7 @@ public sealed class TorchSharpNativeTests
     public async Task ThePackagesWorkFromALocalFeedForAnAppAndAsAnInstalledTool()
     {
         // Packs the libraries and the tool, then builds, runs and publishes an app against them and installs the tool (about a minute).
-        var (code, stdout, stderr) = await RunScript(Path.Combine(SampleProcess.RepositoryRoot(), "build", "verify-package-consumer.sh"), [], TimeSpan.FromMinutes(10));
+        var (code, stdout, stderr) = await RunProcess("bash", [Path.Combine(SampleProcess.RepositoryRoot(), "build", "verify-package-consumer.sh")], TimeSpan.FromMinutes(10));
         Assert.True(code == 0, $"package check failed:\n{stdout}\n{stderr}");
         Assert.Contains("package consumer check passed", stdout);
         Assert.Equal(2, stdout.Split('\n').Count(line => line.StartsWith("consumer trained", StringComparison.Ordinal)));
@@ -107,7 +107,7 @@ public sealed class TorchSharpNativeTests
         try
         {
             // As the README runs it: in the clone, where Mtkd's build targets bring the natives and patch the output.
-            var inClone = await RunScript("dotnet", ["run", script, "--", "--quick", "--out", Path.Combine(work, "in-clone")], TimeSpan.FromMinutes(10));
+            var inClone = await RunProcess("dotnet", ["run", script, "--", "--quick", "--out", Path.Combine(work, "in-clone")], TimeSpan.FromMinutes(10));
             AssertRan(inClone, Path.Combine(work, "in-clone"));
 
             // As a user's copy elsewhere: the natives as package directives and no Mtkd build targets, so nothing patches
@@ -117,7 +117,7 @@ public sealed class TorchSharpNativeTests
             File.WriteAllText(copy, File.ReadAllText(script)
                 .Replace("#:project ../src/Mtkd.MLNet/Mtkd.MLNet.csproj",
                     $"#:project {Path.Combine(repository, "src", "Mtkd.MLNet", "Mtkd.MLNet.csproj")}\n#:package libtorch-cpu-linux-x64@2.10.0\n#:package Microsoft.ML.OnnxRuntime@1.31.1", StringComparison.Ordinal));
-            var outside = await RunScript("dotnet", ["run", copy, "--", "--quick", "--out", Path.Combine(work, "outside")], TimeSpan.FromMinutes(10),
+            var outside = await RunProcess("dotnet", ["run", copy, "--", "--quick", "--out", Path.Combine(work, "outside")], TimeSpan.FromMinutes(10),
                 ("MTKD_CACHE", Path.Combine(work, "cache")));
             AssertRan(outside, Path.Combine(work, "outside"));
             if (LibTorchSharpCompat.HostNeedsPatch(out _))
@@ -148,9 +148,9 @@ public sealed class TorchSharpNativeTests
         Assert.NotNull(student.GetOutputSchema(schema).GetColumnOrNull("PredictedLabel"));
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunScript(string program, string[] arguments, TimeSpan limit, params (string Name, string Value)[] environment)
+    private static async Task<(int Code, string Stdout, string Stderr)> RunProcess(string program, string[] arguments, TimeSpan limit, params (string Name, string Value)[] environment)
     {
-        var start = new System.Diagnostics.ProcessStartInfo(program == "dotnet" ? "dotnet" : "bash", program == "dotnet" ? arguments : [program, .. arguments])
+        var start = new System.Diagnostics.ProcessStartInfo(program, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -84,12 +84,9 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
 
             var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed,
                 heads: options.Distillation.Mode == DistillationMode.MimicAll ? teacherCount : 1);
-            using var channel = env.Start("MultiTeacherDistillation");
-            using var stop = new CancellationTokenSource();
-            var history = NetworkTrainer.Distill(student, train, new DistillationTargets(trainLogits, teacherCount, trainFeatures, online) { InBag = trainInBag }, TrainerOptionsOnDevice(), options.Distillation,
-                validation, new ChannelProgress(channel, options.Progress, isCanceled, stop), stop.Token);
-            var (gpu, fallback) = Gpu();
-            return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history, gpu, fallback);
+            var targets = new DistillationTargets(trainLogits, teacherCount, trainFeatures, online) { InBag = trainInBag };
+            return Train(student, classNames, input.Schema, (trainer, progress, stop) =>
+                NetworkTrainer.Distill(student, train, targets, trainer, options.Distillation, validation, progress, stop));
         }
         finally
         {
@@ -108,12 +105,19 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var (train, validation, _, _, _) = SplitValidation(dataset.LabeledOnly(), [], 0, null, null);
         validation = ReadValidationSet(classCount, classNames) ?? validation;
         var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed);
+        return Train(student, classNames, input.Schema, (trainer, progress, stop) =>
+            NetworkTrainer.TrainSupervised(student, train, trainer, progress, stop, validation));
+    }
+
+    // Runs a training on the chosen device, reporting to ML.NET's log and stopping on CancelExecution, and wraps the student.
+    private StudentTransformer Train(SequentialNetwork student, string[] classNames, DataViewSchema schema,
+        Func<TrainerOptions, IProgress<TrainingProgress>, CancellationToken, IReadOnlyList<EpochSummary>> run)
+    {
         using var channel = env.Start("MultiTeacherDistillation");
         using var stop = new CancellationTokenSource();
-        var history = NetworkTrainer.TrainSupervised(student, train, TrainerOptionsOnDevice(), new ChannelProgress(channel, options.Progress, isCanceled, stop),
-            stop.Token, validation);
+        var history = run(TrainerOptionsOnDevice(), new ChannelProgress(channel, options.Progress, isCanceled, stop), stop.Token);
         var (gpu, fallback) = Gpu();
-        return StudentTransformer.Create(env, student, classNames, input.Schema, options.FeatureColumnName, options.LabelColumnName, history, gpu, fallback);
+        return StudentTransformer.Create(env, student, classNames, schema, options.FeatureColumnName, options.LabelColumnName, history, gpu, fallback);
     }
 
     // The options' GPU settings, else the MLContext's (MLContext.GpuDeviceId and FallbackToCpu), as ML.NET's own components take them.

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Google.Protobuf;
 using Mtkd.Training.Distillation;
@@ -39,11 +38,11 @@ public static class OnnxExporter
     {
         var graph = new GraphProto { Name = "supernet-aggregator" };
         graph.Input.Add(TensorValue("teacher_outputs", "batch", aggregator.InputWidth));
-        graph.Initializer.Add(FloatTensor("mean", aggregator.Mean, 1, aggregator.InputWidth));
-        graph.Initializer.Add(FloatTensor("std", aggregator.Std, 1, aggregator.InputWidth));
-        graph.Initializer.Add(FloatTensor("weight", aggregator.Weight, aggregator.ClassCount, aggregator.InputWidth));
-        graph.Initializer.Add(FloatTensor("bias", aggregator.Bias, aggregator.ClassCount));
         var builder = new OnnxGraphBuilder(graph);
+        builder.Initializer("mean", aggregator.Mean, 1, aggregator.InputWidth);
+        builder.Initializer("std", aggregator.Std, 1, aggregator.InputWidth);
+        builder.Initializer("weight", aggregator.Weight, aggregator.ClassCount, aggregator.InputWidth);
+        builder.Initializer("bias", aggregator.Bias, aggregator.ClassCount);
         builder.AddNode("Sub", "center", ["teacher_outputs", "mean"], "centered");
         builder.AddNode("Div", "scale", ["centered", "std"], "standardized");
         builder.AddNode("Gemm", "linear", ["standardized", "weight", "bias"], "logits", OnnxGraphBuilder.Int("transB", 1));
@@ -57,14 +56,6 @@ public static class OnnxExporter
         var bytes = model.ToByteArray();
         OnnxModelValidator.Validate(bytes, "The supernet aggregator export");
         return bytes;
-    }
-
-    private static TensorProto FloatTensor(string name, float[] values, params long[] dims)
-    {
-        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        proto.Dims.AddRange(dims);
-        proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
-        return proto;
     }
 
     private static ModelProto BuildModel(SequentialNetwork network, OnnxExportOptions options)
@@ -150,10 +141,7 @@ public static class OnnxExporter
             probabilities.Add($"{head}.probabilities");
         }
         graph.AddNode("Sum", "heads.sum", probabilities.ToArray(), "heads.sum.output");
-        var scale = new TensorProto { Name = "heads.count_inverse", DataType = (int)TensorProto.Types.DataType.Float };
-        scale.FloatData.Add(1f / network.HeadCount);
-        graph.Graph.Initializer.Add(scale);
-        graph.AddNode("Mul", "heads.mean", ["heads.sum.output", "heads.count_inverse"], "heads.mean_probabilities");
+        graph.AddNode("Mul", "heads.mean", ["heads.sum.output", graph.Scalar("heads.count_inverse", 1f / network.HeadCount)], "heads.mean_probabilities");
         graph.AddNode("Log", "heads.log", ["heads.mean_probabilities"], logitsName);
     }
 

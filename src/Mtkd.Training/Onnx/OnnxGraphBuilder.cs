@@ -24,10 +24,24 @@ internal sealed class OnnxGraphBuilder(GraphProto graph)
     public string Initializer(string name, Tensor value)
     {
         using var cpu = value.detach().cpu().contiguous().to_type(ScalarType.Float32);
+        return Initializer(name, cpu.data<float>().ToArray(), cpu.shape);
+    }
+
+    /// <summary>Adds float32 values of shape <paramref name="dims"/> under <paramref name="name"/> and returns the name.</summary>
+    public string Initializer(string name, float[] values, params long[] dims)
+    {
         var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        proto.Dims.AddRange(cpu.shape);
-        var floats = cpu.data<float>().ToArray();
-        proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(floats.AsSpan()));
+        proto.Dims.AddRange(dims);
+        proto.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
+        Graph.Initializer.Add(proto);
+        return name;
+    }
+
+    /// <summary>Adds a float32 scalar (a tensor without dimensions) under <paramref name="name"/> and returns the name.</summary>
+    public string Scalar(string name, float value)
+    {
+        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        proto.FloatData.Add(value);
         Graph.Initializer.Add(proto);
         return name;
     }

@@ -1,5 +1,4 @@
 using Mtkd.Training.Onnx;
-using Mtkd.Training.Onnx.Proto;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -33,7 +32,7 @@ public sealed record SqueezeExcitationLayer(int Reduction = 4) : LayerSpec
         graph.AddNode("Relu", $"{name}.relu", [$"{name}.reduced"], $"{name}.relu.output");
         graph.AddConv($"{name}.expand", $"{name}.relu.output", $"{name}.expanded", block.expand, 1, 1, 0, 1);
         // hardsigmoid(a) = clip(a + 3, 0, 6) / 6 = (relu(a + 3) − relu(a − 3)) / 6, in operators every runtime has.
-        string three = Scalar(graph, $"{name}.three", 3f), sixth = Scalar(graph, $"{name}.sixth", 1f / 6);
+        string three = graph.Scalar($"{name}.three", 3f), sixth = graph.Scalar($"{name}.sixth", 1f / 6);
         graph.AddNode("Add", $"{name}.plus3", [$"{name}.expanded", three], $"{name}.plus3.output");
         graph.AddNode("Relu", $"{name}.upper", [$"{name}.plus3.output"], $"{name}.upper.output");
         graph.AddNode("Sub", $"{name}.minus3", [$"{name}.expanded", three], $"{name}.minus3.output");
@@ -42,14 +41,6 @@ public sealed record SqueezeExcitationLayer(int Reduction = 4) : LayerSpec
         graph.AddNode("Mul", $"{name}.gate", [$"{name}.clipped", sixth], $"{name}.gate.output");
         graph.AddNode("Mul", name, [step.Input, $"{name}.gate.output"], step.Output); // [B,C,H,W] · [B,C,1,1]
         return (1, step.Output);
-    }
-
-    private static string Scalar(OnnxGraphBuilder graph, string name, float value)
-    {
-        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        proto.FloatData.Add(value);
-        graph.Graph.Initializer.Add(proto);
-        return name;
     }
 
     /// <summary>The layer's module. Children: reduce, expand (1×1 convolutions with bias).</summary>
