@@ -43,22 +43,28 @@ internal static class DistillationBenchmark
 
         using var bare = new BareLoop(data, logits, teachers, batchSize, distillation);
         var bareSeconds = new List<double>();
-        using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
-        var history = NetworkTrainer.Distill(student, data, new DistillationTargets(logits, teachers), new TrainerOptions { Epochs = 1 + rounds, BatchSize = batchSize },
-            distillation, progress: Epochs(() => bareSeconds.Add(bare.RunEpoch())));
+        var stored = data.WithColumn(TeacherColumns.Logits, logits, teachers * data.ClassCount);
+        using var run = new DistillationJob
+        {
+            Data = stored, Trainer = new TrainerOptions { Epochs = 1 + rounds, BatchSize = batchSize, Seed = 1 }, Distillation = distillation,
+            Progress = Epochs(() => bareSeconds.Add(bare.RunEpoch())),
+        }.Run();
+        var history = run.History;
         var mtkdSeconds = history.Select(e => e.Seconds).ToArray();
         double mtkd = mtkdSeconds.Skip(1).Min(), bareBest = bareSeconds.Skip(1).Min();
         var roundRatios = Enumerable.Range(1, rounds).Select(i => bareSeconds[i] / mtkdSeconds[i]).Order().ToArray();
 
         var resident = new List<double>();
-        using var longRun = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 2);
-        NetworkTrainer.Distill(longRun, data, new DistillationTargets(logits, teachers), new TrainerOptions { Epochs = memoryEpochs, BatchSize = batchSize }, distillation,
-            progress: Epochs(() =>
+        using var longRun = new DistillationJob
+        {
+            Data = stored, Trainer = new TrainerOptions { Epochs = memoryEpochs, BatchSize = batchSize, Seed = 2 }, Distillation = distillation,
+            Progress = Epochs(() =>
             {
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 resident.Add(Process.GetCurrentProcess().WorkingSet64 / 1048576.0);
-            }));
+            }),
+        }.Run();
         return new Report(data.Count, teachers, batchSize, rounds, mtkd, data.Count / mtkd, bareBest, data.Count / bareBest, bareBest / mtkd,
             roundRatios[roundRatios.Length / 2], resident, "synthetic logits (speed does not depend on them)", MeasureOnline(data, teachers, batchSize, rounds));
     }
@@ -72,11 +78,13 @@ internal static class DistillationBenchmark
         {
             var teachers = new NetworkTeachers(networks);
             var options = new TrainerOptions { Epochs = 1 + rounds, BatchSize = batchSize, Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, Mixup = 1 } };
-            using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 3);
             var forwardSeconds = new List<double>();
             using var all = tensor(data.ReadAllPixels(), [data.Count, 1, 28, 28]);
-            var history = NetworkTrainer.Distill(student, data, new DistillationTargets([], k, OnlineTeachers: teachers), options, new DistillationOptions(),
-                progress: Epochs(() =>
+            options.Seed = 3;
+            using var run = new DistillationJob
+            {
+                Data = data, Teachers = teachers, ConsistentTeaching = true, Trainer = options,
+                Progress = Epochs(() =>
                 {
                     var clock = Stopwatch.StartNew();
                     for (int start = 0; start < data.Count; start += batchSize)
@@ -85,10 +93,12 @@ internal static class DistillationBenchmark
                         teachers.Score(all.narrow(0, start, Math.Min(batchSize, data.Count - start)));
                     }
                     forwardSeconds.Add(clock.Elapsed.TotalSeconds);
-                }));
+                }),
+            }.Run();
+            var history = run.History;
             double distill = history.Skip(1).Min(e => e.Seconds), forward = forwardSeconds.Skip(1).Min();
             return new OnlineCost($"{k} × {teacherSpec.Name} w32 ({networks[0].Complexity.MultiplyAccumulates:N0} MACs each)",
-                $"{student.Spec.Name} ({student.Complexity.MultiplyAccumulates:N0} MACs)", distill, forward, distill / forward);
+                $"{run.Student.Spec.Name} ({run.Student.Complexity.MultiplyAccumulates:N0} MACs)", distill, forward, distill / forward);
         }
         finally
         {
@@ -131,7 +141,8 @@ internal static class DistillationBenchmark
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
                 var output = network.forward(images);
-                var loss = DistillationLoss.OutputAverage(output, teacherLogits, labels, distillation.Temperature, distillation.Alpha);
+                using var targets = LabelTargets.From(labels, (int)teacherLogits.shape[2]);
+                var loss = Mtkd.Training.Distillation.Methods.OutputAverage.Compute(output, teacherLogits, targets, distillation.Temperature, distillation.Alpha);
                 loss.backward();
                 optimizer.step();
                 _ = loss.item<float>(); // the training loop reads the loss each step too

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
+using Mtkd.Training.Distillation.Methods;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Engine;
@@ -52,14 +53,13 @@ public sealed class StudentRunner(StudyData data, ResultCache cache, TeacherRunn
             Augmentation = new AugmentationOptions { ShiftPixels = Views.ShiftPixels, HorizontalFlip = Views.HorizontalFlip, Mixup = s.Recipe.Mixup },
         };
         var spec = NetworkPresets.Get(s.Regime.StudentArchitecture, s.Regime.StudentWidth);
-        using var student = NetworkTrainer.CreateNetwork(spec, train, options.Seed);
         log.Line($"student {s.Regime.Key}/{s.Recipe.Name} ({s.Labels:N0} labels, seed {s.Seed}): {train.Count:N0} rows ({train.LabeledCount:N0} labelled), {epochs} epochs");
         var started = DateTime.UtcNow;
-        long teacherPasses = 0;
-        if (s.Recipe.IsBaseline)
-            NetworkTrainer.TrainSupervised(student, train, options, log.Progress("student"));
-        else
-            teacherPasses = Distill(s, student, train, options);
+        var (run, teacherPasses) = s.Recipe.IsBaseline
+            ? (new DistillationJob { Data = train, Student = spec, Trainer = options, Distillation = { Method = new LabelsOnly() }, Progress = log.Progress("student") }.Run(), 0)
+            : Distill(s, spec, train, options);
+        using var trained = run;
+        var student = run.Student;
         double seconds = (DateTime.UtcNow - started).TotalSeconds;
 
         OnnxExporter.Export(student, OnnxPath(s), new OnnxExportOptions { FoldBatchNorm = true, ProbabilitiesName = null });
@@ -71,8 +71,8 @@ public sealed class StudentRunner(StudyData data, ResultCache cache, TeacherRunn
         return result;
     }
 
-    // Returns the teacher passes the targets cost.
-    private long Distill(StudentId s, SequentialNetwork student, ImageDataset train, TrainerOptions options)
+    // The job of the recipe's teacher signal, run; and the teacher passes it cost.
+    private (DistillationResult Result, long TeacherPasses) Distill(StudentId s, NetworkSpec spec, ImageDataset train, TrainerOptions options)
     {
         int k = s.Regime.Teachers.Count;
         var ids = Enumerable.Range(0, k).Select(s.Teacher).ToArray();
@@ -80,44 +80,35 @@ public sealed class StudentRunner(StudyData data, ResultCache cache, TeacherRunn
         {
             Temperature = s.Recipe.Temperature, Alpha = s.Recipe.Alpha, OutOfBagTeachers = s.Recipe.Signal == TeacherSignal.OutOfBag,
         };
-        if (s.Recipe.Signal == TeacherSignal.Online)
+        if (s.Recipe.Signal is TeacherSignal.Online or TeacherSignal.Pool)
         {
+            // Online: the teachers score every augmented batch. Pool: they score a pool of views once, which replaces
+            // per-batch shifts and flips; the job runs ⌈epochs / views⌉ passes over it, the same number of images seen.
             var networks = ids.Select(teachers.Load).ToArray();
             try
             {
-                NetworkTrainer.Distill(student, train, new DistillationTargets([], k, OnlineTeachers: new NetworkTeachers(networks)), options, distillation,
-                    progress: log.Progress("student"));
+                var result = new DistillationJob
+                {
+                    Data = train, Teachers = new NetworkTeachers(networks), ConsistentTeaching = s.Recipe.Signal == TeacherSignal.Online,
+                    Views = s.Recipe.Signal == TeacherSignal.Pool ? s.Recipe.Views : 1, Student = spec, Trainer = options, Distillation = distillation,
+                    Progress = log.Progress("student"),
+                }.Run();
+                return (result, result.TeacherPasses);
             }
             finally
             {
                 foreach (var n in networks) n.Dispose();
             }
-            return (long)options.Epochs * train.Count * k;
-        }
-        if (s.Recipe.Signal == TeacherSignal.Pool)
-        {
-            // The pool replaces per-batch shifts and flips; its size sets the epochs for the same number of images seen.
-            var pool = AugmentedViews.Create(train, Views, s.Recipe.Views, seed: s.Seed * 1000 + 700, includeOriginal: true);
-            string poolName = string.Create(CultureInfo.InvariantCulture, $"pool{train.Count}-v{s.Recipe.Views}-s{s.Seed}");
-            var poolLogits = ids.Select(t => teachers.Logits(t, pool, poolName)).ToArray();
-            var poolOptions = new TrainerOptions
-            {
-                Epochs = (int)Math.Ceiling(s.Regime.StudentSamples / (double)pool.Count), Seed = options.Seed, Schedule = options.Schedule,
-                MetricsPath = options.MetricsPath, Augmentation = new AugmentationOptions { Mixup = s.Recipe.Mixup },
-            };
-            NetworkTrainer.Distill(student, pool, new DistillationTargets(Interleave(poolLogits, pool.ClassCount), k), poolOptions, distillation,
-                progress: log.Progress("student"));
-            return (long)pool.Count * k;
         }
         string name = string.Create(CultureInfo.InvariantCulture, $"train{train.Count}");
         var perTeacher = ids.Select(t => teachers.Logits(t, train, name)).ToArray();
-        var inBag = new bool[(long)train.Count * k];
+        var inBag = new float[(long)train.Count * k];
         for (int t = 0; t < k; t++)
             foreach (int row in teachers.TrainingRows(ids[t]))
-                inBag[(long)row * k + t] = true;
-        var targets = new DistillationTargets(Interleave(perTeacher, train.ClassCount), k) { InBag = inBag };
-        NetworkTrainer.Distill(student, train, targets, options, distillation, progress: log.Progress("student"));
-        return (long)train.Count * k;
+                inBag[(long)row * k + t] = 1;
+        var data = train.WithColumn(TeacherColumns.Logits, Interleave(perTeacher, train.ClassCount), k * train.ClassCount).WithColumn(TeacherColumns.InBag, inBag, k);
+        return (new DistillationJob { Data = data, Student = spec, Trainer = options, Distillation = distillation, Progress = log.Progress("student") }.Run(),
+            (long)train.Count * k);
     }
 
     // Per-teacher [N × C] blocks into the soft-label layout [N × K × C].

@@ -30,7 +30,7 @@ public static class SampleMetrics
             {
                 Teachers = r.Settings.Teachers.Count > 0 ? "given" : $"{r.Settings.TeacherCount} x teacher-w{r.Settings.TeacherWidth}, {r.Settings.TeacherEpochs} epochs, {r.Settings.TeacherFraction:P0} of the training images each",
                 Student = $"student-w{r.Settings.StudentWidth}, {r.Settings.StudentEpochs} epochs",
-                Mode = r.Settings.Mode.Name(),
+                Mode = r.Settings.Method.Name,
                 r.Settings.Temperature,
                 r.Settings.Alpha,
             },
@@ -46,7 +46,7 @@ public static class SampleMetrics
             Images = new { Train = r.Splits.Train.Count, Validation = r.Splits.Validation.Count, Test = r.Splits.Test.Count, Skipped = r.Splits.Skipped.Count, r.Splits.SplitsGiven },
             Student = Figures(r.Student, r.Speed.Student, r.Speed.StudentParameters, r.Speed.StudentMacs) with
             {
-                Description = $"{r.StudentModel.Network.Name}, distilled ({r.Settings.Mode.Name()}, T = {r.Settings.Temperature}, alpha = {r.Settings.Alpha}, {r.Settings.StudentEpochs} epochs)",
+                Description = $"{r.StudentModel.Network.Name}, distilled ({r.Settings.Method.Name}, T = {r.Settings.Temperature}, alpha = {r.Settings.Alpha}, {r.Settings.StudentEpochs} epochs)",
             },
             BaselineStudent = Figures(r.Baseline, null, r.Speed.StudentParameters, r.Speed.StudentMacs) with
             {

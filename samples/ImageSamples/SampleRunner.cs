@@ -73,7 +73,7 @@ public static class SampleRunner
         var student = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(distillation).Fit(trainScored);
         var studentResult = Evaluate("student", Positive(student.Transform(validation.ToDataView(ml))), Positive(student.Transform(test.ToDataView(ml))),
             validation, test, positiveIndex, sample, settings);
-        Log($"student ({settings.Mode.Name()}, T = {settings.Temperature}, α = {settings.Alpha}) on test: {Describe(studentResult)}");
+        Log($"student ({settings.Method.Name}, T = {settings.Temperature}, α = {settings.Alpha}) on test: {Describe(studentResult)}");
         var baseline = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(StudentOptions(sample, settings, alpha: 1)).Fit(trainScored);
         var baselineResult = Evaluate("baseline", Positive(baseline.Transform(validation.ToDataView(ml))), Positive(baseline.Transform(test.ToDataView(ml))),
             validation, test, positiveIndex, sample, settings);
@@ -106,7 +106,7 @@ public static class SampleRunner
     {
         StudentNetwork = SampleNetworks.Student(settings.StudentWidth),
         ImageChannels = 3, ImageHeight = sample.Height, ImageWidth = sample.Width,
-        Distillation = { Mode = settings.Mode, Temperature = settings.Temperature, Alpha = alpha },
+        Distillation = { Method = settings.Method, Temperature = settings.Temperature, Alpha = alpha },
         Trainer =
         {
             Epochs = settings.StudentEpochs, BatchSize = 32, LearningRate = 3e-3, Schedule = ScheduleKind.Cosine,

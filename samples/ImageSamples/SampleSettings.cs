@@ -22,7 +22,7 @@ public sealed record SampleSettings
     public double TeacherFraction { get; init; } = 0.8;
     public int StudentWidth { get; init; } = 8;
     public int StudentEpochs { get; init; }
-    public DistillationMode Mode { get; init; } = DistillationMode.OutputAverage;
+    public DistillationMethod Method { get; init; } = new Mtkd.Training.Distillation.Methods.OutputAverage();
     public double Temperature { get; init; } = 4;
     public double Alpha { get; init; } = 0.5;
     public double? TargetRecall { get; init; }
@@ -47,7 +47,7 @@ public sealed record SampleSettings
         var teacherFraction = new Option<double>("--teacher-fraction") { Description = "Share of the training images each teacher sees.", DefaultValueFactory = _ => 0.8 };
         var studentWidth = new Option<int>("--student-width") { Description = "Student base channels.", DefaultValueFactory = _ => 8 };
         var studentEpochs = new Option<int?>("--student-epochs") { Description = "Student epochs (default 40; quick 30)." };
-        var mode = new Option<string>("--mode") { Description = "Distillation mode.", DefaultValueFactory = _ => "output_avg" };
+        var mode = new Option<string>("--method", "--mode") { Description = $"Distillation method: {string.Join(", ", DistillationMethods.Names)}.", DefaultValueFactory = _ => "output_avg" };
         var temperature = new Option<double>("--temperature") { Description = "Distillation temperature T.", DefaultValueFactory = _ => 4 };
         var alpha = new Option<double>("--alpha") { Description = "Weight of the hard-label loss.", DefaultValueFactory = _ => 0.5 };
         var targetRecall = new Option<double?>("--target-recall") { Description = "Recall the threshold must keep on validation (recall-first samples)." };
@@ -71,7 +71,7 @@ public sealed record SampleSettings
                 TeacherWidth = Positive(teacherWidth, 8, 16), TeacherEpochs = Positive(teacherEpochs, 30, 40), StudentEpochs = Positive(studentEpochs, 30, 40),
                 TeacherFraction = InRange(parse.GetValue(teacherFraction), 0, 1, "--teacher-fraction", lowOpen: true),
                 StudentWidth = Shared.CommandLineRun.Positive(parse.GetValue(studentWidth), "--student-width"),
-                Mode = DistillationModes.Parse(parse.GetValue(mode)!),
+                Method = DistillationMethods.Create(parse.GetValue(mode)!),
                 Temperature = InRange(parse.GetValue(temperature), 0, 100, "--temperature", lowOpen: true),
                 Alpha = InRange(parse.GetValue(alpha), 0, 1, "--alpha"),
                 TargetRecall = parse.GetValue(targetRecall) is { } r ? InRange(r, 0, 1, "--target-recall", lowOpen: true) : sample.DefaultTargetRecall,

@@ -44,7 +44,7 @@ public sealed class DistillationAdjustmentTests
         float[] Train(bool adjust)
         {
             using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 3);
-            NetworkTrainer.Distill(student, data, new DistillationTargets(logits, 2), new TrainerOptions { Epochs = 1, BatchSize = 32, Seed = 3 },
+            JobRuns.Distill(student, data, new Signals(logits, 2), new TrainerOptions { Epochs = 1, BatchSize = 32, Seed = 3 },
                 new DistillationOptions { Alpha = 0, AdjustWrongTeachers = adjust });
             return student.parameters().SelectMany(p => p.detach().data<float>().ToArray()).ToArray();
         }
@@ -57,13 +57,13 @@ public sealed class DistillationAdjustmentTests
         var data = TrainingFixtures.Train.Take(8);
         using var teacher = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
         using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 2);
-        var online = new DistillationTargets([], 1, OnlineTeachers: new NetworkTeachers([teacher]));
-        var e = Assert.Throws<ArgumentException>(() => NetworkTrainer.Distill(student, data, online, new TrainerOptions { Epochs = 1 },
+        var online = new Signals([], 1, OnlineTeachers: new NetworkTeachers([teacher]));
+        var e = Assert.Throws<ArgumentException>(() => JobRuns.Distill(student, data, online, new TrainerOptions { Epochs = 1 },
             new DistillationOptions { AdjustWrongTeachers = true }));
         Assert.Contains("online teachers", e.Message);
-        var stored = new DistillationTargets(new float[8 * 10], 1, TeacherFeatures: new float[8 * 4]);
-        e = Assert.Throws<ArgumentException>(() => NetworkTrainer.Distill(student, data, stored, new TrainerOptions { Epochs = 1 },
-            new DistillationOptions { Mode = DistillationMode.Supernet2, AdjustWrongTeachers = true }));
+        var stored = new Signals(new float[8 * 10], 1, TeacherFeatures: new float[8 * 4]);
+        e = Assert.Throws<ArgumentException>(() => JobRuns.Distill(student, data, stored, new TrainerOptions { Epochs = 1 },
+            new DistillationOptions { Method = new Mtkd.Training.Distillation.Methods.Supernet2(), AdjustWrongTeachers = true }));
         Assert.Contains("supernet2", e.Message);
     }
 }

@@ -14,7 +14,7 @@ public sealed class DistillationLossTests
         using var s = tensor(student, [labels.Length, classes]);
         using var k = tensor(teachers, [labels.Length, teachersCount, classes]);
         using var y = tensor(labels, [labels.Length]);
-        using var loss = DistillationLoss.OutputAverage(s, k, y, t, alpha);
+        using var loss = MethodLoss.Of(new Mtkd.Training.Distillation.Methods.OutputAverage(), s, k, y, t, alpha);
         return loss.item<float>();
     }
 

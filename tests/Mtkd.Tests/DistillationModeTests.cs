@@ -1,5 +1,6 @@
 using Mtkd.Training;
 using Mtkd.Training.Distillation;
+using Mtkd.Training.Distillation.Methods;
 using static TorchSharp.torch;
 
 namespace Mtkd.Tests;
@@ -19,42 +20,42 @@ public sealed class DistillationModeTests
 
     public DistillationModeTests() => TorchRuntime.EnsureLoaded();
 
-    private static double Loss(DistillationMode mode, double labelSmoothing = 0)
+    private static double Loss(DistillationMethod method, double labelSmoothing = 0)
     {
         using var scope = NewDisposeScope();
-        var student = mode == DistillationMode.MimicAll ? tensor(Heads, [2, 2, 3]) : tensor(Student, [2, 3]);
-        var options = new DistillationOptions { Mode = mode, Temperature = T, Alpha = Alpha, LabelSmoothing = labelSmoothing };
-        return DistillationLoss.Compute(options, student, tensor(Teachers, [2, 2, 3]), tensor(Labels, [2])).item<float>();
+        var student = method is MimicAll ? tensor(Heads, [2, 2, 3]) : tensor(Student, [2, 3]);
+        return MethodLoss.Of(method, student, tensor(Teachers, [2, 2, 3]), tensor(Labels, [2]), T, Alpha, labelSmoothing).item<float>();
     }
 
     // 0.7·4·mean_b KL(mean_k softmax(t_bk / 2) ‖ softmax(z_b / 2)) + 0.3·mean_b CE(z_b, y_b)
     [Fact]
-    public void Output_average() => Assert.Equal(0.246110692, Loss(DistillationMode.OutputAverage), 1e-6);
+    public void Output_average() => Assert.Equal(0.246110692, Loss(new OutputAverage()), 1e-6);
 
     // As output_avg with targets ((1 − 0.1)·one-hot + 0.1/3): the hard term grows by 0.3·0.1·(mean CE to uniform − CE) = +0.0185.
     [Fact]
-    public void Output_average_with_label_smoothing() => Assert.Equal(0.264610692, Loss(DistillationMode.OutputAverage, 0.1), 1e-6);
+    public void Output_average_with_label_smoothing() => Assert.Equal(0.264610692, Loss(new OutputAverage(), 0.1), 1e-6);
 
     // 0.7·4·mean_b KL(softmax(mean_k t_bk / 2) ‖ softmax(z_b / 2)) + 0.3·CE
     [Fact]
-    public void Logit_average() => Assert.Equal(0.248769757, Loss(DistillationMode.LogitAverage), 1e-6);
+    public void Logit_average() => Assert.Equal(0.248769757, Loss(new LogitAverage()), 1e-6);
 
     // 0.7·4·mean_b mean_k KL(softmax(t_bk / 2) ‖ softmax(z_b / 2)) + 0.3·CE
     [Fact]
-    public void Loss_average() => Assert.Equal(0.336151763, Loss(DistillationMode.LossAverage), 1e-6);
+    public void Loss_average() => Assert.Equal(0.336151763, Loss(new LossAverage()), 1e-6);
 
     // 0.7·4·mean_b mean_k KL(softmax(t_bk / 2) ‖ softmax(h_bk / 2)) + 0.3·mean_b −log(mean_k softmax(h_bk)[y_b])
     [Fact]
-    public void Mimic_all() => Assert.Equal(0.457082276, Loss(DistillationMode.MimicAll), 1e-6);
+    public void Mimic_all() => Assert.Equal(0.457082276, Loss(new MimicAll()), 1e-6);
 
     // Teacher CEs give weights (0.7179, 0.2821) for image 0 and (0.3751, 0.6249) for image 1;
     // 0.7·4·mean_b Σ_k w_bk·KL(softmax(t_bk / 2) ‖ softmax(z_b / 2)) + 0.3·CE
     [Fact]
-    public void Confidence()
+    public void Confidence_weights()
     {
-        Assert.Equal(0.364507587, Loss(DistillationMode.Confidence), 1e-6);
+        Assert.Equal(0.364507587, Loss(new Mtkd.Training.Distillation.Methods.Confidence()), 1e-6);
         using var scope = NewDisposeScope();
-        var weights = DistillationLoss.ConfidenceWeights(tensor(Teachers, [2, 2, 3]), tensor(Labels, [2])).data<float>().ToArray();
+        using var targets = LabelTargets.From(tensor(Labels, [2]), 3);
+        var weights = Mtkd.Training.Distillation.Methods.Confidence.Weights(tensor(Teachers, [2, 2, 3]), targets).data<float>().ToArray();
         Assert.Equal([0.717943726, 0.282056274, 0.375094217, 0.624905783], weights.Select(w => Math.Round(w, 6)), new ToleranceComparer(1e-6));
     }
 
@@ -62,21 +63,29 @@ public sealed class DistillationModeTests
     public void Mimic_all_needs_one_head_per_teacher()
     {
         using var scope = NewDisposeScope();
-        var ex = Assert.Throws<ArgumentException>(() => DistillationLoss.MimicAll(tensor(Heads, [4, 1, 3]), tensor(Teachers, [2, 2, 3]), tensor(Labels, [2]), T, Alpha));
+        using var targets = LabelTargets.From(tensor(Labels, [2]), 3);
+        var ex = Assert.Throws<ArgumentException>(() => MimicAll.Compute(tensor(Heads, [4, 1, 3]), tensor(Teachers, [2, 2, 3]), targets, T, Alpha));
         Assert.Contains("one student head per teacher", ex.Message);
     }
 
     [Theory]
-    [InlineData("output_avg", DistillationMode.OutputAverage)]
-    [InlineData("MIMIC_ALL", DistillationMode.MimicAll)]
-    [InlineData("supernet2", DistillationMode.Supernet2)]
-    public void Modes_parse_from_their_paper_names(string name, DistillationMode mode) => Assert.Equal(mode, DistillationModes.Parse(name));
+    [InlineData("output_avg", typeof(OutputAverage))]
+    [InlineData("MIMIC_ALL", typeof(MimicAll))]
+    [InlineData("supernet2", typeof(Supernet2))]
+    [InlineData("hint", typeof(HintLearning))]
+    [InlineData("mutual", typeof(MutualLearning))]
+    public void Methods_are_created_from_their_paper_names(string name, Type type)
+    {
+        var method = DistillationMethods.Create(name);
+        Assert.IsType(type, method);
+        Assert.Equal(name.ToLowerInvariant(), method.Name);
+    }
 
     [Fact]
     public void Unknown_modes_list_the_known_ones()
     {
-        var ex = Assert.Throws<ArgumentException>(() => DistillationModes.Parse("average"));
-        Assert.Contains("output_avg, logit_avg, loss_avg, mimic_all, supernet, supernet2, confidence", ex.Message);
+        var ex = Assert.Throws<ArgumentException>(() => DistillationMethods.Create("average"));
+        Assert.Contains("output_avg, logit_avg, loss_avg, mimic_all, supernet, supernet2, confidence, labels, hint, mutual", ex.Message);
     }
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>

@@ -22,7 +22,7 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
         var ml = new MLContext(seed: 1);
         var pipeline = ml.Transforms.ScoreTeachers(data.TeacherPaths).Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new()
         {
-            Distillation = { Mode = DistillationMode.MimicAll }, Student = NetworkPresets.ResNet8, StudentWidth = 8, Trainer = { Epochs = 4, LearningRate = 5e-3 },
+            Distillation = { Method = new Mtkd.Training.Distillation.Methods.MimicAll() }, Student = NetworkPresets.ResNet8, StudentWidth = 8, Trainer = { Epochs = 4, LearningRate = 5e-3 },
         }));
         var student = pipeline.Fit(data.Train.ToDataView(ml)).LastTransformer;
         var test = data.Test.ToDataView(ml);
@@ -78,7 +78,7 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
     {
         var ml = new MLContext(seed: 1);
         var pipeline = ml.Transforms.ScoreTeachers(data.TeacherPaths)
-            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Distillation = { Mode = DistillationMode.Supernet2 }, Trainer = { Epochs = 1 } }));
+            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Distillation = { Method = new Mtkd.Training.Distillation.Methods.Supernet2() }, Trainer = { Epochs = 1 } }));
         var ex = Assert.Throws<ArgumentException>(() => pipeline.Fit(data.Train.ToDataView(ml)));
         Assert.Contains("'TeacherFeatures'", ex.Message);
     }
@@ -95,7 +95,7 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
         var ml = new MLContext(seed: 1);
         var student = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions
         {
-            Distillation = { Mode = DistillationMode.Supernet2 }, Trainer = { Epochs = 1 }, Teachers = teachers, TeacherFeaturesOutputName = "penultimate",
+            Distillation = { Method = new Mtkd.Training.Distillation.Methods.Supernet2() }, Trainer = { Epochs = 1 }, Teachers = teachers, TeacherFeaturesOutputName = "penultimate",
         }).Fit(data.Train.ToDataView(ml));
         Assert.InRange(ml.MulticlassClassification.Evaluate(student.Transform(data.Test.ToDataView(ml))).MicroAccuracy, 0.15, 1.0);
     }

@@ -27,7 +27,7 @@ public sealed class OptionReachabilityTests
         ["AugmentationOptions.ShiftPixels"] = "--shift", ["AugmentationOptions.HorizontalFlip"] = "--flip", ["AugmentationOptions.RotationDegrees"] = "--rotate",
         ["AugmentationOptions.RandAugmentOps"] = "--rand-augment", ["AugmentationOptions.RandAugmentMagnitude"] = "--rand-augment-magnitude",
         ["AugmentationOptions.Mixup"] = "--mixup", ["AugmentationOptions.CutMix"] = "--cutmix",
-        ["DistillationOptions.Mode"] = "--mode", ["DistillationOptions.Temperature"] = "--temperature", ["DistillationOptions.Alpha"] = "--alpha",
+        ["DistillationOptions.Method"] = "--method", ["DistillationOptions.Temperature"] = "--temperature", ["DistillationOptions.Alpha"] = "--alpha",
         ["DistillationOptions.LabelSmoothing"] = "--label-smoothing", ["DistillationOptions.AdjustWrongTeachers"] = "--adjust-wrong-teachers",
         ["DistillationOptions.OutOfBagTeachers"] = "(needs the in-bag mask, which soft-label files do not carry yet: ML.NET and the engine only)",
     };

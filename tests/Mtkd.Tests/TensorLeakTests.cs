@@ -28,7 +28,7 @@ public sealed class TensorLeakTests
         long before = LiveTensors();
         NetworkTrainer.TrainSupervised(network, data, new TrainerOptions { Epochs = 2, BatchSize = 32 });
         long afterTraining = LiveTensors();
-        NetworkTrainer.Distill(network, data, teacherLogits, 2, new TrainerOptions { Epochs = 3, BatchSize = 32 }, new());
+        JobRuns.Distill(network, data, new Signals(teacherLogits, 2), new TrainerOptions { Epochs = 3, BatchSize = 32 }, new());
         NetworkTrainer.PredictLogits(network, data);
         long afterDistillation = LiveTensors();
 
@@ -50,8 +50,8 @@ public sealed class TensorLeakTests
         var progress = new SynchronousProgress<TrainingProgress>(p => { if (p.Completed is not null) perEpoch.Add(LiveTensors()); });
 
         long before = LiveTensors();
-        NetworkTrainer.Distill(student, data, new DistillationTargets(teacherLogits, 3), options,
-            new Mtkd.Training.Distillation.DistillationOptions { Mode = Mtkd.Training.Distillation.DistillationMode.MimicAll }, data.Take(20), progress);
+        JobRuns.Distill(student, data, new Signals(teacherLogits, 3), options,
+            new Mtkd.Training.Distillation.DistillationOptions { Method = new Mtkd.Training.Distillation.Methods.MimicAll() }, data.Take(20), progress);
         long after = LiveTensors();
 
         Assert.Equal(before, after);

@@ -1,4 +1,3 @@
-using Mtkd.Training.Data;
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;
@@ -6,6 +5,7 @@ using Microsoft.ML.Data;
 using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Scoring;
+using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
@@ -27,9 +27,9 @@ internal static class DistillCommand
         var unlabeled = new Option<string?>("--unlabeled") { Description = "More images without labels (a folder of images, or any --data form; labels ignored), taught by the teachers alone; needs --teacher." };
         var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher." };
         var softLabels = new Option<string?>("--soft-labels") { Description = "A soft-label file of the training split (from mtkd score) instead of --teacher." };
-        var teacherFeatures = new Option<string?>("--teacher-features") { Description = "supernet2: the teachers' output holding their penultimate features." };
+        var teacherFeatures = new Option<string?>("--teacher-features") { Description = "Methods that read features (supernet2, hint): the --teacher models' output holding them (Mtkd's teachers: features)." };
         var consistent = new Option<bool>("--consistent") { Description = "Score the --teacher models on every augmented training batch (consistent teaching) instead of once per image." };
-        var mode = new Option<string>("--mode") { Description = $"Distillation mode: {string.Join(", ", DistillationModes.All)}.", DefaultValueFactory = _ => "output_avg" };
+        var method = new MethodFlags();
         var student = new Option<string>("--student") { Description = $"Student preset: {string.Join(", ", NetworkPresets.Names)}.", DefaultValueFactory = _ => NetworkPresets.CnnSmall };
         var width = new Option<int?>("--width") { Description = "Base channel count of the student (default: the preset's)." };
         var temperature = new Option<double>("--temperature") { Description = "Temperature T.", DefaultValueFactory = _ => 4 };
@@ -44,8 +44,9 @@ internal static class DistillCommand
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
-            unlabeled, teachers, softLabels, teacherFeatures, consistent, mode, student, width, temperature, alpha, smoothing, output, json, labels, adjust, outOfBag, views,
+            unlabeled, teachers, softLabels, teacherFeatures, consistent, student, width, temperature, alpha, smoothing, output, json, labels, adjust, outOfBag, views,
         };
+        method.AddTo(command);
         data.AddTo(command);
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
@@ -53,56 +54,59 @@ internal static class DistillCommand
             var clock = Stopwatch.StartNew();
             var distillation = new DistillationOptions
             {
-                Mode = DistillationModes.Parse(parse.GetValue(mode)!), Temperature = parse.GetValue(temperature), Alpha = parse.GetValue(alpha),
+                Method = method.Create(parse), Temperature = parse.GetValue(temperature), Alpha = parse.GetValue(alpha),
                 LabelSmoothing = parse.GetValue(smoothing), AdjustWrongTeachers = parse.GetValue(adjust), OutOfBagTeachers = parse.GetValue(outOfBag),
             };
-            if (distillation.OutOfBagTeachers && parse.GetValue(consistent))
-                throw new ArgumentException("--out-of-bag applies to soft labels scored once; --consistent teachers score every augmented batch, which no teacher trained on.");
             string directory = parse.GetValue(output)!;
             OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             OutputChecks.Folder(directory, "--out");
             var options = training.Options(parse);
-            options.Validate(); // a bad value is refused before any data is read
-            distillation.Validate();
             options.CheckpointDirectory = Path.Combine(directory, "checkpoints");
             options.MetricsPath = Path.Combine(directory, "metrics.csv");
-            int viewCount = parse.GetValue(views);
-            if (viewCount < 1) throw new ArgumentException($"--views {viewCount}: expected 1 (off) or more views per image.");
-            if (viewCount > 1 && (parse.GetValue(consistent) || parse.GetValue(softLabels) is not null || distillation.OutOfBagTeachers || !options.Augmentation.Any))
-                throw new ArgumentException("--views scores a pool of augmented views with the --teacher models: it needs --shift, --flip, --rotate or --rand-augment, " +
-                    "and does not go with --consistent, --soft-labels or --out-of-bag.");
             var teacherPaths = parse.GetValue(teachers) ?? [];
-            if (parse.GetValue(unlabeled) is not null && teacherPaths.Length == 0)
+            string? softLabelPath = parse.GetValue(softLabels);
+            bool readsTeachers = distillation.Method.Reads != TeacherSignal.None;
+            if (readsTeachers && (teacherPaths.Length > 0) == (softLabelPath is not null))
+                throw new ArgumentException("Give the teachers either as --teacher A.onnx --teacher B.onnx … or as --soft-labels FILE, not both or neither.");
+            if (!readsTeachers && (teacherPaths.Length > 0 || softLabelPath is not null))
+                throw new ArgumentException($"{distillation.Method.Name} trains without teachers: drop --teacher and --soft-labels.");
+            if (parse.GetValue(consistent) && softLabelPath is not null)
+                throw new ArgumentException("--consistent scores the teachers on every batch: give them as --teacher A.onnx --teacher B.onnx …, not --soft-labels.");
+            if (parse.GetValue(views) > 1 && softLabelPath is not null)
+                throw new ArgumentException("--views scores a pool of augmented views with the --teacher models; a --soft-labels file describes the images themselves.");
+            if (parse.GetValue(unlabeled) is not null && readsTeachers && teacherPaths.Length == 0)
                 throw new ArgumentException("--unlabeled images are taught by the teachers alone: give them as --teacher A.onnx … (a --soft-labels file covers the training split only).");
+            var job = new DistillationJob
+            {
+                Trainer = options, Distillation = distillation, Views = parse.GetValue(views), ConsistentTeaching = parse.GetValue(consistent),
+                Student = NetworkPresets.Get(parse.GetValue(student)!, parse.GetValue(width)),
+            };
+            job.Validate(); // a bad value or combination is refused before any data is read
+
             var request = data.Request(parse, teacherPaths);
             var extra = parse.GetValue(unlabeled) is { } folder ? request with { Source = DatasetSource.Resolve(folder, "--unlabeled") } : null;
             var images = training.LoadData(parse, request, parse.GetValue(labels), unlabeled: extra);
-            if (viewCount > 1)
+            using var onnxTeachers = teacherPaths.Length > 0 && readsTeachers ? LoadTeachers(teacherPaths, parse.GetValue(teacherFeatures), images.Train) : null;
+            var train = softLabelPath is not null ? WithSoftLabels(images, softLabelPath, distillation.OutOfBagTeachers)
+                : distillation.OutOfBagTeachers ? WithInBag(images, teacherPaths) : images.Train;
+            var spec = job.Student;
+            using var result = TrainingConsole.Run("distill", stage => new DistillationJob
             {
-                // The views are the augmentation now: the student sees exactly what its teachers scored (mixing still applies per batch).
-                images = images with { Train = AugmentedViews.Create(images.Train, options.Augmentation, viewCount, options.Seed, includeOriginal: true) };
-                options.Augmentation = new AugmentationOptions { Mixup = options.Augmentation.Mixup, CutMix = options.Augmentation.CutMix };
-                options.Epochs = Math.Max(1, (int)Math.Ceiling(options.Epochs / (double)viewCount));
-            }
-            using var onlineScorer = parse.GetValue(consistent) ? OnlineScorer(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), images) : null;
-            var targets = onlineScorer is not null
-                ? new DistillationTargets([], onlineScorer.TeacherCount, OnlineTeachers: new OnnxBatchTeachers(onlineScorer))
-                : Targets(parse.GetValue(teachers) ?? [], parse.GetValue(softLabels), parse.GetValue(teacherFeatures), distillation.Mode, images, distillation.OutOfBagTeachers);
+                Data = train, Validation = images.Validation, Teachers = onnxTeachers, ConsistentTeaching = job.ConsistentTeaching, Views = job.Views,
+                Student = spec, Trainer = options, Distillation = distillation, Progress = stage($"{distillation.Method.Name} → {spec.Name}"),
+            }.Run(cancellation));
 
-            var spec = NetworkPresets.Get(parse.GetValue(student)!, parse.GetValue(width));
-            using var network = NetworkTrainer.CreateNetwork(spec, images.Train, options.Seed,
-                heads: distillation.Mode == DistillationMode.MimicAll ? targets.TeacherCount : 1);
-            var history = TrainingConsole.Run("distill", stage =>
-                NetworkTrainer.Distill(network, images.Train, targets, options, distillation, images.Validation, stage($"{distillation.Mode.Name()} → {spec.Name}"), cancellation));
-
+            var network = result.Student;
             string onnx = Path.Combine(directory, "student.onnx");
             OnnxExporter.Export(network, onnx, new OnnxExportOptions { ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization });
             var (_, accuracy) = NetworkTrainer.Evaluate(network, images.Test);
             var complexity = network.Complexity;
-            var report = new Report(distillation.Mode.Name(), spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, targets.TeacherCount, history.Count,
-                accuracy, history.Max(e => e.ValidationAccuracy), clock.Elapsed.TotalSeconds, onnx, options.MetricsPath);
+            var history = result.History;
+            var report = new Report(distillation.Method.Name, spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, result.TeacherCount, history.Count,
+                accuracy, result.BestValidationAccuracy, clock.Elapsed.TotalSeconds, onnx, options.MetricsPath);
+            var taught = result.TeacherCount > 0 ? $"from {result.TeacherCount} teachers" : $"{result.Students.Count} student(s) without teachers";
             AnsiConsole.MarkupLine(Markup.Escape($"Student {spec.Name} ({complexity.Parameters:N0} parameters, {complexity.MultiplyAccumulates:N0} MACs per image), " +
-                $"{distillation.Mode.Name()} from {targets.TeacherCount} teachers on {images.Train.Count:N0} images ({images.Train.LabeledCount:N0} labelled): " +
+                $"{distillation.Method.Name} {taught} on {result.TrainedOn.Count:N0} images ({result.TrainedOn.LabeledCount:N0} labelled): " +
                 $"test accuracy {accuracy * 100:0.00} % after {history.Count} epochs ({report.Seconds:0} s)."));
             AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(onnx)}[/] and [blue]{Markup.Escape(options.MetricsPath)}[/].");
             Mtkd.Training.AtomicFile.WriteAllText(Path.Combine(directory, "report.json"), System.Text.Json.JsonSerializer.Serialize(report,
@@ -113,17 +117,24 @@ internal static class DistillCommand
         return command;
     }
 
-    private static TeacherScoringTransformer OnlineScorer(string[] teachers, string? softLabels, TrainingData images)
+    // The --teacher models as the job's teachers (their features too with --teacher-features), checked against the data's classes.
+    private static OnnxBatchTeachers LoadTeachers(string[] paths, string? featuresOutput, ImageDataset train)
     {
-        if (teachers.Length == 0 || softLabels is not null)
-            throw new ArgumentException("--consistent scores the teachers on every batch: give them as --teacher A.onnx --teacher B.onnx …, not --soft-labels.");
         var ml = new MLContext(seed: 1);
-        var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options { Teachers = teachers.Select(TeacherModel.FromFile).ToArray() })
-            .Fit(images.Train.ToDataView(ml));
+        var view = train.Take(1).ToDataView(ml);
+        var models = paths.Select(TeacherModel.FromFile).ToArray();
+        var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options { Teachers = models }).Fit(view);
         try
         {
-            CheckClasses(scorer, images.Train);
-            return scorer;
+            if (scorer.ClassCount != train.ClassCount)
+                throw new ArgumentException($"The teachers ({string.Join(", ", scorer.TeacherDescriptions.Select(t => t.Name))}) have {scorer.ClassCount} classes; " +
+                    $"the training data has {train.ClassCount} ({string.Join(", ", train.ClassNames)}). Teachers must classify the data's classes.");
+            var features = featuresOutput is null ? null : ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options
+            {
+                Teachers = models.Select(t => t with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(),
+                OutputColumnName = TeacherColumns.Features,
+            }).Fit(view);
+            return new OnnxBatchTeachers(scorer, features, owns: true);
         }
         catch
         {
@@ -132,67 +143,31 @@ internal static class DistillCommand
         }
     }
 
-    private static void CheckClasses(TeacherScoringTransformer scorer, Mtkd.Training.Data.ImageDataset images)
+    // The training images with the soft-label file's logits (and in-bag flags for --out-of-bag) as columns, matched by row index.
+    private static ImageDataset WithSoftLabels(TrainingData images, string path, bool outOfBag)
     {
-        if (scorer.ClassCount != images.ClassCount)
-            throw new ArgumentException($"The teachers ({string.Join(", ", scorer.TeacherDescriptions.Select(t => t.Name))}) have {scorer.ClassCount} classes; " +
-                $"the training data has {images.ClassCount} ({string.Join(", ", images.ClassNames)}). Teachers must classify the data's classes.");
+        var set = SoftLabelFile.Read(path);
+        var train = images.Train.WithColumn(TeacherColumns.Logits, SoftLabelsFor(images, set, path), set.Header.Width);
+        if (!outOfBag) return train;
+        if (!set.Header.KnowsTrainingRows)
+            throw new ArgumentException($"--out-of-bag: {path} does not record which rows each teacher trained on " +
+                $"(metadata '{TrainingRowSet.MetadataKey}'); score teachers from mtkd teachers with mtkd score into a Parquet file.");
+        return train.WithColumn(TeacherColumns.InBag, InBagMask(images, set.Header.TeacherTrainingRows!), set.TeacherCount);
     }
 
-    private static DistillationTargets Targets(string[] teachers, string? softLabels, string? featuresOutput, DistillationMode mode, TrainingData images, bool outOfBag)
+    // The training images with the --teacher models' in-bag flags, from the rows each recorded in its ONNX metadata.
+    private static ImageDataset WithInBag(TrainingData images, string[] teachers)
     {
-        if ((teachers.Length > 0) == (softLabels is not null))
-            throw new ArgumentException("Give the teachers either as --teacher A.onnx --teacher B.onnx … or as --soft-labels FILE, not both or neither.");
-        if (mode == DistillationMode.Supernet2 && (featuresOutput is null || teachers.Length == 0))
-            throw new ArgumentException("supernet2 needs --teacher models and --teacher-features NAME, the output holding their penultimate features.");
-        if (softLabels is not null)
-        {
-            var set = SoftLabelFile.Read(softLabels);
-            var stored = new DistillationTargets(SoftLabelsFor(images, set, softLabels), set.TeacherCount);
-            if (!outOfBag) return stored;
-            if (!set.Header.KnowsTrainingRows)
-                throw new ArgumentException($"--out-of-bag: {softLabels} does not record which rows each teacher trained on " +
-                    $"(metadata '{TrainingRowSet.MetadataKey}'); score teachers from mtkd teachers with mtkd score into a Parquet file.");
-            return stored with { InBag = InBagMask(images, set.Header.TeacherTrainingRows!) };
-        }
-
-        var logits = Score(images.Train, teachers.Select(TeacherModel.FromFile).ToArray(), out int teacherCount);
-        float[]? features = featuresOutput is null ? null
-            : Score(images.Train, teachers.Select(t => TeacherModel.FromFile(t) with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(), out _);
-        var targets = new DistillationTargets(logits, teacherCount, features);
-        if (!outOfBag) return targets;
         var rows = teachers.Select(TrainingRowSet.FromOnnx).ToArray();
         int unknown = Array.FindIndex(rows, r => r is null);
         if (unknown >= 0)
             throw new ArgumentException($"--out-of-bag: {teachers[unknown]} does not record the rows it trained on (metadata '{TrainingRowSet.MetadataKey}', written by mtkd teachers --method bagging).");
-        return targets with { InBag = InBagMask(images, rows) };
+        return images.Train.WithColumn(TeacherColumns.InBag, InBagMask(images, rows), teachers.Length);
     }
 
-    // Whether teacher k trained on training image i, [images, K]: by the image's row in the training split.
-    private static bool[] InBagMask(TrainingData images, IReadOnlyList<TrainingRowSet?> rows) =>
-        TrainingRowSet.InBagMask(rows, images.TrainRows.Select(r => (long)r).ToArray());
-
-    private static float[] Score(Mtkd.Training.Data.ImageDataset images, TeacherModel[] teachers, out int teacherCount)
-    {
-        var ml = new MLContext(seed: 1);
-        var view = images.ToDataView(ml);
-        using var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options { Teachers = teachers }).Fit(view);
-        CheckClasses(scorer, images);
-        teacherCount = scorer.TeacherCount;
-        var result = new float[images.Count * scorer.TeacherCount * scorer.ClassCount];
-        var scored = scorer.Transform(view);
-        using var cursor = scored.GetRowCursor([scored.Schema["TeacherLogits"]]);
-        var getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["TeacherLogits"]);
-        VBuffer<float> row = default;
-        int offset = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref row);
-            row.CopyTo(result.AsSpan(offset, row.Length));
-            offset += row.Length;
-        }
-        return result;
-    }
+    // Whether teacher k trained on training image i, [images, K] as 1 and 0: by the image's row in the training split.
+    private static float[] InBagMask(TrainingData images, IReadOnlyList<TrainingRowSet?> rows) =>
+        TrainingRowSet.InBagMask(rows, images.TrainRows.Select(r => (long)r).ToArray()).Select(b => b ? 1f : 0f).ToArray();
 
     // The soft-label file must cover the training split by row index (as mtkd score writes it); rows held out for validation are dropped.
     private static float[] SoftLabelsFor(TrainingData images, SoftLabelSet set, string path)

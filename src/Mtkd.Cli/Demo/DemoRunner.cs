@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Distillation;
+using Mtkd.MLNet.Scoring;
 using Mtkd.Training;
 using Mtkd.Training.Data;
 using Mtkd.Training.Fusion;
@@ -27,8 +28,6 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
     public DemoReport Run(CancellationToken cancellation = default)
     {
         var total = Stopwatch.StartNew();
-        if (settings.Views < 1)
-            throw new ArgumentException($"--views {settings.Views}: a pool needs at least one view of each image (1 is the images as they are).");
         TorchRuntime.EnsureLoaded();
         Directory.CreateDirectory(settings.OutputDirectory);
 
@@ -62,28 +61,25 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
 
         var mlContext = new MLContext(settings.Seed);
         var testView = test.ToDataView(mlContext);
-        // The pool of views both students learn from, scored by the teachers once.
-        var pool = Timed("Draw the pool of augmented views", _ => settings.Views > 1
-            ? AugmentedViews.Create(train, new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true }, settings.Views, settings.Seed, includeOriginal: true)
-            : train);
-        var poolView = pool.ToDataView(mlContext);
-        int passes = Math.Max(1, (int)Math.Ceiling(settings.StudentEpochs / (double)Math.Max(1, settings.Views)));
+        var trainView = train.ToDataView(mlContext);
 
+        // Both students train on one pool of views of each image (the image, shifted and flipped), which the teachers
+        // score once: the job draws it from the same seed for both.
         var student = Timed("Score teachers and distill the student", progress =>
         {
-            var options = StudentOptions(passes, progress);
+            var options = StudentOptions(progress);
+            options.Teachers = teacherPaths.Select(TeacherModel.FromFile).ToArray();
             options.Distillation.Temperature = settings.Temperature;
             options.Distillation.Alpha = settings.Alpha;
-            using var chain = mlContext.Transforms.ScoreTeachers(teacherPaths).Append(mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options)).Fit(poolView);
-            return chain.LastTransformer; // disposing the chain frees the teacher scorer's ONNX Runtime sessions; the student holds none of them
+            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(trainView);
         });
 
         // The measure of distillation: the same network, seed, views and steps, trained on the labels alone (α = 1).
         var baseline = Timed("Train the same student on the labels only", progress =>
         {
-            var options = StudentOptions(passes, progress);
+            var options = StudentOptions(progress);
             options.Distillation.Alpha = 1;
-            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(poolView);
+            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(trainView);
         });
 
         var (teacherAccuracies, ensembleAccuracy) = Timed("Score teachers on the test set", _ =>
@@ -116,10 +112,16 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
         return report;
     }
 
-    // What the distilled and the label-trained student share: network, passes over the pool, seed.
-    private MultiTeacherDistillationOptions StudentOptions(int passes, IProgress<double> progress) => new()
+    // What the distilled and the label-trained student share: network, the pool of views, epochs' worth of images, seed.
+    // With one view the students see the images as they are.
+    private MultiTeacherDistillationOptions StudentOptions(IProgress<double> progress) => new()
     {
-        Trainer = { Epochs = passes, Seed = settings.Seed },
+        Trainer =
+        {
+            Epochs = settings.StudentEpochs, Seed = settings.Seed,
+            Augmentation = settings.Views > 1 ? new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true } : new AugmentationOptions(),
+        },
+        Views = settings.Views,
         Progress = new Progress<TrainingProgress>(p => progress.Report(p.Fraction)),
     };
 

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Mtkd.MLNet.Scoring;
+using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Engine;
@@ -26,14 +27,14 @@ public sealed class MultiTeacherDistillationOptions
     public IDataView? UnlabeledData { get; set; }
 
     /// <summary>Teacher logits, as added by ScoreTeachers. Default "TeacherLogits".</summary>
-    public string TeacherLogitsColumnName { get; set; } = "TeacherLogits";
+    public string TeacherLogitsColumnName { get; set; } = TeacherColumns.Logits;
 
     /// <summary>
     /// With Distillation.OutOfBagTeachers: per teacher 1 where it trained on the row, else 0 (LoadSoftLabels gives it
     /// for files that record the teachers' training rows). Rows of <see cref="UnlabeledData"/> without it count as
     /// seen by none. Default "TeacherInBag".
     /// </summary>
-    public string TeacherInBagColumnName { get; set; } = "TeacherInBag";
+    public string TeacherInBagColumnName { get; set; } = TeacherColumns.InBag;
 
     /// <summary>
     /// Teachers to score on the fly when the data has no <see cref="TeacherLogitsColumnName"/> column. Default empty:
@@ -47,10 +48,18 @@ public sealed class MultiTeacherDistillationOptions
     /// </summary>
     public bool ConsistentTeaching { get; set; }
 
-    /// <summary>supernet2 only: column of the teachers' concatenated penultimate features. Default "TeacherFeatures".</summary>
-    public string TeacherFeaturesColumnName { get; set; } = "TeacherFeatures";
+    /// <summary>
+    /// A pool of this many views per training image (the image and V − 1 drawn by <c>Trainer.Augmentation</c>'s shift,
+    /// flip, rotation or RandAugment), scored by <see cref="Teachers"/> once: the student trains on exactly the views
+    /// its teachers judged, for ⌈Trainer.Epochs / V⌉ passes (the Fashion-MNIST study's best recipe: 5 views of shift 2
+    /// and flips). Needs Teachers for methods that learn from teachers. Default 1: off.
+    /// </summary>
+    public int Views { get; set; } = 1;
 
-    /// <summary>supernet2 with on-the-fly scoring: the teachers' output that holds their penultimate features. Default null.</summary>
+    /// <summary>Methods that read the teachers' features (supernet2, hint): column of their concatenated features. Default "TeacherFeatures".</summary>
+    public string TeacherFeaturesColumnName { get; set; } = TeacherColumns.Features;
+
+    /// <summary>Methods that read features, with <see cref="Teachers"/>: the teachers' output that holds them (Mtkd's teachers: "features"). Default null.</summary>
     public string? TeacherFeaturesOutputName { get; set; }
 
     /// <summary>Image channels; 0 infers a single-channel square image from the feature length. Default 0.</summary>
@@ -82,8 +91,8 @@ public sealed class MultiTeacherDistillationOptions
     public TrainerOptions Trainer { get; set; } = new();
 
     /// <summary>
-    /// The distillation loss, the engine's own object: mode, temperature T, α, label smoothing, knowledge
-    /// adjustment; its defaults apply (output_avg, T = 4, α = 0.5). α = 1 without teachers trains the same student
+    /// The distillation loss, the engine's own object: the method (with its own settings), temperature T, α, label
+    /// smoothing, knowledge adjustment; its defaults apply (output_avg, T = 4, α = 0.5). α = 1 without teachers trains the same student
     /// the standard way (cross-entropy on the labels alone): the baseline to measure distillation by.
     /// </summary>
     public DistillationOptions Distillation { get; set; } = new();

@@ -5,6 +5,7 @@ using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
+using Mtkd.Training.Distillation.Methods;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Engine;
@@ -12,8 +13,9 @@ using Mtkd.Training.Engine;
 namespace Mtkd.MLNet.Distillation;
 
 /// <summary>
-/// Trains a compact student network from the teachers' logits (the output-averaging loss of
-/// <see cref="DistillationLoss"/>) and returns it as an ML.NET model with <c>Score</c> and <c>PredictedLabel</c>.
+/// Trains a compact student network by a <see cref="DistillationJob"/> (the method of <c>Distillation.Method</c>,
+/// output_avg by default) from the data view's teacher columns or the options' teachers, and returns it as an ML.NET
+/// model with <c>Score</c> and <c>PredictedLabel</c>. An adapter: it reads the view into the job's data and wraps the result.
 /// </summary>
 public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransformer>
 {
@@ -48,76 +50,98 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         if (isCanceled())
             throw new OperationCanceledException("MLContext.CancelExecution() was called before Fit; use a new MLContext to train again.");
         var (classCount, classNames) = KeyLabels.Classes(input.Schema, options.LabelColumnName);
-        var scorers = new List<TeacherScoringTransformer>();
+        // α = 1 weighs the teachers at nothing: with none given, this is the same student trained the standard way.
+        var distillation = LabelsOnly(input.Schema) ? WithMethod(new LabelsOnly()) : options.Distillation;
+        var reads = distillation.Method.Reads;
+        OnnxBatchTeachers? teachers = null;
         try
         {
-            if (LabelsOnly(input.Schema))
-                return FitOnLabels(input, classCount, classNames);
-            OnnxBatchTeachers? online = null;
-            if (options.ConsistentTeaching)
+            if (reads != TeacherSignal.None && options.Teachers.Count > 0 && (options.ConsistentTeaching || options.Views > 1
+                || input.Schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null
+                || (reads.HasFlag(TeacherSignal.Features) && input.Schema.GetColumnOrNull(options.TeacherFeaturesColumnName) is null)))
+                teachers = LoadTeachers(input, reads);
+            bool stored = reads != TeacherSignal.None && !options.ConsistentTeaching && options.Views == 1;
+            var data = ReadImages(input, classCount, classNames, stored ? StoredColumns(input.Schema, reads, teachers, required: true) : []);
+            var unlabeled = options.UnlabeledData is { } view
+                ? ReadImages(view, classCount, classNames, stored ? StoredColumns(view.Schema, reads, teachers, required: false) : [], labeled: false)
+                : null;
+            if (unlabeled?.Column(TeacherColumns.Logits) is { } extra && data.Column(TeacherColumns.Logits) is { } own && extra.Width != own.Width)
+                throw new ArgumentException($"UnlabeledData has {extra.Width / classCount} teachers' logits per row; the training data has {own.Width / classCount}.", nameof(options));
+            var validation = ReadValidationSet(classCount, classNames);
+            return Train(progress => new DistillationJob
             {
-                if (options.Teachers.Count == 0)
-                    throw new ArgumentException("ConsistentTeaching scores the teachers on every batch: set Teachers.");
-                scorers.Add(new TeacherScoringEstimator(env, ScoringOptions(options.Teachers, options.TeacherLogitsColumnName)).Fit(input));
-                online = new OnnxBatchTeachers(scorers[^1]);
-            }
-            else
-            {
-                input = ScoreOnTheFlyIfAsked(input, scorers);
-            }
-            var (dataset, teacherLogits, teacherCount, features) = ReadTrainingData(input, classCount, classNames, online?.TeacherCount);
-            bool[]? inBag = options.Distillation.OutOfBagTeachers ? ReadInBag(input, teacherCount, required: true) : null;
-            if (options.UnlabeledData is { } unlabeledView)
-            {
-                var unlabeled = online is null ? ScoreOnTheFlyIfAsked(unlabeledView, scorers) : unlabeledView;
-                var (extra, extraLogits, extraTeachers, extraFeatures) = ReadTrainingData(unlabeled, classCount, classNames, online?.TeacherCount, labeled: false);
-                if (extraTeachers != teacherCount)
-                    throw new ArgumentException($"UnlabeledData has {extraTeachers} teachers' logits per row; the training data has {teacherCount}.", nameof(options));
-                if (inBag is not null)
-                    inBag = [.. inBag, .. ReadInBag(unlabeled, teacherCount, required: false) ?? new bool[(long)extra.Count * teacherCount]];
-                dataset = dataset.Concat(extra);
-                teacherLogits = [.. teacherLogits, .. extraLogits];
-                features = features is null ? null : [.. features, .. extraFeatures!];
-            }
-            var (train, validation, trainLogits, trainFeatures, trainInBag) = SplitValidation(dataset, teacherLogits, teacherCount, features, inBag);
-            validation = ReadValidationSet(classCount, classNames) ?? validation;
-
-            var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed,
-                heads: options.Distillation.Mode == DistillationMode.MimicAll ? teacherCount : 1);
-            var targets = new DistillationTargets(trainLogits, teacherCount, trainFeatures, online) { InBag = trainInBag };
-            return Train(student, classNames, input.Schema, (trainer, progress, stop) =>
-                NetworkTrainer.Distill(student, train, targets, trainer, options.Distillation, validation, progress, stop));
+                Data = data, Unlabeled = unlabeled, Validation = validation, ValidationFraction = options.ValidationFraction, Teachers = teachers,
+                ConsistentTeaching = options.ConsistentTeaching, Student = StudentSpec(), Trainer = TrainerOptionsOnDevice(), Distillation = distillation,
+                Views = options.Views, Progress = progress,
+            }, classNames, input.Schema);
         }
         finally
         {
-            foreach (var scorer in scorers) scorer.Dispose();
+            teachers?.Dispose();
         }
     }
 
-    // α = 1 weighs the teachers at nothing: with none given, this is the same student trained the standard way.
     private bool LabelsOnly(DataViewSchema schema) =>
         options.Distillation.Alpha == 1 && options.Teachers.Count == 0 && schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null;
 
-    // The baseline a distilled student is measured against: the same network, options and steps, cross-entropy on the labels.
-    private StudentTransformer FitOnLabels(IDataView input, int classCount, string[] classNames)
+    private DistillationOptions WithMethod(DistillationMethod method) => new()
     {
-        var (dataset, _, _, _) = ReadTrainingData(input, classCount, classNames, onlineTeacherCount: 0);
-        var (train, validation, _, _, _) = SplitValidation(dataset.LabeledOnly(), [], 0, null, null);
-        validation = ReadValidationSet(classCount, classNames) ?? validation;
-        var student = NetworkTrainer.CreateNetwork(StudentSpec(), train, options.Trainer.Seed);
-        return Train(student, classNames, input.Schema, (trainer, progress, stop) =>
-            NetworkTrainer.TrainSupervised(student, train, trainer, progress, stop, validation));
+        Method = method, Temperature = options.Distillation.Temperature, Alpha = options.Distillation.Alpha, LabelSmoothing = options.Distillation.LabelSmoothing,
+    };
+
+    // The teachers of the options as the job's: their logits, and with TeacherFeaturesOutputName their features.
+    private OnnxBatchTeachers LoadTeachers(IDataView input, TeacherSignal reads)
+    {
+        var scorer = new TeacherScoringEstimator(env, ScoringOptions(options.Teachers, options.TeacherLogitsColumnName)).Fit(input);
+        try
+        {
+            var featureScorer = reads.HasFlag(TeacherSignal.Features) && options.TeacherFeaturesOutputName is { } featuresOutput
+                ? new TeacherScoringEstimator(env, ScoringOptions(
+                    options.Teachers.Select(t => t with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(),
+                    options.TeacherFeaturesColumnName)).Fit(input)
+                : null;
+            return new OnnxBatchTeachers(scorer, featureScorer, owns: true);
+        }
+        catch
+        {
+            scorer.Dispose();
+            throw;
+        }
     }
 
-    // Runs a training on the chosen device, reporting to ML.NET's log and stopping on CancelExecution, and wraps the student.
-    private StudentTransformer Train(SequentialNetwork student, string[] classNames, DataViewSchema schema,
-        Func<TrainerOptions, IProgress<TrainingProgress>, CancellationToken, IReadOnlyList<EpochSummary>> run)
+    // The stored teacher columns to read into the job's data: (ML.NET column, job column). Teachers that will score cover what is missing.
+    private List<(string Column, string As)> StoredColumns(DataViewSchema schema, TeacherSignal reads, OnnxBatchTeachers? teachers, bool required)
+    {
+        var columns = new List<(string, string)>();
+        if (schema.GetColumnOrNull(options.TeacherLogitsColumnName) is not null)
+            columns.Add((options.TeacherLogitsColumnName, TeacherColumns.Logits));
+        else if (teachers is null && required)
+            throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...), or set Teachers to score them here.");
+        if (reads.HasFlag(TeacherSignal.Features))
+        {
+            if (schema.GetColumnOrNull(options.TeacherFeaturesColumnName) is not null)
+                columns.Add((options.TeacherFeaturesColumnName, TeacherColumns.Features));
+            else if (teachers is not { FeatureWidth: > 0 } && required)
+                throw new ArgumentException($"{options.Distillation.Method.Name} needs the teachers' features in column '{options.TeacherFeaturesColumnName}': score them with ScoreTeachers and the teachers' feature output (TeacherModel.OutputName), or set Teachers and TeacherFeaturesOutputName.");
+        }
+        if (options.Distillation.OutOfBagTeachers)
+        {
+            if (schema.GetColumnOrNull(options.TeacherInBagColumnName) is not null)
+                columns.Add((options.TeacherInBagColumnName, TeacherColumns.InBag));
+            else if (required)
+                throw new ArgumentException($"OutOfBagTeachers needs column '{options.TeacherInBagColumnName}' (per teacher 1 where it trained on the row): load soft labels with LoadSoftLabels from a file that records the teachers' training rows (mtkd score of teachers from mtkd teachers).");
+        }
+        return columns;
+    }
+
+    // Runs the job on the chosen device, reporting to ML.NET's log and stopping on CancelExecution, and wraps the student.
+    private StudentTransformer Train(Func<IProgress<TrainingProgress>, DistillationJob> job, string[] classNames, DataViewSchema schema)
     {
         using var channel = env.Start("MultiTeacherDistillation");
         using var stop = new CancellationTokenSource();
-        var history = run(TrainerOptionsOnDevice(), new ChannelProgress(channel, options.Progress, isCanceled, stop), stop.Token);
+        using var result = job(new ChannelProgress(channel, options.Progress, isCanceled, stop)).Run(stop.Token);
         var (gpu, fallback) = Gpu();
-        return StudentTransformer.Create(env, student, classNames, schema, options.FeatureColumnName, options.LabelColumnName, history, gpu, fallback);
+        return StudentTransformer.Create(env, result.TakeStudent(), classNames, schema, options.FeatureColumnName, options.LabelColumnName, result.History, gpu, fallback);
     }
 
     // The options' GPU settings, else the MLContext's (MLContext.GpuDeviceId and FallbackToCpu), as ML.NET's own components take them.
@@ -157,75 +181,10 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var (validationClasses, _) = KeyLabels.Classes(view.Schema, options.LabelColumnName);
         if (validationClasses != classCount)
             throw new ArgumentException($"ValidationSet's label column '{options.LabelColumnName}' has {validationClasses} classes; the training data has {classCount}.", nameof(options));
-        var (data, _, _, _) = ReadTrainingData(view, classCount, classNames, onlineTeacherCount: 0, featuresAndLabelsOnly: true);
-        return data.LabeledOnly();
+        return ReadImages(view, classCount, classNames, [], what: "ValidationSet").LabeledOnly();
     }
 
     private NetworkSpec StudentSpec() => options.StudentNetwork ?? NetworkPresets.Get(options.Student, options.StudentWidth);
-
-    // Teachers given in the options are scored here when the data has no logits column yet (and, for supernet2, no features column).
-    private IDataView ScoreOnTheFlyIfAsked(IDataView input, List<TeacherScoringTransformer> scorers)
-    {
-        if (input.Schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null && options.Teachers.Count > 0)
-        {
-            scorers.Add(new TeacherScoringEstimator(env, ScoringOptions(options.Teachers, options.TeacherLogitsColumnName)).Fit(input));
-            input = scorers[^1].Transform(input);
-        }
-        if (options.Distillation.Mode == DistillationMode.Supernet2 && input.Schema.GetColumnOrNull(options.TeacherFeaturesColumnName) is null
-            && options.TeacherFeaturesOutputName is { } featuresOutput && options.Teachers.Count > 0)
-        {
-            scorers.Add(new TeacherScoringEstimator(env, ScoringOptions(
-                options.Teachers.Select(t => t with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(),
-                options.TeacherFeaturesColumnName)).Fit(input));
-            input = scorers[^1].Transform(input);
-        }
-        return input;
-    }
-
-    // A seeded share of the labelled rows for validation; the rest, and every unlabelled row, trains.
-    private (ImageDataset Train, ImageDataset? Validation, float[] Logits, float[]? Features, bool[]? InBag) SplitValidation(
-        ImageDataset data, float[] logits, int teacherCount, float[]? features, bool[]? inBag)
-    {
-        double fraction = options.ValidationFraction > 0 ? options.ValidationFraction : options.Trainer.EarlyStoppingPatience is not null ? 0.1 : 0;
-        if (fraction == 0)
-            return (data, null, logits, features, inBag);
-        int[] trainRows, validationRows;
-        if (!data.HasUnlabeled)
-            (trainRows, validationRows) = data.HoldOutRows(fraction, options.Trainer.Seed);
-        else
-        {
-            var labeledRows = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] != ImageDataset.Unlabeled).ToArray();
-            validationRows = data.Subset(labeledRows).HoldOutRows(fraction, options.Trainer.Seed).ValidationRows.Select(i => labeledRows[i]).ToArray();
-            var heldOut = validationRows.ToHashSet();
-            trainRows = Enumerable.Range(0, data.Count).Where(i => !heldOut.Contains(i)).ToArray();
-        }
-        int width = teacherCount * data.ClassCount;
-        T[] Rows<T>(T[] values, int rowWidth) => trainRows.SelectMany(r => values.AsSpan(r * rowWidth, rowWidth).ToArray()).ToArray();
-        return (data.Subset(trainRows), data.Subset(validationRows), logits.Length == 0 ? logits : Rows(logits, width),
-            features is null ? null : Rows(features, features.Length / data.Count), inBag is null ? null : Rows(inBag, teacherCount));
-    }
-
-    // The in-bag flags of every row, [rows, K]; null when the column is absent and not required.
-    private bool[]? ReadInBag(IDataView input, int teacherCount, bool required)
-    {
-        var name = options.TeacherInBagColumnName;
-        if (input.Schema.GetColumnOrNull(name) is not { } column)
-            return required
-                ? throw new ArgumentException($"OutOfBagTeachers needs column '{name}' (per teacher 1 where it trained on the row): load soft labels with LoadSoftLabels from a file that records the teachers' training rows (mtkd score of teachers from mtkd teachers).")
-                : null;
-        if (FloatVectorSize(column) != teacherCount)
-            throw new ArgumentException($"Column '{name}' has {FloatVectorSize(column)} values per row; expected one per teacher ({teacherCount}).");
-        var flags = VectorRows.Presized(input, teacherCount, $"'{name}'");
-        using var cursor = input.GetRowCursor([column]);
-        var getter = cursor.GetGetter<VBuffer<float>>(column);
-        VBuffer<float> row = default;
-        while (cursor.MoveNext())
-        {
-            getter(ref row);
-            VectorRows.Append(flags, row);
-        }
-        return flags.Select(v => v != 0).ToArray();
-    }
 
     /// <summary>
     /// Epoch summaries and decisions to ML.NET's log; every report to the user's progress too. After each step it asks
@@ -264,40 +223,27 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         });
     }
 
-    // With online teachers there is no logits column to read: the teachers score each batch during training.
-    // Key 0 (a missing label) becomes an unlabelled row; with labeled: false the view has no label column at all.
-    private (ImageDataset Data, float[] TeacherLogits, int TeacherCount, float[]? Features) ReadTrainingData(IDataView input, int classCount, string[] classNames,
-        int? onlineTeacherCount = null, bool labeled = true, bool featuresAndLabelsOnly = false)
+    // The features as images, the key label (0, a missing key, is an unlabelled row; with labeled: false there is no
+    // label column) and the given float columns as the dataset's columns.
+    private ImageDataset ReadImages(IDataView input, int classCount, string[] classNames, IReadOnlyList<(string Column, string As)> columns,
+        bool labeled = true, string what = "The training data")
     {
         var schema = input.Schema;
         var featureColumn = schema.GetColumnOrNull(options.FeatureColumnName)
             ?? throw new ArgumentException($"Feature column '{options.FeatureColumnName}' not found.");
-        var teacherColumn = onlineTeacherCount is not null ? featureColumn : schema.GetColumnOrNull(options.TeacherLogitsColumnName)
-            ?? throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...), or set Teachers to score them here.");
-        DataViewSchema.Column? teacherFeatures = null;
-        if (options.Distillation.Mode == DistillationMode.Supernet2 && !featuresAndLabelsOnly)
-            teacherFeatures = schema.GetColumnOrNull(options.TeacherFeaturesColumnName)
-                ?? throw new ArgumentException($"supernet2 needs the teachers' penultimate features in column '{options.TeacherFeaturesColumnName}': score them with ScoreTeachers and the teachers' feature output (TeacherModel.OutputName), or set Teachers and TeacherFeaturesOutputName.");
         int featureSize = FloatVectorSize(featureColumn);
-        int teacherWidth = onlineTeacherCount is { } online ? online * classCount : FloatVectorSize(teacherColumn);
-        int teacherFeatureWidth = teacherFeatures is { } tf ? FloatVectorSize(tf) : 0;
-        if (teacherWidth % classCount != 0)
-            throw new ArgumentException($"Column '{teacherColumn.Name}' has {teacherWidth} values, not a whole number of teachers × {classCount} classes.");
         var (channels, height, width) = ImageShape(featureSize);
+        var extra = columns.Select(c => schema.GetColumnOrNull(c.Column) ?? throw new ArgumentException($"Column '{c.Column}' not found.")).ToArray();
+        var widths = extra.Select(FloatVectorSize).ToArray();
 
         using var pixels = PixelFileWriter.CreateTemporary(PixelElement.Float32, featureSize); // on disk: photographs do not fit in memory
         var labels = new List<int>();
-        var logits = onlineTeacherCount is null ? VectorRows.Presized(input, teacherWidth, $"'{teacherColumn.Name}'") : [];
-        var features = teacherFeatures is null ? null : VectorRows.Presized(input, teacherFeatureWidth, $"'{options.TeacherFeaturesColumnName}'");
+        var values = extra.Select((c, i) => VectorRows.Presized(input, widths[i], $"'{c.Name}'")).ToArray();
         var labelColumn = labeled ? schema[options.LabelColumnName] : (DataViewSchema.Column?)null;
-        var columns = new List<DataViewSchema.Column> { featureColumn, teacherColumn };
-        if (labelColumn is { } l) columns.Add(l);
-        if (teacherFeatures is { } f) columns.Add(f);
-        using (var cursor = input.GetRowCursor(columns))
+        using (var cursor = input.GetRowCursor([featureColumn, .. extra, .. labelColumn is { } l ? new[] { l } : []]))
         {
             var getFeatures = cursor.GetGetter<VBuffer<float>>(featureColumn);
-            var getTeachers = cursor.GetGetter<VBuffer<float>>(teacherColumn);
-            var getTeacherFeatures = teacherFeatures is { } column ? cursor.GetGetter<VBuffer<float>>(column) : null;
+            var getters = extra.Select(c => cursor.GetGetter<VBuffer<float>>(c)).ToArray();
             var getLabel = labelColumn is { } lc ? cursor.GetGetter<uint>(lc) : null;
             VBuffer<float> buffer = default;
             uint key = 0;
@@ -308,22 +254,23 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                 labels.Add(key == 0 ? ImageDataset.Unlabeled : (int)key - 1);
                 getFeatures(ref buffer);
                 VectorRows.Append(pixels, buffer);
-                if (onlineTeacherCount is null)
+                for (int i = 0; i < getters.Length; i++)
                 {
-                    getTeachers(ref buffer);
-                    VectorRows.Append(logits, buffer);
-                }
-                if (getTeacherFeatures is not null)
-                {
-                    getTeacherFeatures(ref buffer);
-                    VectorRows.Append(features!, buffer);
+                    getters[i](ref buffer);
+                    VectorRows.Append(values[i], buffer);
                 }
             }
         }
         if (labels.Count == 0)
-            throw new ArgumentException(featuresAndLabelsOnly ? "ValidationSet has no rows." : labeled ? "The training data has no rows." : "UnlabeledData has no rows.");
+            throw new ArgumentException($"{what} has no rows.");
         var data = new ImageDataset(pixels.ToTemporaryStore(), labels.ToArray(), channels, height, width, classNames);
-        return (data, logits.ToArray(), teacherWidth / classCount, features?.ToArray());
+        for (int i = 0; i < columns.Count; i++)
+        {
+            if (columns[i].As == TeacherColumns.Logits && widths[i] % classCount != 0)
+                throw new ArgumentException($"Column '{extra[i].Name}' has {widths[i]} values, not a whole number of teachers × {classCount} classes.");
+            data = data.WithColumn(columns[i].As, values[i].ToArray(), widths[i]);
+        }
+        return data;
     }
 
     private (int Channels, int Height, int Width) ImageShape(int featureSize)

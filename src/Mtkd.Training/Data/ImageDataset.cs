@@ -12,20 +12,24 @@ public sealed class ImageDataset
     public const int Unlabeled = -1;
 
     private readonly long[]? rows; // row i of this dataset is store row rows[i]; null: the store's rows in order
+    private readonly IReadOnlyDictionary<string, DataColumn> columns; // per row of this dataset, in row order
 
     /// <summary>Images in one array, image after image.</summary>
     public ImageDataset(float[] pixels, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
-        : this(StoreOf(pixels, labels, channels, height, width), null, labels, channels, height, width, classNames)
+        : this(StoreOf(pixels, labels, channels, height, width), null, labels, channels, height, width, classNames, NoColumns)
     {
     }
 
     /// <summary>Images in a store (for example a <see cref="PixelFile"/> cache), one label per stored image.</summary>
     internal ImageDataset(PixelStore store, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
-        : this(store, null, labels, channels, height, width, classNames)
+        : this(store, null, labels, channels, height, width, classNames, NoColumns)
     {
     }
 
-    private ImageDataset(PixelStore store, long[]? rows, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames)
+    private static readonly IReadOnlyDictionary<string, DataColumn> NoColumns = new Dictionary<string, DataColumn>();
+
+    private ImageDataset(PixelStore store, long[]? rows, int[] labels, int channels, int height, int width, IReadOnlyList<string> classNames,
+        IReadOnlyDictionary<string, DataColumn> columns)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(labels);
@@ -46,6 +50,7 @@ public sealed class ImageDataset
         LabeledCount = labeled;
         Store = store;
         this.rows = rows;
+        this.columns = columns;
         Labels = labels;
         Channels = channels;
         Height = height;
@@ -140,7 +145,8 @@ public sealed class ImageDataset
             map[i] = rows?[index] ?? index;
             labels[i] = Labels[index];
         }
-        return new ImageDataset(Store, map, labels, Channels, Height, Width, ClassNames);
+        return new ImageDataset(Store, map, labels, Channels, Height, Width, ClassNames,
+            columns.ToDictionary(c => c.Key, c => c.Value.Gather(indices)));
     }
 
     /// <summary>The labelled images only, in order (this dataset itself when every image is labelled).</summary>
@@ -155,7 +161,10 @@ public sealed class ImageDataset
         long[] Map(ImageDataset d, long shift) => d.rows is null ? LongRange(shift, d.Count) : shift == 0 ? d.rows : d.rows.Select(r => r + shift).ToArray();
         var store = ReferenceEquals(other.Store, Store) ? Store : new ConcatenatedPixelStore(Store, other.Store);
         long otherShift = ReferenceEquals(other.Store, Store) ? 0 : Store.Count;
-        return new ImageDataset(store, [.. Map(this, 0), .. Map(other, otherShift)], [.. Labels, .. other.Labels], Channels, Height, Width, ClassNames);
+        // A column travels on only where both sides have it (with the same width); the others are dropped.
+        var joined = columns.Where(c => other.columns.TryGetValue(c.Key, out var o) && o.Width == c.Value.Width)
+            .ToDictionary(c => c.Key, c => new DataColumn([.. c.Value.Values, .. other.columns[c.Key].Values], c.Value.Width));
+        return new ImageDataset(store, [.. Map(this, 0), .. Map(other, otherShift)], [.. Labels, .. other.Labels], Channels, Height, Width, ClassNames, joined);
     }
 
     private static long[] LongRange(long start, int count)
@@ -167,17 +176,41 @@ public sealed class ImageDataset
 
     /// <summary>The same images with every label removed.</summary>
     public ImageDataset WithoutLabels() =>
-        new(Store, rows, Enumerable.Repeat(Unlabeled, Count).ToArray(), Channels, Height, Width, ClassNames);
+        new(Store, rows, Enumerable.Repeat(Unlabeled, Count).ToArray(), Channels, Height, Width, ClassNames, columns);
 
     /// <summary>The same images with other labels (one per image).</summary>
-    public ImageDataset WithLabels(int[] labels) => new(Store, rows, labels, Channels, Height, Width, ClassNames);
+    public ImageDataset WithLabels(int[] labels) => new(Store, rows, labels, Channels, Height, Width, ClassNames, columns);
 
     /// <summary>The same images and labels under other class names (as many as there are classes, or more).</summary>
-    public ImageDataset WithClassNames(IReadOnlyList<string> classNames) => new(Store, rows, Labels, Channels, Height, Width, classNames);
+    public ImageDataset WithClassNames(IReadOnlyList<string> classNames) => new(Store, rows, Labels, Channels, Height, Width, classNames, columns);
 
     /// <summary>The same images normalized per channel as they are read, (x − mean[c]) / std[c] (see <see cref="NormalizedPixelStore"/>).</summary>
     public ImageDataset Normalized(IReadOnlyList<float> mean, IReadOnlyList<float> std) =>
-        new(new NormalizedPixelStore(Store, Channels, mean, std), rows, Labels, Channels, Height, Width, ClassNames);
+        new(new NormalizedPixelStore(Store, Channels, mean, std), rows, Labels, Channels, Height, Width, ClassNames, columns);
+
+    /// <summary>
+    /// The same images with a column of <paramref name="width"/> values per row added (or replaced): teacher signals
+    /// (<see cref="TeacherColumns"/>) travel with their rows through subsets, hold-outs, label changes and joins.
+    /// </summary>
+    public ImageDataset WithColumn(string name, float[] values, int width)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (width < 1 || values.LongLength != (long)Count * width)
+            throw new ArgumentException($"Column '{name}' has {values.LongLength} values; expected {Count} images × {width} = {(long)Count * width}.", nameof(values));
+        var added = new Dictionary<string, DataColumn>(columns) { [name] = new DataColumn(values, width) };
+        return new ImageDataset(Store, rows, Labels, Channels, Height, Width, ClassNames, added);
+    }
+
+    /// <summary>The same images without column <paramref name="name"/>.</summary>
+    public ImageDataset WithoutColumn(string name) =>
+        columns.ContainsKey(name) ? new ImageDataset(Store, rows, Labels, Channels, Height, Width, ClassNames,
+            columns.Where(c => c.Key != name).ToDictionary(c => c.Key, c => c.Value)) : this;
+
+    /// <summary>The names of the columns these images carry.</summary>
+    public IReadOnlyCollection<string> ColumnNames => columns.Keys.ToArray();
+
+    /// <summary>Column <paramref name="name"/>'s values, row after row, and its width; null when there is no such column.</summary>
+    public (float[] Values, int Width)? Column(string name) => columns.TryGetValue(name, out var c) ? (c.Values, c.Width) : null;
 
     /// <summary>The first <paramref name="count"/> images (all of them if there are fewer).</summary>
     public ImageDataset Take(int count) => count >= Count ? this : Subset(Enumerable.Range(0, Math.Max(0, count)).ToArray());
@@ -209,5 +242,17 @@ public sealed class ImageDataset
         new Random(seed).Shuffle(order);
         int n = Math.Max(1, (int)Math.Round(fraction * Count));
         return order[..n];
+    }
+
+    /// <summary>A column's values in this dataset's row order.</summary>
+    private sealed record DataColumn(float[] Values, int Width)
+    {
+        public DataColumn Gather(IReadOnlyList<int> indices)
+        {
+            var values = new float[(long)indices.Count * Width];
+            for (int i = 0; i < indices.Count; i++)
+                Array.Copy(Values, (long)indices[i] * Width, values, (long)i * Width, Width);
+            return new DataColumn(values, Width);
+        }
     }
 }

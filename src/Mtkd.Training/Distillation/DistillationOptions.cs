@@ -1,3 +1,5 @@
+using Mtkd.Training.Distillation.Methods;
+
 namespace Mtkd.Training.Distillation;
 
 /// <summary>
@@ -8,8 +10,11 @@ namespace Mtkd.Training.Distillation;
 /// </summary>
 public sealed class DistillationOptions
 {
-    /// <summary>How the teachers are combined. Default <see cref="DistillationMode.OutputAverage"/>.</summary>
-    public DistillationMode Mode { get; set; } = DistillationMode.OutputAverage;
+    /// <summary>
+    /// The method, with its own settings: one of the types in <see cref="Methods"/> (<see cref="DistillationMethods"/>
+    /// lists them by name). Default <see cref="OutputAverage"/>.
+    /// </summary>
+    public DistillationMethod Method { get; set; } = new OutputAverage();
 
     /// <summary>Softmax temperature T for teachers and student. Default 4.</summary>
     public double Temperature { get; set; } = 4.0;
@@ -29,7 +34,7 @@ public sealed class DistillationOptions
 
     /// <summary>
     /// Cross-fitted soft labels: each image learns only from the teachers that did not train on it (all of them
-    /// where every teacher did), from <see cref="Engine.DistillationTargets.InBag"/>; see
+    /// where every teacher did), from the <see cref="Data.TeacherColumns.InBag"/> column; see
     /// <see cref="TeacherLogitAdjustment.OutOfBag"/>. Removes the overconfidence of teachers on their own training
     /// images (Dao et al. 2021). For stored logits. Default false.
     /// </summary>
@@ -38,7 +43,8 @@ public sealed class DistillationOptions
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
-        if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown distillation mode.");
+        ArgumentNullException.ThrowIfNull(Method, nameof(Method));
+        Method.Validate();
         if (!(Temperature > 0) || double.IsInfinity(Temperature)) throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be positive.");
         if (!(Alpha is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Alpha must be in [0, 1].");
         if (!(LabelSmoothing is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "Label smoothing must be in [0, 1).");

@@ -68,7 +68,7 @@ public static class TeacherGeneration
     }
 
     /// <summary>
-    /// Whether teacher k trained on row i, [rowCount, K] row-major, for <see cref="DistillationTargets.InBag"/>. Rows
+    /// Whether teacher k trained on row i, [rowCount, K] row-major, for the <see cref="Data.TeacherColumns.InBag"/> column (as 1 and 0). Rows
     /// past the teachers' training data (unlabelled images appended after it) were seen by none.
     /// </summary>
     public static bool[] InBagMask(IReadOnlyList<GeneratedTeacher> teachers, int rowCount, int trainingRowCount)
@@ -136,7 +136,7 @@ public static class TeacherGeneration
         var snapshots = new List<GeneratedTeacher>();
         try
         {
-            var history = TrainingLoop.Run(network, data, validation, runOptions, $"snapshots K={count} cycle={epochsPerCycle}",
+            var history = TrainingLoop.Run(network, null, data, validation, runOptions, $"snapshots K={count} cycle={epochsPerCycle}",
                 _ => (images, _, labels, mix) =>
                 {
                     var logits = network.forward(images);

@@ -17,6 +17,7 @@ namespace Mtkd.Training.Engine;
 internal sealed class TrainingCheckpoint
 {
     internal const string StateFile = "state.json", WeightsFile = "last.bin", OptimizerFile = "optimizer.bin", BestFile = "best.bin", ModelFile = "model.json";
+    internal const string CompanionsFile = "companions.bin";
     internal const string PointerFile = "current";
     internal const string FingerprintSeparator = " | ";
 
@@ -52,7 +53,7 @@ internal sealed class TrainingCheckpoint
 
     public bool Exists => CurrentFolder(directory) is not null;
 
-    public State Load(SequentialNetwork network, OptimizerHelper optimizer, string fingerprint)
+    public State Load(SequentialNetwork network, TorchSharp.torch.nn.Module? companions, OptimizerHelper optimizer, string fingerprint)
     {
         var folder = CurrentFolder(directory) ?? throw new FileNotFoundException($"No checkpoint in {directory}.");
         var state = ReadJson<State>(Path.Combine(folder, StateFile));
@@ -60,6 +61,8 @@ internal sealed class TrainingCheckpoint
             throw new InvalidOperationException(
                 $"The checkpoint in {directory} is from another run: {FirstDifference(state.Fingerprint, fingerprint)}. Use another folder, or delete it to start over.");
         ReadWeights(Path.Combine(folder, WeightsFile), path => network.load(path));
+        if (companions is not null)
+            ReadWeights(Path.Combine(folder, CompanionsFile), path => companions.load(path));
         ReadWeights(Path.Combine(folder, OptimizerFile), path => optimizer.load_state_dict(path));
         return state;
     }
@@ -139,9 +142,9 @@ internal sealed class TrainingCheckpoint
     public bool HasBest => CurrentFolder(directory) is { } folder && File.Exists(Path.Combine(folder, BestFile));
 
     /// <summary>The network's weights now are the best so far: the next <see cref="Save"/> writes them as best.bin.</summary>
-    public void SaveBest(SequentialNetwork network) => bestIsCurrent = true;
+    public void MarkBest() => bestIsCurrent = true;
 
-    public void Save(SequentialNetwork network, OptimizerHelper optimizer, State state, IReadOnlyList<string> classNames)
+    public void Save(SequentialNetwork network, TorchSharp.torch.nn.Module? companions, OptimizerHelper optimizer, State state, IReadOnlyList<string> classNames)
     {
         Directory.CreateDirectory(directory);
         string name = $"epoch-{state.EpochsDone:D4}", staging = Path.Combine(directory, $".{name}.{Environment.ProcessId}.tmp");
@@ -150,6 +153,7 @@ internal sealed class TrainingCheckpoint
         Directory.CreateDirectory(staging);
         File.WriteAllText(Path.Combine(staging, ModelFile), JsonSerializer.Serialize(StudentCheckpoint.Describe(network, classNames)));
         network.save(Path.Combine(staging, WeightsFile));
+        companions?.save(Path.Combine(staging, CompanionsFile));
         optimizer.save_state_dict(Path.Combine(staging, OptimizerFile));
         if (bestIsCurrent)
             network.save(Path.Combine(staging, BestFile));
@@ -183,7 +187,7 @@ internal sealed class TrainingCheckpoint
         foreach (var folder in Directory.EnumerateDirectories(directory, "epoch-*"))
             if (Path.GetFileName(folder) != keep)
                 Directory.Delete(folder, recursive: true);
-        foreach (var legacy in new[] { StateFile, WeightsFile, OptimizerFile, BestFile, ModelFile })
+        foreach (var legacy in new[] { StateFile, WeightsFile, OptimizerFile, BestFile, ModelFile, CompanionsFile })
             if (File.Exists(Path.Combine(directory, legacy)))
                 File.Delete(Path.Combine(directory, legacy));
     }

@@ -22,8 +22,10 @@ internal static class TrainingLoop
     /// </summary>
     public delegate (Tensor Loss, Tensor Predictions) StepFunction(Tensor images, Tensor indices, Tensor labels, BatchMix? mix);
 
+    // companions: modules trained beside the network (a method's projector, peer students), optimized,
+    // checkpointed and moved with it; null for none.
     public static IReadOnlyList<EpochSummary> Run(
-        SequentialNetwork network, ImageDataset data, ImageDataset? validation, TrainerOptions options, string fingerprint,
+        SequentialNetwork network, nn.Module? companions, ImageDataset data, ImageDataset? validation, TrainerOptions options, string fingerprint,
         Func<Device, StepFunction> createStep, IProgress<TrainingProgress>? progress, CancellationToken cancellation,
         Action<EpochSummary>? afterEpoch = null)
     {
@@ -40,10 +42,11 @@ internal static class TrainingLoop
         if (deviceMessage is not null)
             progress?.Report(new TrainingProgress(1, options.Epochs, 0, steps, double.NaN, Message: deviceMessage));
         network.to(device);
+        companions?.to(device);
 
         var images = new PixelTensors(data, options.BatchSize);
         using var labels = tensor(data.Labels.Select(l => (long)l).ToArray(), [data.Count], device: device);
-        using var optimizer = CreateOptimizer(network, options);
+        using var optimizer = CreateOptimizer(companions is null ? network.parameters() : network.parameters().Concat(companions.parameters()), options);
         var step = createStep(device);
 
         var checkpoint = options.CheckpointDirectory is { } directory ? new TrainingCheckpoint(directory) : null;
@@ -53,7 +56,7 @@ internal static class TrainingLoop
         bool stopped = false;
         if (checkpoint is { Exists: true })
         {
-            var state = checkpoint.Load(network, optimizer, fingerprint);
+            var state = checkpoint.Load(network, companions, optimizer, fingerprint);
             (history, best, bestEpoch, stopped) = (state.History, state.BestMetric, state.BestEpoch, state.Stopped);
             progress?.Report(new TrainingProgress(Math.Min(state.EpochsDone + 1, options.Epochs), options.Epochs, 0, steps, double.NaN,
                 Message: $"Resuming from the checkpoint in {options.CheckpointDirectory} after epoch {state.EpochsDone}."));
@@ -65,6 +68,7 @@ internal static class TrainingLoop
         {
             var clock = Stopwatch.StartNew();
             network.train();
+            companions?.train();
             random.manual_seed(Mix(options.Seed, epoch, 1)); // dropout
             var shuffler = new Random(Mix(options.Seed, epoch, 2));
             var augmentRandom = new Random(Mix(options.Seed, epoch, 3));
@@ -104,7 +108,7 @@ internal static class TrainingLoop
                     progress?.Report(new TrainingProgress(epoch, options.Epochs, s + 1, steps, stepLoss));
             }
 
-            if (FirstNonFiniteParameter(network) is { } bad)
+            if ((FirstNonFiniteParameter(network) ?? (companions is null ? null : FirstNonFiniteParameter(companions))) is { } bad)
                 throw new InvalidDataException($"Training stopped after epoch {epoch}: parameter '{bad}' holds non-finite values (a gradient overflowed). No checkpoint was written for this epoch; try a lower learning rate.");
             var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : Evaluate(network, validation, device);
             // Accuracy on the labelled images only (against their own labels, also in a mixed batch); NaN with none.
@@ -129,7 +133,7 @@ internal static class TrainingLoop
             }
             if (options.MetricsPath is { } metrics)
                 MetricsLog.Write(metrics, history);
-            checkpoint?.Save(network, optimizer, new TrainingCheckpoint.State(epoch, stopped, best, bestEpoch, history, fingerprint), data.ClassNames);
+            checkpoint?.Save(network, companions, optimizer, new TrainingCheckpoint.State(epoch, stopped, best, bestEpoch, history, fingerprint), data.ClassNames);
             afterEpoch?.Invoke(summary);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, steps, steps, summary.MeanLoss, summary, message));
         }
@@ -138,6 +142,8 @@ internal static class TrainingLoop
             bestWeights.Restore();
         network.eval();
         network.to(CPU);
+        companions?.eval();
+        companions?.to(CPU);
         return history;
     }
 
@@ -168,7 +174,7 @@ internal static class TrainingLoop
     }
 
     /// <summary>The name of the first parameter or buffer (batch-norm statistics) holding NaN or ±∞, or null when all are finite.</summary>
-    internal static string? FirstNonFiniteParameter(SequentialNetwork network)
+    internal static string? FirstNonFiniteParameter(nn.Module network)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope(); // the isfinite() and all() results
@@ -178,11 +184,11 @@ internal static class TrainingLoop
         return null;
     }
 
-    private static OptimizerHelper CreateOptimizer(SequentialNetwork network, TrainerOptions o) => o.Optimizer switch
+    private static OptimizerHelper CreateOptimizer(IEnumerable<Parameter> parameters, TrainerOptions o) => o.Optimizer switch
     {
-        OptimizerKind.Adam => optim.Adam(network.parameters(), o.LearningRate, weight_decay: o.WeightDecay),
-        OptimizerKind.AdamW => optim.AdamW(network.parameters(), o.LearningRate, weight_decay: o.WeightDecay),
-        OptimizerKind.Sgd => optim.SGD(network.parameters(), o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov),
+        OptimizerKind.Adam => optim.Adam(parameters, o.LearningRate, weight_decay: o.WeightDecay),
+        OptimizerKind.AdamW => optim.AdamW(parameters, o.LearningRate, weight_decay: o.WeightDecay),
+        OptimizerKind.Sgd => optim.SGD(parameters, o.LearningRate, momentum: o.Momentum, weight_decay: o.WeightDecay, nesterov: o.Nesterov),
         _ => throw new ArgumentOutOfRangeException(nameof(o), o.Optimizer, "Unknown optimizer."),
     };
 
@@ -214,7 +220,7 @@ internal static class TrainingLoop
             Release();
             using var scope = NewDisposeScope(); // disposes the detach() views; the clones leave it
             copy = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
-            checkpoint?.SaveBest(network);
+            checkpoint?.MarkBest();
         }
 
         public void Restore()

@@ -84,5 +84,24 @@ public sealed class SequentialNetwork : nn.Module<Tensor, Tensor>
         return stack(HeadModules.Select(h => h.forward(body)).ToArray(), 1).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Class logits [B, C] and the output of layer <paramref name="layer"/> (a hint for feature distillation), in one
+    /// pass; for networks with one head.
+    /// </summary>
+    public (Tensor Logits, Tensor Intermediate) ForwardWithIntermediate(Tensor input, int layer)
+    {
+        if (HeadCount != 1)
+            throw new InvalidOperationException($"{Spec.Name}: intermediate outputs are for networks with one head; this one has {HeadCount}.");
+        if (layer < 0 || layer >= LayerModules.Count)
+            throw new ArgumentOutOfRangeException(nameof(layer), layer, $"{Spec.Name} has layers 0 to {LayerModules.Count - 1}.");
+        Tensor current = input, intermediate = input;
+        for (int i = 0; i < LayerModules.Count; i++)
+        {
+            current = LayerModules[i].forward(current);
+            if (i == layer) intermediate = current;
+        }
+        return (current, intermediate);
+    }
+
     private static nn.Module<Tensor, Tensor> CreateModule(LayerSpec layer, ActivationShape input, ActivationShape output) => layer.CreateModule(input, output);
 }

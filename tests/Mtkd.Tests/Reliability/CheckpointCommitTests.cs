@@ -18,7 +18,7 @@ public sealed class CheckpointCommitTests : IDisposable
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
     private static IReadOnlyList<EpochSummary> Distill(SequentialNetwork student, TrainerOptions options, IProgress<TrainingProgress>? progress = null) =>
-        NetworkTrainer.Distill(student, TrainingFixtures.Train, new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2), 2),
+        JobRuns.Distill(student, TrainingFixtures.Train, new Signals(TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2), 2),
             options, new DistillationOptions(), TrainingFixtures.Validation, progress);
 
     private sealed class SimulatedKill : Exception;

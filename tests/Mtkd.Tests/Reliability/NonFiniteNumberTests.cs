@@ -105,7 +105,7 @@ public sealed class NonFiniteNumberTests : IDisposable
         logits[(133 * 2 + 1) * 10 + 3] = float.NaN; // one logit of one teacher for one image: the batch holding it stops the run
         var checkpoints = PathOf("nan");
         using var student = TrainingFixtures.Student();
-        var e = Assert.Throws<InvalidDataException>(() => NetworkTrainer.Distill(student, TrainingFixtures.Train, new DistillationTargets(logits, 2),
+        var e = Assert.Throws<InvalidDataException>(() => JobRuns.Distill(student, TrainingFixtures.Train, new Signals(logits, 2),
             TrainingFixtures.Options(o => o.CheckpointDirectory = checkpoints), new DistillationOptions()));
         Assert.Contains("epoch 1, batch ", e.Message);
         Assert.Contains("NaN", e.Message);

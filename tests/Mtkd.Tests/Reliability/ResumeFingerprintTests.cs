@@ -21,11 +21,11 @@ public sealed class ResumeFingerprintTests : IDisposable
     public void A_checkpoint_from_other_settings_is_refused_naming_its_folder()
     {
         var checkpoints = Path.Combine(directory, "checkpoints");
-        var targets = new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2), 2);
+        var targets = new Signals(TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2), 2);
         using (var first = TrainingFixtures.Student())
-            NetworkTrainer.Distill(first, TrainingFixtures.Train, targets, TrainingFixtures.Options(o => { o.Epochs = 1; o.CheckpointDirectory = checkpoints; }), new DistillationOptions());
+            JobRuns.Distill(first, TrainingFixtures.Train, targets, TrainingFixtures.Options(o => { o.Epochs = 1; o.CheckpointDirectory = checkpoints; }), new DistillationOptions());
         using var second = TrainingFixtures.Student();
-        var ex = Assert.Throws<InvalidOperationException>(() => NetworkTrainer.Distill(second, TrainingFixtures.Train, targets,
+        var ex = Assert.Throws<InvalidOperationException>(() => JobRuns.Distill(second, TrainingFixtures.Train, targets,
             TrainingFixtures.Options(o => { o.Epochs = 1; o.LearningRate = 0.01; o.CheckpointDirectory = checkpoints; }), new DistillationOptions()));
         Assert.Contains(checkpoints, ex.Message);
         Assert.Contains("LearningRate was 0.002, this run has 0.01", ex.Message);
@@ -36,15 +36,15 @@ public sealed class ResumeFingerprintTests : IDisposable
     {
         var checkpoints = Path.Combine(directory, "fingerprint");
         var data = TrainingFixtures.Train;
-        var targets = new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(data, 2), 2);
-        IReadOnlyList<EpochSummary> Run(ImageDataset images, DistillationTargets t, Action<TrainerOptions>? change = null)
+        var targets = new Signals(TrainingFixtures.SyntheticTeacherLogits(data, 2), 2);
+        IReadOnlyList<EpochSummary> Run(ImageDataset images, Signals t, Action<TrainerOptions>? change = null)
         {
             using var student = TrainingFixtures.Student();
-            return NetworkTrainer.Distill(student, images, t, TrainingFixtures.Options(o => { o.Epochs = 1; o.CheckpointDirectory = checkpoints; change?.Invoke(o); }), new DistillationOptions());
+            return JobRuns.Distill(student, images, t, TrainingFixtures.Options(o => { o.Epochs = 1; o.CheckpointDirectory = checkpoints; change?.Invoke(o); }), new DistillationOptions());
         }
         Run(data, targets);
 
-        var teachers = Assert.Throws<InvalidOperationException>(() => Run(data, new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(data, 2, seed: 10), 2)));
+        var teachers = Assert.Throws<InvalidOperationException>(() => Run(data, new Signals(TrainingFixtures.SyntheticTeacherLogits(data, 2, seed: 10), 2)));
         Assert.Contains("'teachers logits ", teachers.Message);
         var relabelled = data.WithLabels(data.Labels.Select(l => (l + 1) % data.ClassCount).ToArray());
         var other = Assert.Throws<InvalidOperationException>(() => Run(relabelled, targets));

@@ -39,8 +39,8 @@ public sealed class ConsistentTeachingTests(ITestOutputHelper output)
             using var offline = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 5);
             using var online = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 5);
             var initial = Weights(offline);
-            NetworkTrainer.Distill(offline, data, new DistillationTargets(stored, 2), options, new DistillationOptions());
-            NetworkTrainer.Distill(online, data, new DistillationTargets([], 2, OnlineTeachers: new NetworkTeachers(teachers)), options, new DistillationOptions());
+            JobRuns.Distill(offline, data, new Signals(stored, 2), options, new DistillationOptions());
+            JobRuns.Distill(online, data, new Signals([], 2, OnlineTeachers: new NetworkTeachers(teachers)), options, new DistillationOptions());
             // The same teachers give the same logits up to float rounding between batch sizes, which Adam can
             // magnify for weights whose gradient is near zero: so the two runs are compared by how far training
             // moved the weights, where a wrong teacher order or target would differ by as much as the move itself.
@@ -65,13 +65,13 @@ public sealed class ConsistentTeachingTests(ITestOutputHelper output)
         {
             using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 5);
             long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-            var history = NetworkTrainer.Distill(student, data, new DistillationTargets([], 2, OnlineTeachers: new NetworkTeachers(teachers)),
+            var history = JobRuns.Distill(student, data, new Signals([], 2, OnlineTeachers: new NetworkTeachers(teachers)),
                 new TrainerOptions { Epochs = 2, BatchSize = 50, Augmentation = new AugmentationOptions { ShiftPixels = 2, RotationDegrees = 10 } },
-                new DistillationOptions { Mode = DistillationMode.LossAverage, Alpha = 0 }, TrainingFixtures.Validation); // the teachers alone
+                new DistillationOptions { Method = new Mtkd.Training.Distillation.Methods.LossAverage(), Alpha = 0 }, TrainingFixtures.Validation); // the teachers alone
             Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
             Assert.True(history[^1].ValidationAccuracy > 0.3, $"validation accuracy {history[^1].ValidationAccuracy}");
-            var ex = Assert.Throws<ArgumentException>(() => NetworkTrainer.Distill(student, data, new DistillationTargets([], 2, OnlineTeachers: new NetworkTeachers(teachers)),
-                new TrainerOptions { Epochs = 1 }, new DistillationOptions { Mode = DistillationMode.Supernet }));
+            var ex = Assert.Throws<ArgumentException>(() => JobRuns.Distill(student, data, new Signals([], 2, OnlineTeachers: new NetworkTeachers(teachers)),
+                new TrainerOptions { Epochs = 1 }, new DistillationOptions { Method = new Mtkd.Training.Distillation.Methods.Supernet() }));
             Assert.Contains("stored teacher logits", ex.Message);
         }
         finally
@@ -102,7 +102,7 @@ public sealed class ConsistentTeachingTests(ITestOutputHelper output)
         var options = new TrainerOptions { Epochs = 1, BatchSize = 32, Seed = 11, Augmentation = augmentation };
         var teachers = new RecordingTeachers();
         using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
-        NetworkTrainer.Distill(student, data, new DistillationTargets([], 1, OnlineTeachers: teachers), options, new DistillationOptions());
+        JobRuns.Distill(student, data, new Signals([], 1, OnlineTeachers: teachers), options, new DistillationOptions());
 
         // The loop's own draws, replayed: batch order, then per batch the augmentation and the mixing from one stream.
         var order = Enumerable.Range(0, data.Count).Select(i => (long)i).ToArray();

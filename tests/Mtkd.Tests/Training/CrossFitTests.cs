@@ -64,11 +64,11 @@ public sealed class CrossFitTests
         using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
         var logits = TrainingFixtures.SyntheticTeacherLogits(data, 2);
         var options = new DistillationOptions { OutOfBagTeachers = true };
-        var ex = Assert.Throws<ArgumentException>(() => NetworkTrainer.Distill(student, data, new DistillationTargets(logits, 2), new TrainerOptions { Epochs = 1 }, options));
+        var ex = Assert.Throws<ArgumentException>(() => JobRuns.Distill(student, data, new Signals(logits, 2), new TrainerOptions { Epochs = 1 }, options));
         Assert.Contains("InBag", ex.Message);
-        var wrong = Assert.Throws<ArgumentException>(() => NetworkTrainer.Distill(student, data, new DistillationTargets(logits, 2) { InBag = new bool[7] }, new TrainerOptions { Epochs = 1 }, options));
-        Assert.Contains("7 flags", wrong.Message);
-        var history = NetworkTrainer.Distill(student, data, new DistillationTargets(logits, 2) { InBag = new bool[100] }, new TrainerOptions { Epochs = 1, BatchSize = 25 }, options);
+        var wrong = Assert.Throws<ArgumentException>(() => JobRuns.Distill(student, data, new Signals(logits, 2) { InBag = new bool[7] }, new TrainerOptions { Epochs = 1 }, options));
+        Assert.Contains("TeacherInBag' has 7 values", wrong.Message);
+        var history = JobRuns.Distill(student, data, new Signals(logits, 2) { InBag = new bool[100] }, new TrainerOptions { Epochs = 1, BatchSize = 25 }, options);
         Assert.Single(history);
     }
 }

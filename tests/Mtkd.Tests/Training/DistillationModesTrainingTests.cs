@@ -1,4 +1,6 @@
+using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
+using Mtkd.Training.Distillation.Methods;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Engine;
 
@@ -11,38 +13,39 @@ namespace Mtkd.Tests.Training;
 public sealed class DistillationModesTrainingTests
 {
     [Theory]
-    [InlineData(DistillationMode.OutputAverage)]
-    [InlineData(DistillationMode.LogitAverage)]
-    [InlineData(DistillationMode.LossAverage)]
-    [InlineData(DistillationMode.MimicAll)]
-    [InlineData(DistillationMode.Supernet)]
-    [InlineData(DistillationMode.Supernet2)]
-    [InlineData(DistillationMode.Confidence)]
-    public void Each_mode_trains_a_student(DistillationMode mode)
+    [InlineData("output_avg")]
+    [InlineData("logit_avg")]
+    [InlineData("loss_avg")]
+    [InlineData("mimic_all")]
+    [InlineData("supernet")]
+    [InlineData("supernet2")]
+    [InlineData("confidence")]
+    public void Each_mode_trains_a_student(string name)
     {
         var data = TrainingFixtures.Train;
         var logits = TrainingFixtures.SyntheticTeacherLogits(data, 3);
         // supernet2's "penultimate features": synthetic, 8 per teacher, informative about the label.
         var random = new Random(4);
         var features = Enumerable.Range(0, data.Count * 24).Select(i => (float)((i % 24 == data.Labels[i / 24] ? 2 : 0) + random.NextDouble())).ToArray();
-        using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1, heads: mode == DistillationMode.MimicAll ? 3 : 1);
-        var history = NetworkTrainer.Distill(student, data, new DistillationTargets(logits, 3, features),
-            new TrainerOptions { Epochs = 2, BatchSize = 50 }, new DistillationOptions { Mode = mode, LabelSmoothing = 0.1, Alpha = 0 }, TrainingFixtures.Validation);
-        Assert.True(history[^1].ValidationAccuracy > 0.3, $"{mode}: validation accuracy {history[^1].ValidationAccuracy} (chance 0.1)");
+        var method = DistillationMethods.Create(name);
+        using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1, heads: method.StudentHeads(3));
+        var history = JobRuns.Distill(student, data, new Signals(logits, 3, features),
+            new TrainerOptions { Epochs = 2, BatchSize = 50 }, new DistillationOptions { Method = method, LabelSmoothing = 0.1, Alpha = 0 }, TrainingFixtures.Validation);
+        Assert.True(history[^1].ValidationAccuracy > 0.3, $"{name}: validation accuracy {history[^1].ValidationAccuracy} (chance 0.1)");
         Assert.Equal(10, NetworkTrainer.PredictLogits(student, TrainingFixtures.Validation.Take(3)).Length / 3);
     }
 
     [Fact]
-    public void Mimic_all_needs_a_head_per_teacher_and_other_modes_one_head()
+    public void Mimic_all_trains_a_head_per_teacher_and_supernet2_needs_features()
     {
         var data = TrainingFixtures.Train;
-        var targets = new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(data, 3), 3);
+        var stored = data.WithColumn(TeacherColumns.Logits, TrainingFixtures.SyntheticTeacherLogits(data, 3), 30);
+        using (var result = new DistillationJob { Data = stored, Trainer = new TrainerOptions { Epochs = 1 }, Distillation = { Method = new MimicAll() } }.Run())
+            Assert.Equal(3, result.Student.HeadCount);
         using var single = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
-        var ex = Assert.Throws<ArgumentException>(() => NetworkTrainer.Distill(single, data, targets, new TrainerOptions { Epochs = 1 }, new DistillationOptions { Mode = DistillationMode.MimicAll }));
+        var ex = Assert.Throws<ArgumentException>(() => new MimicAll().Start(new MethodStart(single, _ => single, 3, 0, new DistillationOptions())));
         Assert.Contains("one head per teacher (3)", ex.Message);
-        using var multi = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1, heads: 3);
-        Assert.Throws<ArgumentException>(() => NetworkTrainer.Distill(multi, data, targets, new TrainerOptions { Epochs = 1 }, new DistillationOptions()));
-        ex = Assert.Throws<ArgumentException>(() => NetworkTrainer.Distill(single, data, targets, new TrainerOptions { Epochs = 1 }, new DistillationOptions { Mode = DistillationMode.Supernet2 }));
+        ex = Assert.Throws<ArgumentException>(() => new DistillationJob { Data = stored, Trainer = new TrainerOptions { Epochs = 1 }, Distillation = { Method = new Supernet2() } }.Run());
         Assert.Contains("penultimate features", ex.Message);
     }
 

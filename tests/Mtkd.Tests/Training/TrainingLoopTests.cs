@@ -20,7 +20,7 @@ public sealed class TrainingLoopTests : IDisposable
 
     private static IReadOnlyList<EpochSummary> Distill(SequentialNetwork student, TrainerOptions options, CancellationToken cancellation = default,
         IProgress<TrainingProgress>? progress = null) =>
-        NetworkTrainer.Distill(student, TrainingFixtures.Train, new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2), 2),
+        JobRuns.Distill(student, TrainingFixtures.Train, new Signals(TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2), 2),
             options, new DistillationOptions(), TrainingFixtures.Validation, progress, cancellation);
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class TrainingLoopTests : IDisposable
     public void A_killed_run_with_mixing_and_unlabelled_images_resumes_to_the_same_final_weights()
     {
         var data = TrainingFixtures.Train.Take(200).Concat(TrainingFixtures.Train.Subset(Enumerable.Range(200, 200).ToArray()).WithoutLabels());
-        var targets = new DistillationTargets(TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2), 2);
+        var targets = new Signals(TrainingFixtures.SyntheticTeacherLogits(TrainingFixtures.Train, 2), 2);
         var options = (string? checkpoints) => Options(o =>
         {
             o.Epochs = 3;
@@ -72,20 +72,20 @@ public sealed class TrainingLoopTests : IDisposable
             o.Augmentation.CutMix = 0.5;
         });
         using var uninterrupted = Student();
-        NetworkTrainer.Distill(uninterrupted, data, targets, options(null), new DistillationOptions());
+        JobRuns.Distill(uninterrupted, data, targets, options(null), new DistillationOptions());
 
         var checkpoints = Path.Combine(directory, "mixed");
         using var killed = Student();
         using var kill = new CancellationTokenSource();
         var progress = new SynchronousProgress<TrainingProgress>(p => { if (p.Epoch == 2 && p.Step == 3) kill.Cancel(); });
-        Assert.Throws<OperationCanceledException>(() => NetworkTrainer.Distill(killed, data, targets, options(checkpoints), new DistillationOptions(), null, progress, kill.Token));
+        Assert.Throws<OperationCanceledException>(() => JobRuns.Distill(killed, data, targets, options(checkpoints), new DistillationOptions(), null, progress, kill.Token));
         using var resumed = Student();
-        NetworkTrainer.Distill(resumed, data, targets, options(checkpoints), new DistillationOptions());
+        JobRuns.Distill(resumed, data, targets, options(checkpoints), new DistillationOptions());
         Assert.Equal(Weights(uninterrupted), Weights(resumed));
 
         // Mixing is part of what a checkpoint must agree on.
         using var other = Student();
-        var ex = Assert.Throws<InvalidOperationException>(() => NetworkTrainer.Distill(other, data, targets,
+        var ex = Assert.Throws<InvalidOperationException>(() => JobRuns.Distill(other, data, targets,
             Options(o => { o.Epochs = 3; o.CheckpointDirectory = checkpoints; o.Augmentation.Mixup = 0.4; o.Augmentation.CutMix = 0.5; }), new DistillationOptions()));
         Assert.Contains("Mixup", ex.Message);
     }

@@ -13,22 +13,22 @@ public sealed class UnlabeledDistillationTests
 {
     public UnlabeledDistillationTests() => TorchRuntime.EnsureLoaded();
 
-    private static (float[] Student, float[] Row1) Gradients(DistillationMode mode, double alpha, long secondLabel)
+    private static (float[] Student, float[] Row1) Gradients(string method, double alpha, long secondLabel)
     {
         using var student = tensor(new float[] { 1, 0, -1, 0.5f, 0.2f, -0.3f }, [2, 3]).requires_grad_();
         using var teachers = tensor(new float[] { 2, 0, 0, 0, 1, 0, 0, 0, 3, 1, 1, 0 }, [2, 2, 3]);
         using var labels = tensor(new long[] { 0, secondLabel }, [2]);
-        using var loss = DistillationLoss.Compute(new DistillationOptions { Mode = mode, Alpha = alpha, Temperature = 2 }, student, teachers, labels);
+        using var loss = MethodLoss.Of(DistillationMethods.Create(method), student, teachers, labels, temperature: 2, alpha);
         loss.backward();
         var g = student.grad!.data<float>().ToArray();
         return (g, g[3..]);
     }
 
     [Theory]
-    [InlineData(DistillationMode.OutputAverage)]
-    [InlineData(DistillationMode.LossAverage)]
-    [InlineData(DistillationMode.Confidence)]
-    public void An_unlabelled_row_gets_no_hard_gradient(DistillationMode mode)
+    [InlineData("output_avg")]
+    [InlineData("loss_avg")]
+    [InlineData("confidence")]
+    public void An_unlabelled_row_gets_no_hard_gradient(string mode)
     {
         // α = 1 is the hard term alone: the unlabelled row must not move.
         var (_, row1) = Gradients(mode, alpha: 1, secondLabel: ImageDataset.Unlabeled);
@@ -63,24 +63,24 @@ public sealed class UnlabeledDistillationTests
 
         using var withUnlabelled = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 2);
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        var history = NetworkTrainer.Distill(withUnlabelled, data, new DistillationTargets(logits, 2), options, new DistillationOptions(), TrainingFixtures.Validation);
+        var history = JobRuns.Distill(withUnlabelled, data, new Signals(logits, 2), options, new DistillationOptions(), TrainingFixtures.Validation);
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         using var labelledOnly = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 2);
-        var alone = NetworkTrainer.Distill(labelledOnly, labelled, new DistillationTargets(logits[..(100 * 2 * 10)], 2), options, new DistillationOptions(), TrainingFixtures.Validation);
+        var alone = JobRuns.Distill(labelledOnly, labelled, new Signals(logits[..(100 * 2 * 10)], 2), options, new DistillationOptions(), TrainingFixtures.Validation);
         // The 300 unlabelled images carry the teachers' knowledge of their classes: well above what the 100 alone teach.
         Assert.True(history[^1].ValidationAccuracy > alone[^1].ValidationAccuracy + 0.05,
             $"validation accuracy {history[^1].ValidationAccuracy} with the unlabelled images, {alone[^1].ValidationAccuracy} without");
 
         // Mixing labelled with unlabelled rows leaks nothing either.
         before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        NetworkTrainer.Distill(withUnlabelled, data, new DistillationTargets(logits, 2),
+        JobRuns.Distill(withUnlabelled, data, new Signals(logits, 2),
             new TrainerOptions { Epochs = 1, BatchSize = 50, Augmentation = new AugmentationOptions { Mixup = 1, CutMix = 1 } }, new DistillationOptions());
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
 
         var refused = Assert.Throws<ArgumentException>(() => NetworkTrainer.TrainSupervised(withUnlabelled, data, new TrainerOptions { Epochs = 1 }));
         Assert.Contains("300 of the 400 have none", refused.Message);
-        var supernet = Assert.Throws<ArgumentException>(() => NetworkTrainer.Distill(withUnlabelled, data, new DistillationTargets(logits, 2),
-            new TrainerOptions { Epochs = 1 }, new DistillationOptions { Mode = DistillationMode.Supernet }));
+        var supernet = Assert.Throws<ArgumentException>(() => JobRuns.Distill(withUnlabelled, data, new Signals(logits, 2),
+            new TrainerOptions { Epochs = 1 }, new DistillationOptions { Method = new Mtkd.Training.Distillation.Methods.Supernet() }));
         Assert.Contains("300 images have none", supernet.Message);
         Assert.Throws<ArgumentException>(() => NetworkTrainer.Evaluate(withUnlabelled, data));
     }

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.ComponentModel;
+using System.Globalization;
+using System.Reflection;
+using Mtkd.Training.Distillation;
+
+namespace Mtkd.Cli.Commands;
+
+/// <summary>
+/// <c>--method</c> and every registered method's own settings as flags, generated from the method types: each public
+/// settable property with a <see cref="DescriptionAttribute"/> becomes <c>--kebab-name</c>, its default read from a
+/// new instance. A new method, or a new setting of one, needs no line here.
+/// </summary>
+internal sealed class MethodFlags
+{
+    private readonly Option<string> method = new("--method", "--mode")
+    {
+        Description = $"Distillation method: {string.Join(", ", DistillationMethods.Names)}.", DefaultValueFactory = _ => "output_avg",
+    };
+
+    private readonly List<(PropertyInfo Property, Option<string> Option)> settings = [];
+
+    public MethodFlags()
+    {
+        var byName = new Dictionary<string, Option<string>>();
+        foreach (var type in DistillationMethods.Types)
+        {
+            var defaults = Activator.CreateInstance(type)!;
+            foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            {
+                if (property.SetMethod is not { IsPublic: true } || property.GetCustomAttribute<DescriptionAttribute>() is not { } description)
+                    continue;
+                var name = FlagName(property.Name);
+                if (!byName.TryGetValue(name, out var option))
+                {
+                    var value = property.GetValue(defaults);
+                    option = new Option<string>(name)
+                    {
+                        Description = $"{DistillationMethods.NameOf(type)}: {description.Description} Default: {(value is null ? "none" : Convert.ToString(value, CultureInfo.InvariantCulture))}.",
+                        HelpName = Nullable.GetUnderlyingType(property.PropertyType)?.Name.ToLowerInvariant() ?? property.PropertyType.Name.ToLowerInvariant(),
+                    };
+                    byName[name] = option;
+                }
+                settings.Add((property, option));
+            }
+        }
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(method);
+        foreach (var option in settings.Select(s => s.Option).Distinct())
+            command.Options.Add(option);
+    }
+
+    /// <summary>The method named by --method, with the settings given as flags; a flag of another method is refused.</summary>
+    public DistillationMethod Create(ParseResult parse)
+    {
+        var chosen = DistillationMethods.Create(parse.GetValue(method)!);
+        foreach (var option in settings.Select(s => s.Option).Distinct())
+        {
+            if (parse.GetResult(option) is null) continue;
+            var text = parse.GetValue(option)!;
+            var property = settings.FirstOrDefault(s => s.Option == option && s.Property.DeclaringType!.IsInstanceOfType(chosen)).Property
+                ?? throw new ArgumentException($"{option.Name} is a setting of {string.Join(", ", settings.Where(s => s.Option == option).Select(s => DistillationMethods.NameOf(s.Property.DeclaringType!)))}, not of {chosen.Name}.");
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            try
+            {
+                property.SetValue(chosen, Convert.ChangeType(text, type, CultureInfo.InvariantCulture));
+            }
+            catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
+            {
+                throw new ArgumentException($"{option.Name} '{text}': expected {(type == typeof(int) ? "a whole number" : "a number")}.");
+            }
+        }
+        chosen.Validate();
+        return chosen;
+    }
+
+    private static string FlagName(string property) =>
+        "--" + string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}
