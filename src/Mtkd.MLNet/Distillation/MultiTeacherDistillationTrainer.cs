@@ -212,7 +212,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             throw new ArgumentException($"Label column '{options.LabelColumnName}' must exist and be a scalar key (use MapValueToKey).", nameof(inputSchema));
         if (SchemaShapes.Find(inputSchema, options.FeatureColumnName)?.Kind != SchemaShape.Column.VectorKind.Vector)
             throw new ArgumentException($"Feature column '{options.FeatureColumnName}' must exist and be a known-size vector.", nameof(inputSchema));
-        if (SchemaShapes.Find(inputSchema, options.TeacherLogitsColumnName) is null && options.Teachers.Count == 0 && options.Distillation.Alpha != 1)
+        if (SchemaShapes.Find(inputSchema, options.TeacherLogitsColumnName) is null && options.Teachers.Count == 0 && options.Distillation.Alpha != 1
+            && options.Distillation.Method.Reads != TeacherSignal.None)
             throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...).", nameof(inputSchema));
         // A SchemaShape records kind and item type, not sizes or key counts, so placeholder sizes describe the columns.
         return SchemaShapes.With(inputSchema, b =>

@@ -128,7 +128,7 @@ public sealed class DistillationJob
         int classCount = train.ClassCount;
         int teacherCount = reads == TeacherSignal.None ? 0 : online?.TeacherCount ?? train.Column(TeacherColumns.Logits)!.Value.Width / classCount;
         int featureWidth = online is not null ? online.FeatureWidth : train.Column(TeacherColumns.Features)?.Width ?? 0;
-        method.Check(new DistillationSetup(teacherCount, online is not null, featureWidth > 0, train.Count - train.LabeledCount, Distillation));
+        method.Check(new DistillationSetup(reads == TeacherSignal.None ? Teachers?.TeacherCount ?? 0 : teacherCount, online is not null, featureWidth > 0, train.Count - train.LabeledCount, Distillation));
 
         var stored = online is null && reads != TeacherSignal.None ? method.Prepare(StoredSignals(train, teacherCount), train.Labels, classCount, trainer.Seed) : null;
         int seed = trainer.Seed;

@@ -20,6 +20,7 @@ public sealed class DistillationModesTrainingTests
     [InlineData("supernet")]
     [InlineData("supernet2")]
     [InlineData("confidence")]
+    [InlineData("hint")]
     public void Each_mode_trains_a_student(string name)
     {
         var data = TrainingFixtures.Train;
