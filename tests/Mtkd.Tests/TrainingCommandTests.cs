@@ -23,6 +23,20 @@ public sealed class TrainingCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_proof_methods_run_from_their_generated_flags()
+    {
+        var teachers = Teachers();
+        Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--method", "hint", "--teacher-features", "features",
+            "--hint-weight", "0.5", "--quick", "--epochs", "1", "--out", PathOf("hint")]));
+        Assert.Equal("hint", Json(PathOf("hint", "report.json")).GetProperty("mode").GetString());
+        Assert.Equal(0, Program.Main(["distill", "--method", "mutual", "--students", "2", "--quick", "--epochs", "1", "--validation-fraction", "0.1", "--out", PathOf("mutual")]));
+        var mutual = Json(PathOf("mutual", "report.json"));
+        Assert.Equal((0, "mutual"), (mutual.GetProperty("teachers").GetInt32(), mutual.GetProperty("mode").GetString()));
+        Assert.InRange(mutual.GetProperty("testAccuracy").GetDouble(), 0.2, 1);
+        Assert.Equal(2, Program.Main(["distill", "--method", "mutual", "--teacher", teachers[0], "--quick", "--out", PathOf("refused")]));
+    }
+
+    [Fact]
     public void Teachers_then_distill_write_models_metrics_and_reports_and_a_rerun_resumes()
     {
         var teachers = Teachers();
