@@ -4,6 +4,7 @@ using Mtkd.MLNet.Fusion;
 using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Fusion;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.MLNet;
 

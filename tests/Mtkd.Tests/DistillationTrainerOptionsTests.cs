@@ -7,6 +7,7 @@ using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Engine;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Tests;
 

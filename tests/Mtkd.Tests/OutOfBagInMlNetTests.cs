@@ -5,6 +5,7 @@ using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Distillation;
 using Mtkd.MLNet.SoftLabels;
 using Mtkd.Training.Distillation;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Tests;
 
@@ -57,7 +58,7 @@ public sealed class OutOfBagInMlNetTests(TinyFashionMnist data)
         var error = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(Options(true)).Fit(scored));
         Assert.Contains("'TeacherInBag'", error.Message);
         Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(
-            new MultiTeacherDistillationOptions { Teachers = data.TeacherPaths.Select(Mtkd.MLNet.Scoring.TeacherModel.FromFile).ToArray(), ConsistentTeaching = true, Distillation = { OutOfBagTeachers = true } }));
+            new MultiTeacherDistillationOptions { Teachers = data.TeacherPaths.Select(Mtkd.Training.Teachers.TeacherModel.FromFile).ToArray(), ConsistentTeaching = true, Distillation = { OutOfBagTeachers = true } }));
     }
 
     [Fact]

@@ -12,6 +12,7 @@ using Mtkd.Training.Onnx;
 using Mtkd.Training.SoftLabels;
 using Mtkd.Training.Engine;
 using Spectre.Console;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Cli.Commands;
 
@@ -118,29 +119,14 @@ internal static class DistillCommand
     }
 
     // The --teacher models as the job's teachers (their features too with --teacher-features), checked against the data's classes.
-    private static OnnxBatchTeachers LoadTeachers(string[] paths, string? featuresOutput, ImageDataset train)
+    private static OnnxTeachers LoadTeachers(string[] paths, string? featuresOutput, ImageDataset train)
     {
-        var ml = new MLContext(seed: 1);
-        var view = train.Take(1).ToDataView(ml);
-        var models = paths.Select(TeacherModel.FromFile).ToArray();
-        var scorer = ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options { Teachers = models }).Fit(view);
-        try
-        {
-            if (scorer.ClassCount != train.ClassCount)
-                throw new ArgumentException($"The teachers ({string.Join(", ", scorer.TeacherDescriptions.Select(t => t.Name))}) have {scorer.ClassCount} classes; " +
-                    $"the training data has {train.ClassCount} ({string.Join(", ", train.ClassNames)}). Teachers must classify the data's classes.");
-            var features = featuresOutput is null ? null : ml.Transforms.ScoreTeachers(new TeacherScoringEstimator.Options
-            {
-                Teachers = models.Select(t => t with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(),
-                OutputColumnName = TeacherColumns.Features,
-            }).Fit(view);
-            return new OnnxBatchTeachers(scorer, features, owns: true);
-        }
-        catch
-        {
-            scorer.Dispose();
-            throw;
-        }
+        var teachers = OnnxTeachers.Load(paths.Select(TeacherModel.FromFile).ToArray(), featuresOutput);
+        if (teachers.ClassCount == train.ClassCount)
+            return teachers;
+        teachers.Dispose();
+        throw new ArgumentException($"The teachers ({string.Join(", ", teachers.Descriptions.Select(t => t.Name))}) have {teachers.ClassCount} classes; " +
+            $"the training data has {train.ClassCount} ({string.Join(", ", train.ClassNames)}). Teachers must classify the data's classes.");
     }
 
     // The training images with the soft-label file's logits (and in-bag flags for --out-of-bag) as columns, matched by row index.

@@ -10,6 +10,7 @@ using Mtkd.MLNet.SoftLabels;
 using Mtkd.Training.Data;
 using Mtkd.Training.SoftLabels;
 using Spectre.Console;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Cli.Commands;
 

@@ -11,6 +11,7 @@ using Mtkd.Training.Fusion;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Engine;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Cli.Demo;
 

@@ -4,6 +4,7 @@ using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Engine;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.MLNet.Distillation;
 

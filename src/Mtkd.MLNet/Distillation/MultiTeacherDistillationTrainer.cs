@@ -9,6 +9,7 @@ using Mtkd.Training.Distillation.Methods;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Engine;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.MLNet.Distillation;
 
@@ -53,13 +54,13 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         // α = 1 weighs the teachers at nothing: with none given, this is the same student trained the standard way.
         var distillation = LabelsOnly(input.Schema) ? WithMethod(new LabelsOnly()) : options.Distillation;
         var reads = distillation.Method.Reads;
-        OnnxBatchTeachers? teachers = null;
+        OnnxTeachers? teachers = null;
         try
         {
             if (reads != TeacherSignal.None && options.Teachers.Count > 0 && (options.ConsistentTeaching || options.Views > 1
                 || input.Schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null
                 || (reads.HasFlag(TeacherSignal.Features) && input.Schema.GetColumnOrNull(options.TeacherFeaturesColumnName) is null)))
-                teachers = LoadTeachers(input, reads);
+                teachers = LoadTeachers(reads);
             bool stored = reads != TeacherSignal.None && !options.ConsistentTeaching && options.Views == 1;
             var data = ReadImages(input, classCount, classNames, stored ? StoredColumns(input.Schema, reads, teachers, required: true) : []);
             var unlabeled = options.UnlabeledData is { } view
@@ -90,27 +91,15 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     };
 
     // The teachers of the options as the job's: their logits, and with TeacherFeaturesOutputName their features.
-    private OnnxBatchTeachers LoadTeachers(IDataView input, TeacherSignal reads)
+    private OnnxTeachers LoadTeachers(TeacherSignal reads)
     {
-        var scorer = new TeacherScoringEstimator(env, ScoringOptions(options.Teachers, options.TeacherLogitsColumnName)).Fit(input);
-        try
-        {
-            var featureScorer = reads.HasFlag(TeacherSignal.Features) && options.TeacherFeaturesOutputName is { } featuresOutput
-                ? new TeacherScoringEstimator(env, ScoringOptions(
-                    options.Teachers.Select(t => t with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }).ToArray(),
-                    options.TeacherFeaturesColumnName)).Fit(input)
-                : null;
-            return new OnnxBatchTeachers(scorer, featureScorer, owns: true);
-        }
-        catch
-        {
-            scorer.Dispose();
-            throw;
-        }
+        var (gpu, fallback) = Gpu();
+        return OnnxTeachers.Load(options.Teachers, new TeacherSessionSettings(null, null, false, gpu, fallback),
+            reads.HasFlag(TeacherSignal.Features) ? options.TeacherFeaturesOutputName : null);
     }
 
     // The stored teacher columns to read into the job's data: (ML.NET column, job column). Teachers that will score cover what is missing.
-    private List<(string Column, string As)> StoredColumns(DataViewSchema schema, TeacherSignal reads, OnnxBatchTeachers? teachers, bool required)
+    private List<(string Column, string As)> StoredColumns(DataViewSchema schema, TeacherSignal reads, OnnxTeachers? teachers, bool required)
     {
         var columns = new List<(string, string)>();
         if (schema.GetColumnOrNull(options.TeacherLogitsColumnName) is not null)

@@ -6,6 +6,7 @@ using Mtkd.Training;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Engine;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.MLNet.Distillation;
 

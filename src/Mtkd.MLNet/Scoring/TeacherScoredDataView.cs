@@ -59,7 +59,7 @@ internal sealed class TeacherScoredDataView : IDataView
             width = scorer.TeacherCount * scorer.ClassCount;
             if (lead is not null)
                 features = lead.GetGetter<VBuffer<float>>(lead.Schema[scorer.InputColumnName]);
-            images = lead is null ? [] : new float[scorer.BatchSize * scorer.Teachers[0].InputSize];
+            images = lead is null ? [] : new float[scorer.BatchSize * scorer.Teachers.InputSize];
             logits = lead is null ? [] : new float[scorer.BatchSize * width];
         }
 
@@ -102,7 +102,7 @@ internal sealed class TeacherScoredDataView : IDataView
             var scorer = parent.scorer;
             if (scorer.IsCanceled())
                 throw new OperationCanceledException($"Teacher scoring was cancelled (MLContext.CancelExecution) before row {follow.Position}.");
-            int size = scorer.Teachers[0].InputSize;
+            int size = scorer.Teachers.InputSize;
             VBuffer<float> row = default;
             blockStart = follow.Position;
             blockCount = 0;
@@ -118,8 +118,7 @@ internal sealed class TeacherScoredDataView : IDataView
             }
             if (blockCount == 0 || leadPosition != blockStart + blockCount - 1)
                 throw new InvalidOperationException("The source data returned different rows to two cursors; teacher scoring needs a deterministic row order.");
-            for (int t = 0; t < scorer.TeacherCount; t++)
-                scorer.Teachers[t].Score(images, blockCount, logits, t * scorer.ClassCount, width, firstRow: blockStart);
+            scorer.Teachers.Score(images, blockCount, logits, firstRow: blockStart);
         }
 
         protected override void Dispose(bool disposing)

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Mtkd.MLNet.Internal;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.MLNet.Scoring;
 
@@ -70,11 +71,9 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
         var (contextGpu, contextFallback) = MlNetInternals.GpuSettings(env);
         var settings = new TeacherSessionSettings(options.IntraOpThreads, options.InterOpThreads, options.AllowSpinning,
             options.GpuDeviceId ?? contextGpu, options.FallbackToCpu ?? contextFallback);
-        var teachers = new List<OnnxTeacher>();
+        var teachers = OnnxTeachers.Load(options.Teachers, settings);
         try
         {
-            foreach (var teacher in options.Teachers)
-                teachers.Add(OnnxTeacher.Load(teacher, settings));
             var transformer = new TeacherScoringTransformer(teachers, options.InputColumnName, options.OutputColumnName, options.BatchSize,
                 MlNetInternals.CancellationCheck(env));
             transformer.GetOutputSchema(input.Schema); // validates the input column against the teachers
@@ -82,7 +81,7 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
         }
         catch
         {
-            teachers.ForEach(t => t.Dispose());
+            teachers.Dispose();
             throw;
         }
     }

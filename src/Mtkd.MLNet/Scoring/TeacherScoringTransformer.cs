@@ -2,14 +2,14 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.SoftLabels;
-using Mtkd.Training.Onnx;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.MLNet.Scoring;
 
 /// <summary>The fitted teacher scorer: lazily adds the teacher-logits column, scoring rows in batches as a cursor reaches them.</summary>
 public sealed class TeacherScoringTransformer : ITransformer, IDisposable
 {
-    internal TeacherScoringTransformer(IReadOnlyList<OnnxTeacher> teachers, string inputColumnName, string outputColumnName, int batchSize,
+    internal TeacherScoringTransformer(OnnxTeachers teachers, string inputColumnName, string outputColumnName, int batchSize,
         Func<bool>? isCanceled = null)
     {
         IsCanceled = isCanceled ?? (() => false);
@@ -17,39 +17,21 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
         InputColumnName = inputColumnName;
         OutputColumnName = outputColumnName;
         BatchSize = batchSize;
-        ClassCount = teachers[0].ClassCount;
-        var first = teachers[0].Description;
-        foreach (var t in teachers)
-        {
-            if (t.ClassCount != ClassCount)
-                throw new InvalidDataException($"Teacher '{t.Name}' has {t.ClassCount} classes; expected {ClassCount} like '{first.Name}'.");
-            if (t.InputSize != first.InputSize)
-                throw new InvalidDataException($"Teacher '{t.Name}' takes {t.InputSize} input values; expected {first.InputSize} like '{first.Name}'.");
-            if (ImageChw(t.Description) is { } chw && ImageChw(first) is { } firstChw && chw != firstChw)
-                throw new InvalidDataException($"Teacher '{t.Name}' takes {chw} images (C×H×W); expected {firstChw} like '{first.Name}'.");
-        }
-        TeacherDescriptions = teachers.Select(t => t.Description).ToArray();
     }
 
-    private static string? ImageChw(TeacherDescription t) => t.InputLayout switch
-    {
-        ImageLayout.Nchw => $"{t.ImageShape[0]}×{t.ImageShape[1]}×{t.ImageShape[2]}",
-        ImageLayout.Nhwc => $"{t.ImageShape[2]}×{t.ImageShape[0]}×{t.ImageShape[1]}",
-        _ => null,
-    };
-
     /// <summary>Each teacher as it runs: detected layout and output kind, class count, execution provider.</summary>
-    public IReadOnlyList<TeacherDescription> TeacherDescriptions { get; }
+    public IReadOnlyList<TeacherDescription> TeacherDescriptions => Teachers.Descriptions;
 
-    internal IReadOnlyList<OnnxTeacher> Teachers { get; }
+    /// <summary>The engine's teachers this scorer runs.</summary>
+    internal OnnxTeachers Teachers { get; }
 
     /// <summary>Whether <c>mlContext.CancelExecution()</c> was called: scoring stops before the next batch.</summary>
     internal Func<bool> IsCanceled { get; }
     public string InputColumnName { get; }
     public string OutputColumnName { get; }
     public int BatchSize { get; }
-    public int TeacherCount => Teachers.Count;
-    public int ClassCount { get; }
+    public int TeacherCount => Teachers.TeacherCount;
+    public int ClassCount => Teachers.ClassCount;
 
     public bool IsRowToRowMapper => false;
 
@@ -57,9 +39,10 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
     {
         var input = inputSchema.GetColumnOrNull(InputColumnName)
             ?? throw new ArgumentException($"Input column '{InputColumnName}' not found.", nameof(inputSchema));
-        int size = Teachers[0].InputSize;
+        int size = Teachers.InputSize;
+        var first = Teachers.Descriptions[0];
         if (input.Type is not VectorDataViewType { ItemType: NumberDataViewType { RawType: var raw }, Size: var n } || raw != typeof(float) || n != size)
-            throw new ArgumentException($"Teacher '{Teachers[0].Name}' takes images of {string.Join("×", Teachers[0].Description.ImageShape)} ({size} values); " +
+            throw new ArgumentException($"Teacher '{first.Name}' takes images of {string.Join("×", first.ImageShape)} ({size} values); " +
                 $"column '{InputColumnName}' holds {input.Type}. Give the data at the teachers' size (the CLI's --image-size and --channels for image folders).", nameof(inputSchema));
 
         var builder = new DataViewSchema.Builder();
@@ -87,9 +70,5 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
         throw new NotSupportedException(
             "Teacher scoring is a data-preparation step and is not saved into model zips; save the soft labels it produces, or save the distilled student.");
 
-    public void Dispose()
-    {
-        foreach (var teacher in Teachers)
-            teacher.Dispose();
-    }
+    public void Dispose() => Teachers.Dispose();
 }

@@ -5,6 +5,7 @@ using Mtkd.MLNet;
 using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Onnx.Proto;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Tests.Scoring;
 

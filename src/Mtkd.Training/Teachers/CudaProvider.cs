@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 
-namespace Mtkd.MLNet.Internal;
+namespace Mtkd.Training.Teachers;
 
 /// <summary>
 /// Resolves a request to run an ONNX model on a CUDA device. The CPU-only ONNX Runtime has no CUDA entry point at

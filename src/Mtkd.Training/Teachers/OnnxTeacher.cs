@@ -1,8 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
-using Mtkd.MLNet.Internal;
 using Mtkd.Training.Onnx;
 
-namespace Mtkd.MLNet.Scoring;
+namespace Mtkd.Training.Teachers;
 
 /// <summary>ONNX Runtime settings shared by every teacher of one scorer.</summary>
 internal sealed record TeacherSessionSettings(int? IntraOpThreads, int? InterOpThreads, bool AllowSpinning, int? GpuDeviceId, bool FallbackToCpu)

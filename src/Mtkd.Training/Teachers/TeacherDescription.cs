@@ -1,6 +1,6 @@
 using Mtkd.Training.Onnx;
 
-namespace Mtkd.MLNet.Scoring;
+namespace Mtkd.Training.Teachers;
 
 /// <summary>A loaded teacher as the scorer runs it: what was detected or overridden, and where it runs.</summary>
 public sealed record TeacherDescription(

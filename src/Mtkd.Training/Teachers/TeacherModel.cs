@@ -1,4 +1,4 @@
-namespace Mtkd.MLNet.Scoring;
+namespace Mtkd.Training.Teachers;
 
 /// <summary>How a teacher's image input is laid out; Auto guesses from the input shape.</summary>
 public enum TeacherInputLayout

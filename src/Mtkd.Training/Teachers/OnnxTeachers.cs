@@ -1,0 +1,128 @@
+using Mtkd.Training.Distillation;
+using Mtkd.Training.Onnx;
+using static TorchSharp.torch;
+
+namespace Mtkd.Training.Teachers;
+
+/// <summary>
+/// ONNX classifiers as a distillation job's teachers, run by ONNX Runtime on whole batches: each model's layout
+/// (NCHW or NHWC) and output kind (logits, or probabilities turned into log-probabilities) are detected when it is
+/// loaded, and every teacher must take the same images and give the same classes. With a features output named,
+/// a second session per model gives the teachers' features (for supernet2 and hint learning). ML.NET's
+/// <c>ScoreTeachers</c> runs the same teachers over a data view.
+/// </summary>
+public sealed class OnnxTeachers : IBatchTeachers, IDisposable
+{
+    private readonly OnnxTeacher[] teachers;
+    private readonly OnnxTeacher[] featureTeachers;
+
+    private OnnxTeachers(OnnxTeacher[] teachers, OnnxTeacher[] featureTeachers)
+    {
+        this.teachers = teachers;
+        this.featureTeachers = featureTeachers;
+        ClassCount = teachers[0].ClassCount;
+        var first = teachers[0].Description;
+        foreach (var t in teachers)
+        {
+            if (t.ClassCount != ClassCount)
+                throw new InvalidDataException($"Teacher '{t.Name}' has {t.ClassCount} classes; expected {ClassCount} like '{first.Name}'.");
+            if (t.InputSize != first.InputSize)
+                throw new InvalidDataException($"Teacher '{t.Name}' takes {t.InputSize} input values; expected {first.InputSize} like '{first.Name}'.");
+            if (ImageChw(t.Description) is { } chw && ImageChw(first) is { } firstChw && chw != firstChw)
+                throw new InvalidDataException($"Teacher '{t.Name}' takes {chw} images (C×H×W); expected {firstChw} like '{first.Name}'.");
+        }
+    }
+
+    /// <summary>Loads the teachers on the CPU, or on CUDA device <paramref name="gpuDeviceId"/> (with the GPU build of ONNX Runtime).</summary>
+    /// <param name="models">The teachers.</param>
+    /// <param name="featuresOutput">The models' output holding their features (Mtkd's teachers: "features"); null for none.</param>
+    /// <param name="gpuDeviceId">CUDA device; null for the CPU.</param>
+    /// <param name="fallbackToCpu">Whether an unusable GPU falls back to the CPU instead of failing.</param>
+    public static OnnxTeachers Load(IReadOnlyList<TeacherModel> models, string? featuresOutput = null, int? gpuDeviceId = null, bool fallbackToCpu = true) =>
+        Load(models, new TeacherSessionSettings(null, null, false, gpuDeviceId, fallbackToCpu), featuresOutput);
+
+    internal static OnnxTeachers Load(IReadOnlyList<TeacherModel> models, TeacherSessionSettings settings, string? featuresOutput = null)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        if (models.Count == 0)
+            throw new ArgumentException("At least one teacher model is needed.", nameof(models));
+        var loaded = new List<OnnxTeacher>();
+        try
+        {
+            foreach (var model in models)
+                loaded.Add(OnnxTeacher.Load(model, settings));
+            int logits = loaded.Count;
+            if (featuresOutput is not null)
+                foreach (var model in models)
+                    loaded.Add(OnnxTeacher.Load(model with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }, settings));
+            return new OnnxTeachers(loaded.Take(logits).ToArray(), loaded.Skip(logits).ToArray());
+        }
+        catch
+        {
+            loaded.ForEach(t => t.Dispose());
+            throw;
+        }
+    }
+
+    private static string? ImageChw(TeacherDescription t) => t.InputLayout switch
+    {
+        ImageLayout.Nchw => $"{t.ImageShape[0]}×{t.ImageShape[1]}×{t.ImageShape[2]}",
+        ImageLayout.Nhwc => $"{t.ImageShape[2]}×{t.ImageShape[0]}×{t.ImageShape[1]}",
+        _ => null,
+    };
+
+    /// <summary>Each teacher as it runs: detected layout and output kind, class count, execution provider.</summary>
+    public IReadOnlyList<TeacherDescription> Descriptions => teachers.Select(t => t.Description).ToArray();
+
+    internal IReadOnlyList<OnnxTeacher> Models => teachers;
+
+    public int TeacherCount => teachers.Length;
+
+    /// <summary>C, the classes every teacher gives.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>Values per image each teacher takes.</summary>
+    public int InputSize => teachers[0].InputSize;
+
+    /// <summary>The models' content hashes, so a checkpoint resumed with other teacher files is refused.</summary>
+    public string Identity => "onnx " + string.Join(",", teachers.Select(t => t.ModelHash));
+
+    public int FeatureWidth => featureTeachers.Sum(t => t.ClassCount);
+
+    public Tensor Score(Tensor images) => Run(teachers, images, ClassCount).reshape(images.shape[0], TeacherCount, ClassCount);
+
+    public Tensor ScoreFeatures(Tensor images) =>
+        featureTeachers.Length == 0 ? throw new NotSupportedException("These teachers were loaded without a features output.") : Run(featureTeachers, images, 0);
+
+    /// <summary>
+    /// Scores <paramref name="count"/> images (NCHW, one after another) into <paramref name="destination"/>: row i,
+    /// teacher k's logits at i·(K·C) + k·C. <paramref name="firstRow"/> numbers the rows in messages about bad outputs.
+    /// </summary>
+    internal void Score(float[] images, int count, float[] destination, long? firstRow = null)
+    {
+        int width = TeacherCount * ClassCount;
+        for (int t = 0; t < teachers.Length; t++)
+            teachers[t].Score(images, count, destination, t * ClassCount, width, firstRow);
+    }
+
+    // Every model's output for the batch, concatenated model by model per image: [B, Σ widths]. classes > 0: all alike.
+    private static Tensor Run(OnnxTeacher[] models, Tensor images, int classes)
+    {
+        int count = (int)images.shape[0], imageSize = models[0].InputSize;
+        if (images.numel() != (long)count * imageSize)
+            throw new ArgumentException($"A batch of {count} images holds {images.numel()} values; the teachers take {imageSize} per image ({string.Join("×", models[0].Description.ImageShape)}).", nameof(images));
+        var widths = models.Select(m => m.ClassCount).ToArray();
+        int width = widths.Sum();
+        using var cpu = images.detach().cpu().contiguous();
+        var pixels = cpu.data<float>().ToArray();
+        var values = new float[count * width];
+        for (int t = 0, offset = 0; t < models.Length; offset += widths[t], t++)
+            models[t].Score(pixels, count, values, offset, width);
+        return tensor(values, [count, width], device: images.device);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in teachers.Concat(featureTeachers)) t.Dispose();
+    }
+}
