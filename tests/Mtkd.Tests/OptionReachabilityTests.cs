@@ -13,40 +13,53 @@ namespace Mtkd.Tests;
 /// </summary>
 public sealed class OptionReachabilityTests
 {
-    // Engine property → the flag that sets it, or why no flag is right.
-    private static readonly Dictionary<string, string> Flags = new()
+    // The only engine options without a flag of their own, and why.
+    private static readonly Dictionary<string, string> Unflagged = new()
     {
-        ["TrainerOptions.Epochs"] = "--epochs", ["TrainerOptions.BatchSize"] = "--batch-size", ["TrainerOptions.LearningRate"] = "--lr",
-        ["TrainerOptions.Seed"] = "--seed", ["TrainerOptions.Optimizer"] = "--optimizer", ["TrainerOptions.WeightDecay"] = "--weight-decay",
-        ["TrainerOptions.Momentum"] = "--momentum", ["TrainerOptions.Nesterov"] = "--nesterov", ["TrainerOptions.Schedule"] = "--schedule",
-        ["TrainerOptions.WarmupEpochs"] = "--warmup", ["TrainerOptions.StepEpochs"] = "--step-epochs", ["TrainerOptions.StepGamma"] = "--step-gamma",
-        ["TrainerOptions.CycleEpochs"] = "--cycle-epochs", ["TrainerOptions.EarlyStoppingPatience"] = "--patience",
-        ["TrainerOptions.EarlyStoppingMetric"] = "--early-stopping", ["TrainerOptions.Device"] = "--device",
-        ["TrainerOptions.Augmentation"] = "(the AugmentationOptions flags below)",
+        ["TrainerOptions.Augmentation"] = "(its own flags, AugmentationOptions')",
         ["TrainerOptions.CheckpointDirectory"] = "(OUT/checkpoints, from --out)", ["TrainerOptions.MetricsPath"] = "(OUT/metrics.csv, from --out)",
-        ["AugmentationOptions.ShiftPixels"] = "--shift", ["AugmentationOptions.HorizontalFlip"] = "--flip", ["AugmentationOptions.RotationDegrees"] = "--rotate",
-        ["AugmentationOptions.RandAugmentOps"] = "--rand-augment", ["AugmentationOptions.RandAugmentMagnitude"] = "--rand-augment-magnitude",
-        ["AugmentationOptions.Mixup"] = "--mixup", ["AugmentationOptions.CutMix"] = "--cutmix",
-        ["DistillationOptions.Method"] = "--method", ["DistillationOptions.Temperature"] = "--temperature", ["DistillationOptions.Alpha"] = "--alpha",
-        ["DistillationOptions.LabelSmoothing"] = "--label-smoothing", ["DistillationOptions.AdjustWrongTeachers"] = "--adjust-wrong-teachers",
-        ["DistillationOptions.OutOfBagTeachers"] = "(needs the in-bag mask, which soft-label files do not carry yet: ML.NET and the engine only)",
+        ["DistillationOptions.Method"] = "(--method, and each method's own flags)",
     };
 
-    private static IEnumerable<string> EngineProperties() =>
-        new[] { typeof(TrainerOptions), typeof(AugmentationOptions), typeof(DistillationOptions) }
-            .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => $"{t.Name}.{p.Name}"));
+    private static IEnumerable<PropertyInfo> EngineOptionProperties() =>
+        new[] { typeof(TrainerOptions), typeof(AugmentationOptions), typeof(DistillationOptions) }.Concat(DistillationMethods.Types)
+            .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly).Where(p => p.SetMethod is { IsPublic: true }));
+
+    private static IEnumerable<string> EngineProperties() => EngineOptionProperties().Select(p => $"{p.DeclaringType!.Name}.{p.Name}");
 
     [Fact]
-    public void Every_engine_option_has_a_flag_of_mtkd_distill()
+    public void Every_engine_option_declares_its_flag_and_mtkd_distill_has_it()
     {
-        var distill = Mtkd.Cli.Program.BuildCommand().Subcommands.Single(c => c.Name == "distill");
-        var flags = distill.Options.Select(o => o.Name).ToHashSet();
-        foreach (var property in EngineProperties())
+        var command = Mtkd.Cli.Program.BuildCommand();
+        var distill = command.Subcommands.Single(c => c.Name == "distill").Options.Select(o => o.Name).ToHashSet();
+        var teachers = command.Subcommands.Single(c => c.Name == "teachers").Options.Select(o => o.Name).ToHashSet();
+        foreach (var property in EngineOptionProperties())
         {
-            Assert.True(Flags.TryGetValue(property, out var flag), $"{property} has no flag of mtkd distill; add one (and a row here).");
-            if (flag.StartsWith("--", StringComparison.Ordinal))
-                Assert.True(flags.Contains(flag), $"{property} maps to {flag}, which mtkd distill does not have.");
+            string name = $"{property.DeclaringType!.Name}.{property.Name}";
+            var flag = property.GetCustomAttribute<Mtkd.Training.FlagAttribute>();
+            Assert.True(flag is not null || Unflagged.ContainsKey(name), $"{name} declares no [Flag]; add one (the CLI generates the flag from it).");
+            if (flag is null) continue;
+            Assert.Contains(flag.Name, distill);
+            if (property.DeclaringType == typeof(TrainerOptions) || property.DeclaringType == typeof(AugmentationOptions))
+                Assert.Contains(flag.Name, teachers);
         }
+    }
+
+    [Fact]
+    public void Generated_flags_set_the_engine_options_and_refuse_bad_values()
+    {
+        var flags = new Mtkd.Cli.Commands.OptionFlags(new TrainerOptions { Epochs = 8 });
+        var command = new Command("x");
+        flags.AddTo(command);
+        var options = new TrainerOptions();
+        flags.Apply(command.Parse(["--schedule", "cyclic", "--early-stopping", "accuracy", "--patience", "0", "--flip", "--lr", "0.05", "--optimizer", "SGD"]), options);
+        Assert.Equal((ScheduleKind.CyclicCosine, EarlyStoppingMetric.ValidationAccuracy, (int?)null, true, 0.05, OptimizerKind.Sgd, 8),
+            (options.Schedule, options.EarlyStoppingMetric, options.EarlyStoppingPatience, options.Augmentation.HorizontalFlip, options.LearningRate, options.Optimizer, options.Epochs));
+        flags.Apply(command.Parse(["--patience", "3"]), options);
+        Assert.Equal(3, options.EarlyStoppingPatience);
+        Assert.Contains("'warm' is not one of constant, cosine, onecycle, step, cyclic", Assert.Throws<ArgumentException>(() => flags.Apply(command.Parse(["--schedule", "warm"]), options)).Message);
+        Assert.Contains("--patience -1: expected 0 (off)", Assert.Throws<ArgumentException>(() => flags.Apply(command.Parse(["--patience", "-1"]), options)).Message);
+        Assert.Contains("--batch-size 'x': expected a whole number", Assert.Throws<ArgumentException>(() => flags.Apply(command.Parse(["--batch-size", "x"]), options)).Message);
     }
 
     [Fact]

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Microsoft.ML;
-using Microsoft.ML.Data;
 using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Scoring;
@@ -31,33 +29,27 @@ internal static class DistillCommand
         var teacherFeatures = new Option<string?>("--teacher-features") { Description = "Methods that read features (supernet2, hint): the --teacher models' output holding them (Mtkd's teachers: features)." };
         var consistent = new Option<bool>("--consistent") { Description = "Score the --teacher models on every augmented training batch (consistent teaching) instead of once per image." };
         var method = new MethodFlags();
+        var loss = new OptionFlags(new DistillationOptions());
         var student = new Option<string>("--student") { Description = $"Student preset: {string.Join(", ", NetworkPresets.Names)}.", DefaultValueFactory = _ => NetworkPresets.CnnSmall };
         var width = new Option<int?>("--width") { Description = "Base channel count of the student (default: the preset's)." };
-        var temperature = new Option<double>("--temperature") { Description = "Temperature T.", DefaultValueFactory = _ => 4 };
-        var alpha = new Option<double>("--alpha") { Description = "Weight of the hard-label cross-entropy.", DefaultValueFactory = _ => 0.5 };
-        var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the hard-label term.", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "Folder for student.onnx, metrics.csv, report.json and checkpoints/.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
-        var adjust = new Option<bool>("--adjust-wrong-teachers") { Description = "Knowledge adjustment: swap each teacher's wrong top class with the true one in stored logits before distilling." };
         var views = new Option<int>("--views") { Description = "With --teacher: a pool of this many views per image (the image and V − 1 augmented by --shift/--flip/--rotate/--rand-augment), scored by the teachers once; the student trains on the pool for --epochs / V passes (the study's best recipe, with --shift 2 --flip on Fashion-MNIST: 5). 1 is off.", DefaultValueFactory = _ => 1 };
-        var outOfBag = new Option<bool>("--out-of-bag") { Description = "Teach each image by the teachers that did not train on it (cross-fitted soft labels): needs teachers from mtkd teachers, or a soft-label file mtkd score wrote from them." };
         var labels = new Option<int?>("--labels") { Description = "Keep the labels of the first N training images; the rest train unlabelled, taught by the teachers alone (validation comes from the labelled)." };
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
-            unlabeled, teachers, softLabels, teacherFeatures, consistent, student, width, temperature, alpha, smoothing, output, json, labels, adjust, outOfBag, views,
+            unlabeled, teachers, softLabels, teacherFeatures, consistent, student, width, output, json, labels, views,
         };
         method.AddTo(command);
+        loss.AddTo(command);
         data.AddTo(command);
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
         {
             var clock = Stopwatch.StartNew();
-            var distillation = new DistillationOptions
-            {
-                Method = method.Create(parse), Temperature = parse.GetValue(temperature), Alpha = parse.GetValue(alpha),
-                LabelSmoothing = parse.GetValue(smoothing), AdjustWrongTeachers = parse.GetValue(adjust), OutOfBagTeachers = parse.GetValue(outOfBag),
-            };
+            var distillation = new DistillationOptions { Method = method.Create(parse) };
+            loss.Apply(parse, distillation);
             string directory = parse.GetValue(output)!;
             OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             OutputChecks.Folder(directory, "--out");

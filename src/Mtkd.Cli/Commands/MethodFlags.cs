@@ -1,15 +1,15 @@
 using System.CommandLine;
-using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
+using Mtkd.Training;
 using Mtkd.Training.Distillation;
 
 namespace Mtkd.Cli.Commands;
 
 /// <summary>
-/// <c>--method</c> and every registered method's own settings as flags, generated from the method types: each public
-/// settable property with a <see cref="DescriptionAttribute"/> becomes <c>--kebab-name</c>, its default read from a
-/// new instance. A new method, or a new setting of one, needs no line here.
+/// <c>--method</c> and every registered method's own settings as flags, generated from the method types: each
+/// property with a <see cref="FlagAttribute"/> becomes its flag, the default read from a new instance; methods that
+/// share a flag name share the flag. A new method, or a new setting of one, needs no line here.
 /// </summary>
 internal sealed class MethodFlags
 {
@@ -28,15 +28,15 @@ internal sealed class MethodFlags
             var defaults = Activator.CreateInstance(type)!;
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             {
-                if (property.SetMethod is not { IsPublic: true } || property.GetCustomAttribute<DescriptionAttribute>() is not { } description)
+                if (property.SetMethod is not { IsPublic: true } || property.GetCustomAttribute<FlagAttribute>() is not { } flag)
                     continue;
-                var name = FlagName(property.Name);
+                var name = flag.Name;
                 if (!byName.TryGetValue(name, out var option))
                 {
                     var value = property.GetValue(defaults);
                     option = new Option<string>(name)
                     {
-                        Description = $"{DistillationMethods.NameOf(type)}: {description.Description} Default: {(value is null ? "none" : Convert.ToString(value, CultureInfo.InvariantCulture))}.",
+                        Description = $"{DistillationMethods.NameOf(type)}: {flag.Help} Default: {(value is null ? "none" : Convert.ToString(value, CultureInfo.InvariantCulture))}.",
                         HelpName = Nullable.GetUnderlyingType(property.PropertyType)?.Name.ToLowerInvariant() ?? property.PropertyType.Name.ToLowerInvariant(),
                     };
                     byName[name] = option;
@@ -76,7 +76,4 @@ internal sealed class MethodFlags
         chosen.Validate();
         return chosen;
     }
-
-    private static string FlagName(string property) =>
-        "--" + string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

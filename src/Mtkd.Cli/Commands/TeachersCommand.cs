@@ -28,7 +28,7 @@ internal static class TeachersCommand
         var width = new Option<int?>("--width") { Description = "Base channel count of the architecture (default: the preset's)." };
         var output = new Option<string>("--out") { Description = "Folder for teacher-<i>.onnx, teacher-<i>.csv and teachers.json.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
-        var training = new TrainingFlags(defaultEpochs: 5, defaultStopOn: "accuracy");
+        var training = new TrainingFlags(defaultEpochs: 5, defaultStopOn: EarlyStoppingMetric.ValidationAccuracy);
         var command = new Command("teachers", "Train an ensemble of teachers and export each to ONNX.") { count, fraction, method, cycle, arch, width, output, json };
         data.AddTo(command);
         training.AddTo(command);
@@ -45,7 +45,7 @@ internal static class TeachersCommand
             var options = training.Options(parse);
             // Bagged teachers early-stop by default (MTKD's protocol), each on the images its bag left out, on accuracy
             // (the validation loss turns up long before the accuracy stops rising); --patience 0 turns it off.
-            if (bagging && training.Patience(parse) is null) options.EarlyStoppingPatience = DefaultPatience;
+            if (bagging && !training.PatienceGiven(parse)) options.EarlyStoppingPatience = DefaultPatience;
             var images = training.LoadData(parse, data.Request(parse), holdOutForPatience: !bagging);
             var spec = NetworkPresets.Get(parse.GetValue(arch)!, parse.GetValue(width));
             int k = parse.GetValue(count);

@@ -17,12 +17,15 @@ public sealed class DistillationOptions
     public DistillationMethod Method { get; set; } = new OutputAverage();
 
     /// <summary>Softmax temperature T for teachers and student. Default 4.</summary>
+    [Flag("--temperature", "Temperature T.")]
     public double Temperature { get; set; } = 4.0;
 
     /// <summary>Weight α of the hard-label cross-entropy; the soft term gets 1 − α. Default 0.5.</summary>
+    [Flag("--alpha", "Weight of the hard-label cross-entropy.")]
     public double Alpha { get; set; } = 0.5;
 
     /// <summary>Label smoothing ε of the hard-label term: targets (1 − ε)·one-hot + ε/C. Default 0.</summary>
+    [Flag("--label-smoothing", "Label smoothing of the hard-label term.")]
     public double LabelSmoothing { get; set; }
 
     /// <summary>
@@ -30,6 +33,7 @@ public sealed class DistillationOptions
     /// the true class wherever the two differ (<see cref="TeacherLogitAdjustment"/>). Default false. Not for online
     /// teachers or supernet2, which learns from features.
     /// </summary>
+    [Flag("--adjust-wrong-teachers", "Knowledge adjustment: swap each teacher's wrong top class with the true one in stored logits before distilling.")]
     public bool AdjustWrongTeachers { get; set; }
 
     /// <summary>
@@ -38,6 +42,7 @@ public sealed class DistillationOptions
     /// <see cref="TeacherLogitAdjustment.OutOfBag"/>. Removes the overconfidence of teachers on their own training
     /// images (Dao et al. 2021). For stored logits. Default false.
     /// </summary>
+    [Flag("--out-of-bag", "Teach each image by the teachers that did not train on it (cross-fitted soft labels): needs teachers from mtkd teachers, or a soft-label file mtkd score wrote from them.")]
     public bool OutOfBagTeachers { get; set; }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>

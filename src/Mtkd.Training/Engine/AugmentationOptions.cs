@@ -4,12 +4,15 @@ namespace Mtkd.Training.Engine;
 public sealed class AugmentationOptions
 {
     /// <summary>Random shift (crop after zero padding) by up to this many pixels each way. Default 0: off.</summary>
+    [Flag("--shift", "Augmentation: random shift by up to this many pixels.")]
     public int ShiftPixels { get; set; }
 
     /// <summary>Mirror half of the images left to right. Default false (digits and text should not be flipped).</summary>
+    [Flag("--flip", "Augmentation: random horizontal flips.")]
     public bool HorizontalFlip { get; set; }
 
     /// <summary>Random rotation by up to this many degrees either way. Default 0: off.</summary>
+    [Flag("--rotate", "Augmentation: random rotation by up to this many degrees.")]
     public double RotationDegrees { get; set; }
 
     /// <summary>
@@ -18,9 +21,11 @@ public sealed class AugmentationOptions
     /// the stronger augmentation MTKD trains its teachers with. Pixels are taken to be in [0, 1]. Default 0: off
     /// (2 is the paper's usual setting).
     /// </summary>
+    [Flag("--rand-augment", "Augmentation: RandAugment, this many operations per image (2 is usual; 0 is off).")]
     public int RandAugmentOps { get; set; }
 
     /// <summary>RandAugment's magnitude on torchvision's scale, 0 (none) to 30 (shear 0.3, rotation 30°, …). Default 9.</summary>
+    [Flag("--rand-augment-magnitude", "RandAugment's magnitude, 0 to 30 (torchvision's scale).")]
     public int RandAugmentMagnitude { get; set; } = 9;
 
     /// <summary>
@@ -28,6 +33,7 @@ public sealed class AugmentationOptions
     /// targets; stored teacher probabilities are mixed alike, online teachers score the mixed images. This is a, the
     /// Beta parameter (1 draws λ uniformly). Default 0: off.
     /// </summary>
+    [Flag("--mixup", "Mixup on every batch, λ ~ Beta(a, a): this is a (1 is uniform; 0 is off). Labels and soft targets are mixed alike.")]
     public double Mixup { get; set; }
 
     /// <summary>
@@ -35,6 +41,7 @@ public sealed class AugmentationOptions
     /// targets mixed by the box's true area. This is a. With <see cref="Mixup"/> also set, each batch uses one of the
     /// two, chosen at random with equal odds. Default 0: off.
     /// </summary>
+    [Flag("--cutmix", "CutMix on every batch with Beta(a, a): this is a (0 is off); with --mixup, each batch uses one of the two.")]
     public double CutMix { get; set; }
 
     /// <summary>Whether any per-image augmentation (shift, flip, rotation, RandAugment) is on.</summary>

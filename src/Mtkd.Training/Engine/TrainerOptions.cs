@@ -29,6 +29,7 @@ public enum ScheduleKind
     Step,
 
     /// <summary>Cosine decay restarted every <see cref="TrainerOptions.CycleEpochs"/> epochs: the snapshot-ensemble schedule (Huang et al. 2017).</summary>
+    [FlagValue("cyclic")]
     CyclicCosine,
 }
 
@@ -36,9 +37,11 @@ public enum ScheduleKind
 public enum EarlyStoppingMetric
 {
     /// <summary>Lower is better.</summary>
+    [FlagValue("loss")]
     ValidationLoss,
 
     /// <summary>Higher is better.</summary>
+    [FlagValue("accuracy")]
     ValidationAccuracy,
 }
 
@@ -46,48 +49,63 @@ public enum EarlyStoppingMetric
 public sealed class TrainerOptions
 {
     /// <summary>Passes over the training data. Default 5.</summary>
+    [Flag("--epochs", "Passes over the training data.")]
     public int Epochs { get; set; } = 5;
 
     /// <summary>Images per step. Default 128.</summary>
+    [Flag("--batch-size", "Images per step.")]
     public int BatchSize { get; set; } = 128;
 
     /// <summary>Base learning rate. Default 0.002 (suits Adam; use about 0.05 with SGD).</summary>
+    [Flag("--lr", "Base learning rate (about 0.05 suits SGD).")]
     public double LearningRate { get; set; } = 2e-3;
 
     /// <summary>Seed of weight initialization, batch order, dropout and augmentation; the same seed gives bit-identical weights on CPU. Default 1.</summary>
+    [Flag("--seed", "Random seed; the same seed gives the same weights on the CPU.")]
     public int Seed { get; set; } = 1;
 
     /// <summary>Optimizer. Default <see cref="OptimizerKind.Adam"/>.</summary>
+    [Flag("--optimizer", "The optimizer.")]
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
 
     /// <summary>Weight decay. Default 0.</summary>
+    [Flag("--weight-decay", "Weight decay.")]
     public double WeightDecay { get; set; }
 
     /// <summary>SGD momentum. Default 0.9.</summary>
+    [Flag("--momentum", "SGD momentum.")]
     public double Momentum { get; set; } = 0.9;
 
     /// <summary>Nesterov momentum for SGD. Default false.</summary>
+    [Flag("--nesterov", "Nesterov momentum for SGD.")]
     public bool Nesterov { get; set; }
 
     /// <summary>Learning-rate schedule. Default <see cref="ScheduleKind.Constant"/>.</summary>
+    [Flag("--schedule", "The learning-rate schedule.")]
     public ScheduleKind Schedule { get; set; } = ScheduleKind.Constant;
 
     /// <summary>Epochs of linear warm-up from 0 to the base rate before the schedule starts (fractions allowed). Default 0.</summary>
+    [Flag("--warmup", "Epochs of linear learning-rate warm-up.")]
     public double WarmupEpochs { get; set; }
 
     /// <summary>For <see cref="ScheduleKind.Step"/>: epochs between decays. Default 10.</summary>
+    [Flag("--step-epochs", "--schedule step: epochs between decays.")]
     public int StepEpochs { get; set; } = 10;
 
     /// <summary>For <see cref="ScheduleKind.Step"/>: the decay factor. Default 0.1.</summary>
+    [Flag("--step-gamma", "--schedule step: the decay factor.")]
     public double StepGamma { get; set; } = 0.1;
 
     /// <summary>For <see cref="ScheduleKind.CyclicCosine"/>: epochs per cycle. Default 5.</summary>
+    [Flag("--cycle-epochs", "--schedule cyclic: epochs per cosine cycle.")]
     public int CycleEpochs { get; set; } = 5;
 
     /// <summary>Stop after this many epochs without improvement on the validation data, restoring the best weights. Default null: off.</summary>
+    [Flag("--patience", "Early stopping: epochs without improvement on the validation split before stopping (keeps the best weights); 0 is off.", ZeroIsNull = true)]
     public int? EarlyStoppingPatience { get; set; }
 
     /// <summary>What early stopping watches. Default <see cref="EarlyStoppingMetric.ValidationLoss"/>.</summary>
+    [Flag("--early-stopping", "What early stopping watches.")]
     public EarlyStoppingMetric EarlyStoppingMetric { get; set; } = EarlyStoppingMetric.ValidationLoss;
 
     /// <summary>Random augmentation of training batches. Default: none.</summary>
@@ -104,6 +122,7 @@ public sealed class TrainerOptions
     /// (CUDA when available). Default null: the host's choice, the CPU unless the ML.NET trainer's MLContext names
     /// a GPU (<c>MLContext.GpuDeviceId</c>, where <c>FallbackToCpu</c> decides whether it may fall back).
     /// </summary>
+    [Flag("--device", "cpu, cuda or cuda:N (falls back to the CPU with a message) or auto.")]
     public string? Device { get; set; }
 
     /// <summary>A copy of every setting (the augmentation settings shared), to vary per run.</summary>

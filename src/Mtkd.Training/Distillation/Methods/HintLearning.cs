@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using Mtkd.Training.Networks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,14 +14,14 @@ namespace Mtkd.Training.Distillation.Methods;
 public sealed record HintLearning : DistillationMethod
 {
     /// <summary>Weight β of the hint term. Default 1.</summary>
-    [Description("Weight of the hint term beside the logit loss.")]
+    [Flag("--hint-weight", "Weight of the hint term beside the logit loss.")]
     public double HintWeight { get; set; } = 1;
 
     /// <summary>
     /// Index of the student layer whose output is the hint (0 is the first layer). Default null: the input of the
     /// final linear layer, the student's penultimate features, which is what Mtkd's teachers export as "features".
     /// </summary>
-    [Description("Index of the student layer whose output is the hint (default: the input of its final linear layer).")]
+    [Flag("--hint-layer", "Index of the student layer whose output is the hint (default: the input of its final linear layer).")]
     public int? HintLayer { get; set; }
 
     public override TeacherSignal Reads => TeacherSignal.Logits | TeacherSignal.Features;

@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using Mtkd.Training.Networks;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,7 +14,7 @@ namespace Mtkd.Training.Distillation.Methods;
 public sealed record MutualLearning : DistillationMethod
 {
     /// <summary>How many students train together (2 or more). Default 2.</summary>
-    [Description("How many students train together (2 or more).")]
+    [Flag("--students", "How many students train together (2 or more).")]
     public int Students { get; set; } = 2;
 
     public override TeacherSignal Reads => TeacherSignal.None;
