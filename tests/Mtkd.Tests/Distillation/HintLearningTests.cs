@@ -53,6 +53,48 @@ public sealed class HintLearningTests
     }
 
     [Fact]
+    public void The_students_features_learn_from_the_teachers_features_alone()
+    {
+        // A trained teacher's penultimate features are the only signal: images without labels, α = 1 (no weight on
+        // the logits). Stepping the student and its projector on the hint must make the student's own features
+        // predict the teacher's on other images far better than the projector can from the untrained student's
+        // features (the same steps with the student frozen): the student learned from the features.
+        var data = TrainingFixtures.Train;
+        using var teacher = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall, 16), data, seed: 7);
+        NetworkTrainer.TrainSupervised(teacher, data, new TrainerOptions { Epochs = 3, BatchSize = 40 });
+        var teachers = new NetworkTeachers([teacher]);
+        double Error(bool trainStudent)
+        {
+            using var student = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 1);
+            var method = new HintLearning();
+            var options = new DistillationOptions { Method = method, Alpha = 1 };
+            using var run = method.Start(new MethodStart(student, _ => throw new InvalidOperationException(), 1, teachers.FeatureWidth, options));
+            var parameters = trainStudent ? student.parameters().Concat(run.Companions!.parameters()) : run.Companions!.parameters();
+            using var optimizer = optim.Adam(parameters, 2e-3);
+            using var unlabeled = tensor(Enumerable.Repeat(-1L, 40).ToArray(), [40]);
+            for (int epoch = 0; epoch < 3; epoch++)
+                for (int start = 0; start < data.Count; start += 40)
+                {
+                    using var scope = NewDisposeScope();
+                    var images = tensor(data.Subset(Enumerable.Range(start, 40).ToArray()).ReadAllPixels(), [40, 1, 28, 28]);
+                    using var targets = LabelTargets.From(unlabeled, 10);
+                    optimizer.zero_grad();
+                    run.Step(new DistillationBatch(images, teachers.Score(images), teachers.ScoreFeatures(images), targets, options)).Loss.backward();
+                    optimizer.step();
+                }
+            using var noGrad = no_grad();
+            using var evaluation = NewDisposeScope();
+            student.eval();
+            var validation = tensor(TrainingFixtures.Validation.ReadAllPixels(), [TrainingFixtures.Validation.Count, 1, 28, 28]);
+            var (_, hint) = student.ForwardWithIntermediate(validation, student.Spec.Layers.Count - 2);
+            var projector = (nn.Module<Tensor, Tensor>)run.Companions!.children().Single();
+            return HintLearning.HintLoss(projector.forward(hint), teachers.ScoreFeatures(validation)).item<float>();
+        }
+        double taught = Error(trainStudent: true), frozen = Error(trainStudent: false);
+        Assert.True(taught < 0.7 * frozen, $"held-out hint error {taught:F4} with the student learning, {frozen:F4} with it frozen");
+    }
+
+    [Fact]
     public void Is_refused_without_teacher_features()
     {
         var data = TrainingFixtures.Train.Take(50);

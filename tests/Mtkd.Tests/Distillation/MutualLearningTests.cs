@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Mtkd.Tests.Distillation;
 
-/// <summary>Deep mutual learning: the loss and gradient worked by hand, the students a job returns, what it refuses.</summary>
+/// <summary>Deep mutual learning: the loss and gradient worked by hand, a student that learns from its peer alone, the students a job returns, what it refuses.</summary>
 public sealed class MutualLearningTests
 {
     public MutualLearningTests() => TorchRuntime.EnsureLoaded();
@@ -28,6 +28,40 @@ public sealed class MutualLearningTests
         var expected = new[] { -0.029710696, 0.021720259, 0.007990437, 0.049917082, 0.03027624, -0.080193322 };
         var actual = z0.grad!.data<float>().ToArray();
         for (int i = 0; i < 6; i++) Assert.Equal(expected[i], actual[i], 6);
+    }
+
+    [Fact]
+    public void A_student_learns_from_its_peers_predictions_alone()
+    {
+        // Student 1 has learned the labels; student 0 is new and is stepped by mutual learning's loss with α = 0 on
+        // images without labels, only its own parameters moving: all it can learn from is student 1's predictions.
+        var data = TrainingFixtures.Train;
+        var spec = NetworkPresets.Get(NetworkPresets.CnnSmall);
+        using var peer = NetworkTrainer.CreateNetwork(spec, data, seed: 5);
+        NetworkTrainer.TrainSupervised(peer, data, new TrainerOptions { Epochs = 4, BatchSize = 40 });
+        using var student = NetworkTrainer.CreateNetwork(spec, data, seed: 6);
+        double before = NetworkTrainer.Evaluate(student, TrainingFixtures.Validation).Accuracy;
+        var options = new DistillationOptions { Method = new MutualLearning(), Alpha = 0, Temperature = 1 };
+        using var run = new MutualLearning().Start(new MethodStart(student, _ => peer, 0, 0, options));
+        using var optimizer = TorchSharp.torch.optim.Adam(student.parameters(), 2e-3);
+        var unlabeled = tensor(Enumerable.Repeat(-1L, 40).ToArray(), [40]);
+        peer.eval();
+        for (int epoch = 0; epoch < 4; epoch++)
+        {
+            student.train();
+            for (int start = 0; start < data.Count; start += 40)
+            {
+                using var scope = NewDisposeScope();
+                var images = tensor(data.Subset(Enumerable.Range(start, 40).ToArray()).ReadAllPixels(), [40, 1, 28, 28]);
+                using var targets = LabelTargets.From(unlabeled, 10);
+                optimizer.zero_grad();
+                run.Step(new DistillationBatch(images, null, null, targets, options)).Loss.backward();
+                optimizer.step();
+            }
+        }
+        double after = NetworkTrainer.Evaluate(student, TrainingFixtures.Validation).Accuracy;
+        double teacher = NetworkTrainer.Evaluate(peer, TrainingFixtures.Validation).Accuracy;
+        Assert.True(after > before + 0.25 && after > 0.5 * teacher, $"student {before:P1} → {after:P1} from a peer at {teacher:P1}");
     }
 
     [Fact]
