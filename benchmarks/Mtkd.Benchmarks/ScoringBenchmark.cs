@@ -54,7 +54,7 @@ internal static class ScoringBenchmark
             var scored = scorer.Transform(view);
             // The two alternate round by round, so a slow spell of this shared machine hits both alike.
             (bare, scoreTeachers, bareLogits, mtkdLogits) = TimeAlternating(settings.Repeats,
-                () => BareLoop(sessions, images, settings.BatchSize), () => ReadVectors(scored, images.Count, ["TeacherLogits"]));
+                () => BareLoop(sessions, images, settings.BatchSize), () => ReadVectors(scored, images.Count, [TeacherColumns.Logits]));
         }
         finally
         {

@@ -151,7 +151,7 @@ public static class SampleRunner
 
     private static double[] TeacherAccuracies(IDataView scored, ImageDataset test, int teachers)
     {
-        var logits = scored.GetColumn<float[]>("TeacherLogits").ToArray();
+        var logits = scored.GetColumn<float[]>(TeacherColumns.Logits).ToArray();
         int classes = test.ClassCount;
         return Enumerable.Range(0, teachers).Select(t =>
             (double)Enumerable.Range(0, test.Count).Count(i =>

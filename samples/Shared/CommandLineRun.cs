@@ -1,16 +1,15 @@
 using System.CommandLine;
+using Mtkd.Shared;
 
 namespace Mtkd.Samples.Shared;
 
 /// <summary>
 /// The conventions of the mtkd command for the study, the samples, the predictor and the benchmarks: errors on
-/// stderr, one line each; exit code 2 for a command line that cannot work (unparsable, or an impossible value:
-/// <see cref="ArgumentException"/>), 1 for data and files, 130 for a stop by Ctrl+C, 70 for a bug (its stack trace
-/// with --verbose). Compiled as source into each program (like OnnxTiming.cs), which keeps them free of the CLI.
+/// stderr, one line each, with the exit codes of <see cref="ExitCodes"/> (a bug's stack trace with --verbose). Compiled as source into each program (like OnnxTiming.cs), which keeps them free of the CLI.
 /// </summary>
 internal static class CommandLineRun
 {
-    public const int DataError = 1, UsageError = 2, Bug = 70, Interrupted = 130;
+    public const int DataError = ExitCodes.DataError, UsageError = ExitCodes.UsageError, Bug = ExitCodes.Bug, Interrupted = ExitCodes.Interrupted;
 
     /// <summary>Parses <paramref name="args"/> against <paramref name="root"/> and runs the chosen action.</summary>
     public static int Invoke(RootCommand root, string[] args)
@@ -29,26 +28,19 @@ internal static class CommandLineRun
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UsageError;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return DataError;
-        }
-        catch (OperationCanceledException e)
-        {
-            Console.Error.WriteLine($"stopped: {e.Message}");
-            return Interrupted;
-        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Console.Error.WriteLine($"unexpected error ({e.GetType().Name}): {e.Message.Split('\n')[0]}");
-            Console.Error.WriteLine(verbose ? e.ToString() : "This is a bug; rerun with --verbose for the stack trace, and report it.");
-            return Bug;
+            int code = ExitCodes.For(e);
+            if (code == Interrupted)
+                Console.Error.WriteLine($"stopped: {e.Message}");
+            else if (code != Bug)
+                Console.Error.WriteLine($"error: {e.Message}");
+            else
+            {
+                Console.Error.WriteLine($"unexpected error ({e.GetType().Name}): {e.Message.Split('\n')[0]}");
+                Console.Error.WriteLine(verbose ? e.ToString() : "This is a bug; rerun with --verbose for the stack trace, and report it.");
+            }
+            return code;
         }
     }
 

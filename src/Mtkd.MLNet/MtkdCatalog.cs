@@ -5,6 +5,7 @@ using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Fusion;
 using Mtkd.Training.Teachers;
+using Mtkd.Training.Data;
 
 namespace Mtkd.MLNet;
 
@@ -16,7 +17,7 @@ public static class MtkdCatalog
     /// <paramref name="outputColumnName"/> (teacher-major, <c>teachers × classes</c> values).
     /// </summary>
     public static TeacherScoringEstimator ScoreTeachers(this TransformsCatalog catalog, IEnumerable<string> teacherModelPaths,
-        string outputColumnName = "TeacherLogits", string inputColumnName = "Features", int batchSize = 256) =>
+        string outputColumnName = TeacherColumns.Logits, string inputColumnName = "Features", int batchSize = 256) =>
         catalog.ScoreTeachers(new TeacherScoringEstimator.Options
         {
             Teachers = teacherModelPaths.Select(TeacherModel.FromFile).ToArray(),
@@ -34,7 +35,7 @@ public static class MtkdCatalog
     /// combined by <paramref name="method"/>; see <see cref="TeacherFusionEstimator.Options"/>.
     /// </summary>
     public static TeacherFusionEstimator FuseTeachers(this TransformsCatalog catalog, FusionMethod method = FusionMethod.MeanProbability,
-        string teacherLogitsColumnName = "TeacherLogits", string labelColumnName = "Label") =>
+        string teacherLogitsColumnName = TeacherColumns.Logits, string labelColumnName = "Label") =>
         catalog.FuseTeachers(new TeacherFusionEstimator.Options
         {
             Method = method,

@@ -1,16 +1,16 @@
+using Mtkd.Shared;
 using Spectre.Console;
 
 namespace Mtkd.Cli.Commands;
 
 /// <summary>
-/// Turns the errors users cause into one red line on stderr, not a stack trace: exit code 2 for a command line that
-/// asks for something impossible (a bad or conflicting flag value: <see cref="ArgumentException"/>), 1 for data and
-/// files (missing, damaged, unwritable). A stop by Ctrl+C or SIGTERM says where the run stopped (exit code 130); any
-/// other exception is a bug in Mtkd: one line and exit code 70 (EX_SOFTWARE), the stack trace with --verbose.
+/// Turns the errors users cause into one red line on stderr, not a stack trace, with the exit code of
+/// <see cref="ExitCodes"/>. A stop by Ctrl+C or SIGTERM says where the run stopped; any other exception is a bug in
+/// Mtkd: one line, the stack trace with --verbose.
 /// </summary>
 internal static class CliErrors
 {
-    public const int DataError = 1, UsageError = 2, Bug = 70, Interrupted = 130;
+    public const int DataError = ExitCodes.DataError, UsageError = ExitCodes.UsageError, Bug = ExitCodes.Bug, Interrupted = ExitCodes.Interrupted;
 
     /// <summary>Whether --verbose was given.</summary>
     public static bool Verbose { get; set; }
@@ -32,30 +32,22 @@ internal static class CliErrors
         {
             return command();
         }
-        catch (ArgumentException ex)
-        {
-            Error.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
-            return UsageError;
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException
-                                       or InvalidOperationException or NotSupportedException or IOException or UnauthorizedAccessException)
-        {
-            Error.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
-            return DataError;
-        }
-        catch (OperationCanceledException ex)
-        {
-            Error.MarkupLine($"[yellow]stopped:[/] {Markup.Escape(ex.Message)}");
-            return Interrupted;
-        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Error.MarkupLine($"[red]unexpected error[/] ({Markup.Escape(ex.GetType().Name)}): {Markup.Escape(ex.Message.Split('\n')[0])}");
-            if (Verbose)
-                Error.WriteLine(ex.ToString());
+            int code = ExitCodes.For(ex);
+            if (code == Interrupted)
+                Error.MarkupLine($"[yellow]stopped:[/] {Markup.Escape(ex.Message)}");
+            else if (code != Bug)
+                Error.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
             else
-                Error.MarkupLine("This is a bug in Mtkd; rerun with --verbose for the stack trace, and report it.");
-            return Bug;
+            {
+                Error.MarkupLine($"[red]unexpected error[/] ({Markup.Escape(ex.GetType().Name)}): {Markup.Escape(ex.Message.Split('\n')[0])}");
+                if (Verbose)
+                    Error.WriteLine(ex.ToString());
+                else
+                    Error.MarkupLine("This is a bug in Mtkd; rerun with --verbose for the stack trace, and report it.");
+            }
+            return code;
         }
     }
 }

@@ -58,7 +58,7 @@ internal static class EvaluateCommand
         var view = images.ToDataView(ml);
         using var scorer = ml.Transforms.ScoreTeachers([path], batchSize: 256).Fit(view);
         var clock = Stopwatch.StartNew();
-        var logits = scorer.Transform(view).GetColumn<float[]>("TeacherLogits").ToArray();
+        var logits = scorer.Transform(view).GetColumn<float[]>(TeacherColumns.Logits).ToArray();
         double seconds = clock.Elapsed.TotalSeconds;
         return (logits.Select(ArgMax).ToArray(), images.Count / seconds);
     }

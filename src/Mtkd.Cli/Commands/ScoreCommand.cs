@@ -133,7 +133,7 @@ internal static class ScoreCommand
         IReadOnlyList<TrainingRowSet?>? trainingRows)
     {
         var scored = scorer.Transform(view);
-        var logits = scored.GetColumn<float[]>("TeacherLogits").SelectMany(r => r).ToArray();
+        var logits = scored.GetColumn<float[]>(TeacherColumns.Logits).SelectMany(r => r).ToArray();
         var header = new SoftLabelHeader(scorer.TeacherCount, scorer.ClassCount, scorer.TeacherDescriptions.Select(t => t.Name).ToArray(),
             images.ClassNames.Count == scorer.ClassCount ? images.ClassNames : null, trainingRows);
         SoftLabelWriter.Write(output, new SoftLabelSet(header, rows.Select(r => (long)r).ToArray(), images.Labels.ToArray(), logits), topK);

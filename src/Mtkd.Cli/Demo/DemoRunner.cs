@@ -128,7 +128,7 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
 
     private static float[] ReadTeacherLogits(IDataView scored)
     {
-        var column = scored.Schema["TeacherLogits"];
+        var column = scored.Schema[TeacherColumns.Logits];
         var values = new List<float>();
         using var cursor = scored.GetRowCursor([column]);
         var getter = cursor.GetGetter<VBuffer<float>>(column);

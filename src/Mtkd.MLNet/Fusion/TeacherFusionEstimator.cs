@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.SoftLabels;
 using Mtkd.Training.Fusion;
+using Mtkd.Training.Data;
 
 namespace Mtkd.MLNet.Fusion;
 
@@ -20,7 +21,7 @@ public sealed class TeacherFusionEstimator : IEstimator<TeacherFusionTransformer
         public FusionMethod Method { get; set; } = FusionMethod.MeanProbability;
 
         /// <summary>Column of teacher logits, teacher-major. Default "TeacherLogits".</summary>
-        public string TeacherLogitsColumnName { get; set; } = "TeacherLogits";
+        public string TeacherLogitsColumnName { get; set; } = TeacherColumns.Logits;
 
         /// <summary>
         /// Key label column. Default "Label". Gives <c>PredictedLabel</c> its key values, and the validation

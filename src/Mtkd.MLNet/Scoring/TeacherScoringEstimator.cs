@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Mtkd.MLNet.Internal;
 using Mtkd.Training.Teachers;
+using Mtkd.Training.Data;
 
 namespace Mtkd.MLNet.Scoring;
 
@@ -22,7 +23,7 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
         public string InputColumnName { get; set; } = "Features";
 
         /// <summary>Added column of teacher logits. Default "TeacherLogits".</summary>
-        public string OutputColumnName { get; set; } = "TeacherLogits";
+        public string OutputColumnName { get; set; } = TeacherColumns.Logits;
 
         /// <summary>Rows per ONNX Runtime call. Default 256. Teachers exported with a fixed batch size run in batches of that size.</summary>
         public int BatchSize { get; set; } = 256;

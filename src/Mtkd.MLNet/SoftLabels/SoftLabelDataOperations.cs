@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Mtkd.Training.SoftLabels;
+using Mtkd.Training.Data;
 
 namespace Mtkd.MLNet.SoftLabels;
 
@@ -76,8 +77,8 @@ public static class SoftLabelDataOperations
     /// MultiTeacherDistillation reads for out-of-bag soft labels (DistillationOptions.OutOfBagTeachers).
     /// </summary>
     public static IDataView LoadSoftLabels(this DataOperationsCatalog catalog, string path,
-        string teacherLogitsColumnName = "TeacherLogits", string labelColumnName = "Label", string indexColumnName = "Index",
-        string teacherInBagColumnName = "TeacherInBag") =>
+        string teacherLogitsColumnName = TeacherColumns.Logits, string labelColumnName = "Label", string indexColumnName = "Index",
+        string teacherInBagColumnName = TeacherColumns.InBag) =>
         SoftLabelDataView.Create(SoftLabelFile.Read(path), indexColumnName, labelColumnName, teacherLogitsColumnName, teacherInBagColumnName);
 
     /// <summary>
@@ -89,6 +90,6 @@ public static class SoftLabelDataOperations
     /// A row the file does not hold is named when a cursor reaches it.
     /// </summary>
     public static IDataView JoinSoftLabels(this DataOperationsCatalog catalog, IDataView data, string path, string? indexColumnName = null,
-        string teacherLogitsColumnName = "TeacherLogits", string teacherInBagColumnName = "TeacherInBag") =>
+        string teacherLogitsColumnName = TeacherColumns.Logits, string teacherInBagColumnName = TeacherColumns.InBag) =>
         new SoftLabelJoinDataView(data, SoftLabelFile.Read(path), path, indexColumnName, teacherLogitsColumnName, teacherInBagColumnName);
 }

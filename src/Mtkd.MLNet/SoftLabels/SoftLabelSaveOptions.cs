@@ -1,10 +1,11 @@
+using Mtkd.Training.Data;
 namespace Mtkd.MLNet.SoftLabels;
 
 /// <summary>Settings of <c>mlContext.Data.SaveAsSoftLabels</c>.</summary>
 public sealed class SoftLabelSaveOptions
 {
     /// <summary>Column of teacher logits, teacher-major. Default "TeacherLogits".</summary>
-    public string TeacherLogitsColumnName { get; set; } = "TeacherLogits";
+    public string TeacherLogitsColumnName { get; set; } = TeacherColumns.Logits;
 
     /// <summary>Label column: a key, or whole-number class indices. Default "Label"; when absent every label is written as unknown.</summary>
     public string LabelColumnName { get; set; } = "Label";

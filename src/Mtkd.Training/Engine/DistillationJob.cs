@@ -98,7 +98,7 @@ public sealed class DistillationJob
         if (Views > 1 && Distillation.Method.Reads != TeacherSignal.None && Teachers is null)
             throw new ArgumentException("Views needs Teachers to score the pool: stored soft labels describe the images, not the views.");
         if (Unlabeled is { } extra && (extra.Channels, extra.Height, extra.Width) != (data.Channels, data.Height, data.Width))
-            throw new ArgumentException($"Unlabeled has images of {extra.Channels}x{extra.Height}x{extra.Width}; the training data has {data.Channels}x{data.Height}x{data.Width}.");
+            throw new InvalidDataException($"Unlabeled has images of {extra.Channels}x{extra.Height}x{extra.Width}; the training data has {data.Channels}x{data.Height}x{data.Width}.");
     }
 
     /// <summary>Trains the student(s); the result owns them.</summary>
@@ -195,9 +195,9 @@ public sealed class DistillationJob
             train = train.WithColumn(TeacherColumns.Features, TeacherScoring.Features(withFeatures, train), withFeatures.FeatureWidth);
         var logits = train.Column(TeacherColumns.Logits)!.Value;
         if (logits.Width % train.ClassCount != 0)
-            throw new ArgumentException($"Column '{TeacherColumns.Logits}' has {logits.Width} values per image, not a whole number of teachers × {train.ClassCount} classes.");
+            throw new InvalidDataException($"Column '{TeacherColumns.Logits}' has {logits.Width} values per image, not a whole number of teachers × {train.ClassCount} classes.");
         if (Teachers is not null && logits.Width != Teachers.TeacherCount * train.ClassCount)
-            throw new ArgumentException($"The data's '{TeacherColumns.Logits}' column holds {logits.Width / train.ClassCount} teachers; Teachers has {Teachers.TeacherCount}.");
+            throw new InvalidDataException($"The data's '{TeacherColumns.Logits}' column holds {logits.Width / train.ClassCount} teachers; Teachers has {Teachers.TeacherCount}.");
         if (Distillation.OutOfBagTeachers && train.Column(TeacherColumns.InBag) is not { } bag)
             throw new ArgumentException($"OutOfBagTeachers needs the '{TeacherColumns.InBag}' column: which teacher trained on which image (teachers from mtkd teachers, or soft labels that record it).");
         return (train, passes);
@@ -212,7 +212,7 @@ public sealed class DistillationJob
         {
             var bag = train.Column(TeacherColumns.InBag)!.Value;
             if (bag.Width != k)
-                throw new ArgumentException($"Column '{TeacherColumns.InBag}' has {bag.Width} flags per image; expected one per teacher ({k}).");
+                throw new InvalidDataException($"Column '{TeacherColumns.InBag}' has {bag.Width} flags per image; expected one per teacher ({k}).");
             logits = TeacherLogitAdjustment.OutOfBag(logits, bag.Values.Select(v => v != 0).ToArray(), k, c, Distillation.Temperature);
         }
         if (Distillation.AdjustWrongTeachers)

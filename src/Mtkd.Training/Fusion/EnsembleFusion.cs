@@ -44,7 +44,8 @@ public sealed class EnsembleFusion
     public FusionMethod Method { get; }
 
     /// <summary>True for the ranked-vote methods, whose <c>score</c> is a normalised vote tally rather than a probability.</summary>
-    public static bool IsRankedVote(FusionMethod method) => method >= FusionMethod.Plurality;
+    public static bool IsRankedVote(FusionMethod method) =>
+        method is not (FusionMethod.MeanProbability or FusionMethod.MeanLogit or FusionMethod.Product or FusionMethod.MaxConfidence or FusionMethod.WeightedAverage);
 
     /// <summary>
     /// Fuses one row. <paramref name="score"/> receives C values summing to 1 whose largest is the returned class:
