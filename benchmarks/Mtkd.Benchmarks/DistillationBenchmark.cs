@@ -160,12 +160,14 @@ internal static class DistillationBenchmark
 
     public static void Print(Report r)
     {
-        var table = new Table().Title($"One distillation epoch (fastest of {r.Rounds} alternating rounds): output_avg, cnn-small, batch {r.BatchSize}, {r.Images:N0} Fashion-MNIST images, {r.Teachers} teachers")
+        var table = new Table().Title($"One distillation epoch (fastest of {r.Rounds} alternating rounds): output_avg, cnn-small, batch {r.BatchSize}, " +
+            $"{r.Images:N0} Fashion-MNIST images, {r.Teachers} teachers")
             .AddColumn("Loop").AddColumn(new TableColumn("Seconds").RightAligned()).AddColumn(new TableColumn("Images/s").RightAligned());
         table.AddRow("NetworkTrainer.Distill", $"{r.MtkdSeconds:0.00}", $"{r.MtkdImagesPerSecond:N0}");
         table.AddRow("bare TorchSharp loop, pre-made batches", $"{r.BareSeconds:0.00}", $"{r.BareImagesPerSecond:N0}");
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"Distill vs bare loop: [bold]{r.Ratio:0.00}×[/] fastest vs fastest, {r.MedianRoundRatio:0.00}× median of the rounds (target ≥ 0.95×). Soft labels: {Markup.Escape(r.TeacherSource)}.");
+        AnsiConsole.MarkupLine($"Distill vs bare loop: [bold]{r.Ratio:0.00}×[/] fastest vs fastest, {r.MedianRoundRatio:0.00}× median of the rounds " +
+            $"(target ≥ 0.95×). Soft labels: {Markup.Escape(r.TeacherSource)}.");
         AnsiConsole.MarkupLine(Markup.Escape($"Resident memory after each of {r.ResidentMegabytesPerEpoch.Count} epochs (MiB): " +
             string.Join(", ", r.ResidentMegabytesPerEpoch.Select(m => m.ToString("0", CultureInfo.InvariantCulture))) +
             $"; growth from epoch 2 to the last: {r.ResidentMegabytesPerEpoch[^1] - r.ResidentMegabytesPerEpoch[Math.Min(1, r.ResidentMegabytesPerEpoch.Count - 1)]:+0;-0} MiB."));

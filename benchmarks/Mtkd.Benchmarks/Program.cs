@@ -23,7 +23,8 @@ public static class Program
 
     private static Command Scoring(Option<string?> json, Option<bool> quick)
     {
-        var teachers = new Option<string[]>("--teachers") { Description = "Teacher models (default: three randomly initialised teacher-cnn networks; throughput does not depend on the weights).", AllowMultipleArgumentsPerToken = true };
+        var teachers = new Option<string[]>("--teachers") { Description = "Teacher models (default: three randomly initialised teacher-cnn networks; " +
+            "throughput does not depend on the weights).", AllowMultipleArgumentsPerToken = true };
         var images = new Option<int>("--images") { Description = "Fashion-MNIST test images to score.", DefaultValueFactory = _ => 10000 };
         var batch = new Option<int>("--batch-size") { Description = "Rows per ONNX Runtime call.", DefaultValueFactory = _ => 256 };
         var repeats = new Option<int>("--repeats") { Description = "Timed passes per method; the best is reported.", DefaultValueFactory = _ => 3 };
@@ -91,7 +92,8 @@ public static class Program
             var report = MemoryBenchmark.FashionMnist(q ? 2048 : Positive(parse, images), q ? 1 : Positive(parse, rounds), Path.Combine(parse.GetValue(folder)!, "cache"), Console.WriteLine);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"fashion-mnist: {report.Images:N0} images, {report.Rounds} round(s): in memory {report.InMemoryImagesPerSecond.Average():N0} images/s, " +
-                $"from the cache {report.CacheImagesPerSecond.Average():N0} images/s: cache/in-memory {report.Ratio:F3} (peak resident memory {Samples.Images.ProcessMemory.PeakResidentGiB():F2} GiB)"));
+                $"from the cache {report.CacheImagesPerSecond.Average():N0} images/s: cache/in-memory {report.Ratio:F3} (peak resident memory " +
+                    $"{Samples.Images.ProcessMemory.PeakResidentGiB():F2} GiB)"));
             WriteJson(parse.GetValue(json), report);
             return 0;
         });

@@ -110,9 +110,11 @@ internal static class ScoringBenchmark
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(Markup.Escape($"Teachers: {report.TeacherSource}. Machine: {report.Machine}."));
         AnsiConsole.MarkupLine($"ScoreTeachers vs the best hand-written loop: [bold]{report.ScoreTeachersVersusBare:0.00}×[/] (target ≥ 0.95×)");
-        AnsiConsole.MarkupLine(Markup.Escape($"Compute: {report.MultiplyAccumulatesPerImage / 1e6:0.00} M MACs per image for all teachers; ScoreTeachers {report.ScoreTeachersGmacPerSecond:0.0} GMAC/s, " +
+        AnsiConsole.MarkupLine(Markup.Escape($"Compute: {report.MultiplyAccumulatesPerImage / 1e6:0.00} M MACs per image for all teachers; " +
+            $"ScoreTeachers {report.ScoreTeachersGmacPerSecond:0.0} GMAC/s, " +
             $"hand-written loop {report.BareGmacPerSecond:0.0} GMAC/s" +
-            (report.PeakGmacPerSecond is { } peak ? $", against an fp32 peak of about {peak:0} GMAC/s ({report.PeakBasis}): {100 * report.ScoreTeachersGmacPerSecond / peak:0.0} % of it." : $" ({report.PeakBasis}).")));
+            (report.PeakGmacPerSecond is { } peak ? $", against an fp32 peak of about {peak:0} GMAC/s ({report.PeakBasis}): " +
+                $"{100 * report.ScoreTeachersGmacPerSecond / peak:0.0} % of it." : $" ({report.PeakBasis}).")));
         AnsiConsole.MarkupLine($"ScoreTeachers vs chained ApplyOnnxModel: [bold]{report.ScoreTeachersVersusApplyOnnxModel:0.00}×[/] (target ≥ 2×, aim 3×); " +
             $"vs ApplyOnnxModel tuned to one thread: {report.ScoreTeachersVersusTunedApplyOnnxModel:0.00}×");
     }

@@ -121,7 +121,10 @@ public sealed class SyntheticCorrosion : ISyntheticImages
         int scratches = random.Next(0, 5);
         for (int i = 0; i < scratches; i++)
         {
-            using var scratch = new SKPaint { Color = Drawing.Grey(random.NextDouble() < 0.6 ? 0.95 : 0.3, random.Uniform(0.3, 0.7)), StrokeWidth = (float)random.Uniform(0.6, 1.4), IsAntialias = true };
+            using var scratch = new SKPaint
+            {
+                Color = Drawing.Grey(random.NextDouble() < 0.6 ? 0.95 : 0.3, random.Uniform(0.3, 0.7)), StrokeWidth = (float)random.Uniform(0.6, 1.4), IsAntialias = true,
+            };
             float x = (float)random.NextDouble() * width, y = (float)random.NextDouble() * height;
             double a = random.Uniform(0, Math.PI), length = random.Uniform(15, 90);
             canvas.DrawLine(x, y, x + (float)(Math.Cos(a) * length), y + (float)(Math.Sin(a) * length), scratch);

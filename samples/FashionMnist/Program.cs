@@ -35,7 +35,8 @@ root.SetAction(parse =>
     if (parse.GetValue(regimes)?.Split(',') is { } wanted)
     {
         var unknown = wanted.Except(profile.Regimes.Select(r => r.Key)).ToArray();
-        if (unknown.Length > 0) throw new ArgumentException($"--regimes: no regime {string.Join(", ", unknown)} in the {profile.Name} profile ({string.Join(", ", profile.Regimes.Select(r => r.Key))}).");
+        if (unknown.Length > 0) throw new ArgumentException($"--regimes: no regime {string.Join(", ", unknown)} in the {profile.Name} profile " +
+            $"({string.Join(", ", profile.Regimes.Select(r => r.Key))}).");
         profile = profile with { Regimes = profile.Regimes.Where(r => wanted.Contains(r.Key)).ToArray() };
     }
     if (parse.GetValue(teacherRandAugment) is { } operations)

@@ -6,7 +6,8 @@ namespace Mtkd.Samples.FashionMnist;
 /// <param name="Architecture">Network preset.</param>
 /// <param name="Width">Its base width (null: the preset's).</param>
 /// <param name="Count">K.</param>
-/// <param name="Fraction">Share of the labelled images each teacher trains on; the others are its validation set for early stopping (at 1, none: each trains its full epochs, from its own seed).</param>
+/// <param name="Fraction">Share of the labelled images each teacher trains on; the others are its validation set for early stopping (at 1, none: each trains its full epochs, from its own
+/// seed).</param>
 /// <param name="MaxEpochs">Epochs at most (the cosine schedule spans them).</param>
 /// <param name="Patience">Early-stopping patience in epochs, on the validation accuracy (the loss turns up long before the accuracy stops rising).</param>
 /// <param name="RandAugmentOps">RandAugment operations per image on top of shifts and flips, at magnitude 9 (0: none).</param>

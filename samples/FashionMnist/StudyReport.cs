@@ -74,21 +74,32 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         int done = plan.Count(s => study.Students.Cached(s) is not null);
         md.AppendLine(Ci, $"# Fashion-MNIST study, {profile.Name} profile: does a distilled student beat standard training?");
         md.AppendLine();
-        md.AppendLine(Ci, $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} CPU cores ({RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.ProcessArchitecture}). " +
-            $"Regenerate with `{command}` (results are cached per configuration; a rerun resumes). {done} of {plan.Count} student runs were in the cache; this invocation took {elapsed.TotalMinutes:F1} min.");
+        md.AppendLine(Ci, $"Generated {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} CPU cores " +
+            $"({RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.ProcessArchitecture}). " +
+            $"Regenerate with `{command}` (results are cached per configuration; a rerun resumes). {done} of {plan.Count} student runs were in the " +
+                $"cache; this invocation took {elapsed.TotalMinutes:F1} min.");
         md.AppendLine();
         var (teacherSeconds, studentSeconds) = ComputeSeconds(plan);
         var (_, exploreSeconds) = ComputeSeconds(explored);
         md.AppendLine(Ci, $"Training time of the cached runs of this plan, one process at a time: teachers {teacherSeconds / 60:F0} min, students {studentSeconds / 60:F0} min, " +
-            $"{(teacherSeconds + studentSeconds) / 60:F0} min in all{(done < plan.Count ? " so far" : "")}: what a fresh run of this profile costs on this machine (a student's time includes scoring the teachers it is the first to need). " +
+            $"{(teacherSeconds + studentSeconds) / 60:F0} min in all{(done < plan.Count ? " so far" : "")}: what a fresh run of this profile costs on " +
+                $"this machine (a student's time includes scoring the teachers it is the first to need). " +
             $"The exploratory recipes (`--explore`, first seed only) add {(exploreSeconds - studentSeconds) / 60:F0} min.");
         md.AppendLine();
         md.AppendLine("## Protocol");
         md.AppendLine();
-        md.AppendLine(Ci, $"- **Data:** Fashion-MNIST; a regime's labelled images are the first N of the 60,000 training images (the files are shuffled); regime C adds {(profile.UnlabeledImages is { } u ? $"the next {u:N0}" : "all the others")} without labels. Every accuracy is on {study.Data.Test.Count:N0} test images, which choose nothing except where a table says \"best\".");
-        md.AppendLine("- **Teachers** train on the labelled images only: teacher k of seed s on its own random share of them (seed 1000·s + k), early-stopped on the validation accuracy of the labelled images it did not see (MTKD's protocol; a teacher on every labelled image trains its full epochs instead), Adam 2e-3 with a cosine schedule over the maximum epochs, batch 128, random shifts of ±2 px and horizontal flips.");
-        md.AppendLine("- **Students:** every student of a seed and architecture starts from the same weights (seed 1000·s + 500) and sees the same number of images; each distilled recipe is compared with the baseline trained the standard way (cross-entropy on the labels) with the same augmentation, mixup included where the recipe has it. Loss: (1 − α)·T²·KL(teachers ‖ student at T) + α·cross-entropy, the hard term on labelled rows only; the ensemble's target is the mean of the teachers' probabilities (output_avg).");
-        md.AppendLine(Ci, $"- **Seeds:** {string.Join(", ", profile.Seeds)}; figures are mean ± standard error over seeds, and G and L are paired by seed. **L** = ensemble − baseline (what the teachers know beyond the student), **G** = student − its baseline.");
+        md.AppendLine(Ci, $"- **Data:** Fashion-MNIST; a regime's labelled images are the first N of the 60,000 training images (the files are " +
+            $"shuffled); regime C adds {(profile.UnlabeledImages is { } u ? $"the next {u:N0}" : "all the others")} without labels. Every accuracy is " +
+                $"on {study.Data.Test.Count:N0} test images, which choose nothing except where a table says \"best\".");
+        md.AppendLine("- **Teachers** train on the labelled images only: teacher k of seed s on its own random share of them (seed 1000·s + k), " +
+            "early-stopped on the validation accuracy of the labelled images it did not see (MTKD's protocol; a teacher on every labelled image trains " +
+                "its full epochs instead), Adam 2e-3 with a cosine schedule over the maximum epochs, batch 128, random shifts of ±2 px and horizontal flips.");
+        md.AppendLine("- **Students:** every student of a seed and architecture starts from the same weights (seed 1000·s + 500) and sees the same " +
+            "number of images; each distilled recipe is compared with the baseline trained the standard way (cross-entropy on the labels) with the " +
+                "same augmentation, mixup included where the recipe has it. Loss: (1 − α)·T²·KL(teachers ‖ student at T) + α·cross-entropy, the hard " +
+                    "term on labelled rows only; the ensemble's target is the mean of the teachers' probabilities (output_avg).");
+        md.AppendLine(Ci, $"- **Seeds:** {string.Join(", ", profile.Seeds)}; figures are mean ± standard error over seeds, and G and L are paired by " +
+            $"seed. **L** = ensemble − baseline (what the teachers know beyond the student), **G** = student − its baseline.");
         md.AppendLine();
 
         md.AppendLine("## Headline");
@@ -99,11 +110,14 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         {
             var best = r.Best;
             var g = best is null ? default : r.Gain(best);
-            md.AppendLine(Ci, $"| {r.Regime.Key}: {r.Regime.Title} | {r.Labels:N0} | {MeanSe.Of(r.Ensemble.Values)} | {MeanSe.Of(r.StudentBySeed(StudentRecipe.Labels.Name).Values)} | {Points(r.Lead)} | " +
-                $"{best?.Name ?? "–"} | {(best is null ? "–" : MeanSe.Of(r.StudentBySeed(best.Name).Values).ToString())} | {(best is null ? "–" : Points(g))} | {Share(g, r.Lead)} | {r.Regime.Target.Text} | {Verdict(best is null ? null : r.Met(best))} |");
+            md.AppendLine(Ci, $"| {r.Regime.Key}: {r.Regime.Title} | {r.Labels:N0} | {MeanSe.Of(r.Ensemble.Values)} | " +
+                $"{MeanSe.Of(r.StudentBySeed(StudentRecipe.Labels.Name).Values)} | {Points(r.Lead)} | " +
+                $"{best?.Name ?? "–"} | {(best is null ? "–" : MeanSe.Of(r.StudentBySeed(best.Name).Values).ToString())} | " +
+                    $"{(best is null ? "–" : Points(g))} | {Share(g, r.Lead)} | {r.Regime.Target.Text} | {Verdict(best is null ? null : r.Met(best))} |");
         }
         md.AppendLine();
-        md.AppendLine("\"Best recipe\" is the distilled recipe with the largest mean G among those measured on every seed, chosen on the test set, so its figure is optimistic; each regime's table below gives every recipe tried, the exploratory ones (n = 1) included.");
+        md.AppendLine("\"Best recipe\" is the distilled recipe with the largest mean G among those measured on every seed, chosen on the test set, so " +
+            "its figure is optimistic; each regime's table below gives every recipe tried, the exploratory ones (n = 1) included.");
         md.AppendLine();
 
         for (int i = 0; i < regimes.Length; i++)
@@ -116,7 +130,8 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
             md.AppendLine();
             var missing = profile.CurveLabels.Where(n => points.All(p => p.Labels != n)).ToArray();
             md.AppendLine(string.Create(Ci, $"The rest of the training images unlabelled; teachers as in regime C, trained on each label count with the same budget in images seen. ") +
-                string.Create(Ci, $"The plan runs seed {profile.Seeds[0]} at each count; a point has more seeds where the cache holds them (`--seeds 2 --regimes C --curve-labels 1000 --runs 4`, then the same with `--seeds 3`, add them at 1,000 labels), mean ± SE, G and L paired.") +
+                string.Create(Ci, $"The plan runs seed {profile.Seeds[0]} at each count; a point has more seeds where the cache holds them (`--seeds 2 " +
+                    $"--regimes C --curve-labels 1000 --runs 4`, then the same with `--seeds 3`, add them at 1,000 labels), mean ± SE, G and L paired.") +
                 (missing.Length == 0 ? "" : $" Not run yet: {string.Join(", ", missing.Select(n => n.ToString("N0", Ci)))} labels."));
             md.AppendLine();
             md.AppendLine("| labels | seeds | mean teacher | ensemble | baseline | student | L | G | G / L |");
@@ -149,10 +164,12 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         string stopping = g.Teachers.Fraction < 1 && g.Teachers.Patience > 0
             ? string.Create(Ci, $"at most {g.Teachers.MaxEpochs} epochs, early-stopped with patience {g.Teachers.Patience} (mean {epochs:F1} epochs run)")
             : string.Create(Ci, $"{g.Teachers.MaxEpochs} epochs from its own seed (no early stopping: no labelled image is left to validate on)");
-        md.AppendLine(string.Create(Ci, $"- Teachers: {g.Teachers.Count} × `{g.Teachers.Architecture}` width {g.Teachers.Width}, each on {g.Teachers.Fraction:P0} of the {r.Labels:N0} labelled images, {stopping}") +
+        md.AppendLine(string.Create(Ci, $"- Teachers: {g.Teachers.Count} × `{g.Teachers.Architecture}` width {g.Teachers.Width}, each on " +
+            $"{g.Teachers.Fraction:P0} of the {r.Labels:N0} labelled images, {stopping}") +
             (r.TeacherMacs is { } tm ? string.Create(Ci, $"; the ensemble costs {tm:N0} multiply-accumulates per image") : "") + ".");
         md.AppendLine(string.Create(Ci, $"- Student: `{g.StudentArchitecture}` width {g.StudentWidth}") +
-            (r.StudentMacs is { } sm ? string.Create(Ci, $", {sm:N0} multiply-accumulates per image") + (r.TeacherMacs is { } t ? string.Create(Ci, $" ({(double)t / sm:F1}× fewer than the ensemble)") : "") : "") +
+            (r.StudentMacs is { } sm ? string.Create(Ci, $", {sm:N0} multiply-accumulates per " +
+                $"image") + (r.TeacherMacs is { } t ? string.Create(Ci, $" ({(double)t / sm:F1}× fewer than the ensemble)") : "") : "") +
             string.Create(Ci, $"; every student sees {g.StudentSamples:N0} images (epochs over its training rows, rounded up)."));
         md.AppendLine(Ci, $"- Target: {g.Target.Text}.");
         md.AppendLine();
@@ -170,7 +187,8 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
             else
             {
                 var gain = r.Gain(recipe);
-                md.AppendLine(Ci, $"| {recipe.Name} | {recipe.Description} | {acc} | {acc.Count} | {Points(gain)} | {Share(gain, r.Lead)} | {Verdict(r.Met(recipe))} | {passes} | {Seconds(runs.Select(x => x.Seconds))} |");
+                md.AppendLine(Ci, $"| {recipe.Name} | {recipe.Description} | {acc} | {acc.Count} | {Points(gain)} | {Share(gain, r.Lead)} | " +
+                    $"{Verdict(r.Met(recipe))} | {passes} | {Seconds(runs.Select(x => x.Seconds))} |");
             }
         }
         md.AppendLine();

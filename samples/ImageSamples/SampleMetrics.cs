@@ -28,7 +28,8 @@ public static class SampleMetrics
             Seed = r.Settings.Seed,
             Settings = new
             {
-                Teachers = r.Settings.Teachers.Count > 0 ? "given" : $"{r.Settings.TeacherCount} x teacher-w{r.Settings.TeacherWidth}, {r.Settings.TeacherEpochs} epochs, {r.Settings.TeacherFraction:P0} of the training images each",
+                Teachers = r.Settings.Teachers.Count > 0 ? "given" : $"{r.Settings.TeacherCount} x teacher-w{r.Settings.TeacherWidth}, " +
+                    $"{r.Settings.TeacherEpochs} epochs, {r.Settings.TeacherFraction:P0} of the training images each",
                 Student = $"student-w{r.Settings.StudentWidth}, {r.Settings.StudentEpochs} epochs",
                 Mode = r.Settings.Method.Name,
                 r.Settings.Temperature,

@@ -131,7 +131,8 @@ public static class SampleRunner
             OnnxExporter.Export(network, path, new OnnxExportOptions { ClassNames = train.ClassNames });
             paths.Add(path);
             log(string.Create(CultureInfo.InvariantCulture,
-                $"teacher {teacher.Index + 1}/{settings.TeacherCount} ({spec.Name}, {settings.TeacherFraction:P0} of the images, {settings.TeacherEpochs} epochs): validation accuracy {teacher.ValidationAccuracy:P1}"));
+                $"teacher {teacher.Index + 1}/{settings.TeacherCount} ({spec.Name}, {settings.TeacherFraction:P0} of the images, " +
+                    $"{settings.TeacherEpochs} epochs): validation accuracy {teacher.ValidationAccuracy:P1}"));
         }
         return paths.ToArray();
     }
@@ -172,7 +173,8 @@ public static class SampleRunner
         if (skipped.Count > 20)
             Console.Error.WriteLine($"  ... and {skipped.Count - 20} more");
         if (strict)
-            throw new InvalidDataException($"{skipped.Count} image(s) are unfit (first: {skipped[0].Path}: {skipped[0].Reason}); listed in {path}. Fix or remove them, or run without --strict to leave them out.");
+            throw new InvalidDataException($"{skipped.Count} image(s) are unfit (first: {skipped[0].Path}: {skipped[0].Reason}); listed in {path}. Fix " +
+                $"or remove them, or run without --strict to leave them out.");
         log($"left out {skipped.Count} unfit image(s), listed in {path}");
     }
 
@@ -225,7 +227,8 @@ public static class SampleRunner
         var items = wrong.Concat(spread).Select(i => new GridItem(testImages[i].Path, testImages[i].Label,
             student.TestProbabilities[i] >= student.Threshold ? sample.PositiveClass : sample.NegativeClass, student.TestProbabilities[i])).ToArray();
         SamplePlots.Grid(Path.Combine(output, "test-predictions.png"),
-            string.Create(CultureInfo.InvariantCulture, $"{sample.Title}: student on test images (p = P({sample.PositiveClass}), threshold {student.Threshold:0.000}); mistakes first"), items, (double)sample.Width / sample.Height);
+            string.Create(CultureInfo.InvariantCulture, $"{sample.Title}: student on test images (p = P({sample.PositiveClass}), threshold " +
+                $"{student.Threshold:0.000}); mistakes first"), items, (double)sample.Width / sample.Height);
     }
 
     private static void WritePredictions(string path, IReadOnlyList<LabelledImage> testImages, ModelResult student, SampleDefinition sample) =>

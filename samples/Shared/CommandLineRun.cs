@@ -5,7 +5,8 @@ namespace Mtkd.Samples.Shared;
 
 /// <summary>
 /// The conventions of the mtkd command for the study, the samples, the predictor and the benchmarks: errors on
-/// stderr, one line each, with the exit codes of <see cref="ExitCodes"/> (a bug's stack trace with --verbose). Compiled as source into each program (like OnnxTiming.cs), which keeps them free of the CLI.
+/// stderr, one line each, with the exit codes of <see cref="ExitCodes"/> (a bug's stack trace with --verbose). Compiled as source into each program (like OnnxTiming.cs), which keeps them
+/// free of the CLI.
 /// </summary>
 internal static class CommandLineRun
 {

@@ -50,8 +50,10 @@ public static class Program
         var teachers = new Option<int>("--teachers") { Description = "Number of teachers.", DefaultValueFactory = _ => defaults.TeacherCount };
         var fraction = new Option<double>("--fraction") { Description = "Share of the training set each teacher trains on.", DefaultValueFactory = _ => defaults.TeacherFraction };
         var teacherEpochs = new Option<int?>("--teacher-epochs") { Description = $"Epochs per teacher (default {defaults.TeacherEpochs}; 1 with --quick)." };
-        var studentEpochs = new Option<int?>("--student-epochs") { Description = $"How many times each student sees every training image's worth of views (default {defaults.StudentEpochs}; 1 with --quick)." };
-        var views = new Option<int>("--views") { Description = "Views per training image in the pool both students learn from, scored once by the teachers (1: the images as they are).", DefaultValueFactory = _ => defaults.Views };
+        var studentEpochs = new Option<int?>("--student-epochs") { Description = $"How many times each student sees every training image's worth of " +
+            $"views (default {defaults.StudentEpochs}; 1 with --quick)." };
+        var views = new Option<int>("--views") { Description = "Views per training image in the pool both students learn from, scored once by the " +
+            "teachers (1: the images as they are).", DefaultValueFactory = _ => defaults.Views };
         var temperature = new Option<double>("--temperature") { Description = "Distillation temperature T.", DefaultValueFactory = _ => defaults.Temperature };
         var alpha = new Option<double>("--alpha") { Description = "Weight of the hard-label loss.", DefaultValueFactory = _ => defaults.Alpha };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => defaults.Seed };

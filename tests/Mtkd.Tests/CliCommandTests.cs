@@ -103,7 +103,8 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
 
         var ml = new Microsoft.ML.MLContext(seed: 1);
         var student = ml.Transforms.ScoreTeachers(data.TeacherPaths)
-            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Trainer = { Epochs = 1 } })).Fit(Mtkd.MLNet.Data.ImageDatasetExtensions.ToDataView(data.Train, ml)).LastTransformer;
+            .Append(ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Trainer = { Epochs = 1 } }))
+            .Fit(Mtkd.MLNet.Data.ImageDatasetExtensions.ToDataView(data.Train, ml)).LastTransformer;
         var testView = Mtkd.MLNet.Data.ImageDatasetExtensions.ToDataView(test, ml);
         ml.Model.Save(student, testView.Schema, PathOf("student.zip"));
         Assert.Equal(0, Program.Main(["evaluate", PathOf("student.zip"), "--json", PathOf("zip.json")]));

@@ -58,7 +58,11 @@ public sealed class OutOfBagInMlNetTests(TinyFashionMnist data)
         var error = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(Options(true)).Fit(scored));
         Assert.Contains("'TeacherInBag'", error.Message);
         Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(
-            new MultiTeacherDistillationOptions { Teachers = data.TeacherPaths.Select(Mtkd.Training.Teachers.TeacherModel.FromFile).ToArray(), ConsistentTeaching = true, Distillation = { OutOfBagTeachers = true } }));
+            new MultiTeacherDistillationOptions
+            {
+                Teachers = data.TeacherPaths.Select(Mtkd.Training.Teachers.TeacherModel.FromFile).ToArray(), ConsistentTeaching = true,
+                Distillation = { OutOfBagTeachers = true },
+            }));
     }
 
     [Fact]

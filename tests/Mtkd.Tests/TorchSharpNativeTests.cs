@@ -116,7 +116,8 @@ public sealed class TorchSharpNativeTests
             Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
             File.WriteAllText(copy, File.ReadAllText(script)
                 .Replace("#:project ../src/Mtkd.MLNet/Mtkd.MLNet.csproj",
-                    $"#:project {Path.Combine(repository, "src", "Mtkd.MLNet", "Mtkd.MLNet.csproj")}\n#:package libtorch-cpu-linux-x64@2.10.0\n#:package Microsoft.ML.OnnxRuntime@1.31.1", StringComparison.Ordinal));
+                    $"#:project {Path.Combine(repository, "src", "Mtkd.MLNet", "Mtkd.MLNet.csproj")}\n#:package " +
+                        $"libtorch-cpu-linux-x64@2.10.0\n#:package Microsoft.ML.OnnxRuntime@1.31.1", StringComparison.Ordinal));
             var outside = await RunProcess("dotnet", ["run", copy, "--", "--quick", "--out", Path.Combine(work, "outside")], TimeSpan.FromMinutes(10),
                 ("MTKD_CACHE", Path.Combine(work, "cache")));
             AssertRan(outside, Path.Combine(work, "outside"));
@@ -125,7 +126,9 @@ public sealed class TorchSharpNativeTests
                 Assert.Contains("loading a patched copy of", outside.Stderr);
                 var cached = Directory.GetFiles(Path.Combine(work, "cache", "native"), "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
                 Assert.True(ElfSymbolVersions.ReadRequirements(File.ReadAllBytes(cached), cached).Single(r => r.Version == LibTorchSharpCompat.Version).IsWeak);
-                var original = Path.Combine(Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+                var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                    ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+                var original = Path.Combine(packages,
                     "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
                 Assert.False(ElfSymbolVersions.ReadRequirements(File.ReadAllBytes(original), original).Single(r => r.Version == LibTorchSharpCompat.Version).IsWeak,
                     "the NuGet cache's copy must be left as shipped");

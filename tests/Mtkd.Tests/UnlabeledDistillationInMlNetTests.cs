@@ -55,7 +55,8 @@ public sealed class UnlabeledDistillationInMlNetTests(TinyFashionMnist data)
         Assert.True(expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max() < 1e-4);
 
         // With α below 1 the teachers are needed, and the message says how to add them.
-        var ex = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions { Distillation = { Alpha = 0.9 }, Trainer = { Epochs = 1 } })
+        var ex = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers
+            .MultiTeacherDistillation(new MultiTeacherDistillationOptions { Distillation = { Alpha = 0.9 }, Trainer = { Epochs = 1 } })
             .Fit(train.ToDataView(ml)));
         Assert.Contains("ScoreTeachers", ex.Message);
     }

@@ -18,9 +18,11 @@ internal sealed class DataFlags
     private readonly Option<string> data = new("--data") { Description = DataDescription, DefaultValueFactory = _ => "fashion-mnist" };
     private readonly Option<string?> imageSize = new("--image-size") { Description = "Image data: the network's input size, HxW (such as 64x64); default: the teachers' input size." };
     private readonly Option<int?> channels = new("--channels") { Description = "Image data: 1 (grey) or 3 (RGB); default: the teachers' input, else 3." };
-    private readonly Option<string> resize = new("--resize") { Description = "Image data: how images reach the size: fill (stretch), pad (fit, black borders) or crop (cover, centred).", DefaultValueFactory = _ => "fill" };
+    private readonly Option<string> resize = new("--resize") { Description = "Image data: how images reach the size: fill (stretch), pad (fit, black " +
+        "borders) or crop (cover, centred).", DefaultValueFactory = _ => "fill" };
     private readonly Option<bool> skipBadImages = new("--skip-bad-images") { Description = "Leave out image files that do not decode (named, with a count) instead of refusing the data." };
-    private readonly Option<string?> mean = new("--mean") { Description = "Normalize inputs per channel, (pixel/255 − mean) / std: the means, comma-separated (ImageNet's: 0.485,0.456,0.406); with --std." };
+    private readonly Option<string?> mean = new("--mean") { Description = "Normalize inputs per channel, (pixel/255 − mean) / std: the means, " +
+        "comma-separated (ImageNet's: 0.485,0.456,0.406); with --std." };
     private readonly Option<string?> std = new("--std") { Description = "The standard deviations for --mean (ImageNet's: 0.229,0.224,0.225)." };
     private readonly Option<string?> cache = new("--cache") { Description = "Folder for the decoded-pixel caches (default $MTKD_CACHE, else ~/.cache/mtkd)." };
 
@@ -48,7 +50,8 @@ internal sealed class DataFlags
         string? m = parse.GetValue(mean), s = parse.GetValue(std);
         if (m is null && s is null) return null;
         if (m is null || s is null) throw new ArgumentException("--mean and --std go together: give both, one value per channel.");
-        float[] Values(string text, string flag) => text.Split(',').Select(v => float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var f) && float.IsFinite(f)
+        float[] Values(string text, string flag) => text.Split(',').Select(v =>
+            float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var f) && float.IsFinite(f)
             ? f : throw new ArgumentException($"{flag} '{text}': '{v}' is not a finite number; expected comma-separated values, one per channel.")).ToArray();
         var (means, stds) = (Values(m, "--mean"), Values(s, "--std"));
         if (means.Length != stds.Length) throw new ArgumentException($"--mean has {means.Length} values and --std {stds.Length}; give one of each per channel.");

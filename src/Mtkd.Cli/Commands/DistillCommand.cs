@@ -23,10 +23,12 @@ internal static class DistillCommand
     public static Command Create()
     {
         var data = new DataFlags();
-        var unlabeled = new Option<string?>("--unlabeled") { Description = "More images without labels (a folder of images, or any --data form; labels ignored), taught by the teachers alone; needs --teacher." };
+        var unlabeled = new Option<string?>("--unlabeled") { Description = "More images without labels (a folder of images, or any --data form; labels " +
+            "ignored), taught by the teachers alone; needs --teacher." };
         var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher." };
         var softLabels = new Option<string?>("--soft-labels") { Description = "A soft-label file of the training split (from mtkd score) instead of --teacher." };
-        var teacherFeatures = new Option<string?>("--teacher-features") { Description = "Methods that read features (supernet2, hint): the --teacher models' output holding them (Mtkd's teachers: features)." };
+        var teacherFeatures = new Option<string?>("--teacher-features") { Description = "Methods that read features (supernet2, hint): the --teacher " +
+            "models' output holding them (Mtkd's teachers: features)." };
         var consistent = new Option<bool>("--consistent") { Description = "Score the --teacher models on every augmented training batch (consistent teaching) instead of once per image." };
         var method = new MethodFlags();
         var loss = new OptionFlags(new DistillationOptions());
@@ -34,8 +36,11 @@ internal static class DistillCommand
         var width = new Option<int?>("--width") { Description = "Base channel count of the student (default: the preset's)." };
         var output = new Option<string>("--out") { Description = "Folder for student.onnx, metrics.csv, report.json and checkpoints/.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
-        var views = new Option<int>("--views") { Description = "With --teacher: a pool of this many views per image (the image and V − 1 augmented by --shift/--flip/--rotate/--rand-augment), scored by the teachers once; the student trains on the pool for --epochs / V passes (the study's best recipe, with --shift 2 --flip on Fashion-MNIST: 5). 1 is off.", DefaultValueFactory = _ => 1 };
-        var labels = new Option<int?>("--labels") { Description = "Keep the labels of the first N training images; the rest train unlabelled, taught by the teachers alone (validation comes from the labelled)." };
+        var views = new Option<int>("--views") { Description = "With --teacher: a pool of this many views per image (the image and V − 1 augmented by " +
+            "--shift/--flip/--rotate/--rand-augment), scored by the teachers once; the student trains on the pool for --epochs / V passes (the study's " +
+                "best recipe, with --shift 2 --flip on Fashion-MNIST: 5). 1 is off.", DefaultValueFactory = _ => 1 };
+        var labels = new Option<int?>("--labels") { Description = "Keep the labels of the first N training images; the rest train unlabelled, taught " +
+            "by the teachers alone (validation comes from the labelled)." };
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
@@ -139,7 +144,8 @@ internal static class DistillCommand
         var rows = teachers.Select(TrainingRowSet.FromOnnx).ToArray();
         int unknown = Array.FindIndex(rows, r => r is null);
         if (unknown >= 0)
-            throw new ArgumentException($"--out-of-bag: {teachers[unknown]} does not record the rows it trained on (metadata '{TrainingRowSet.MetadataKey}', written by mtkd teachers --method bagging).");
+            throw new ArgumentException($"--out-of-bag: {teachers[unknown]} does not record the rows it trained on (metadata " +
+                $"'{TrainingRowSet.MetadataKey}', written by mtkd teachers --method bagging).");
         return images.Train.WithColumn(TeacherColumns.InBag, InBagMask(images, rows), teachers.Length);
     }
 

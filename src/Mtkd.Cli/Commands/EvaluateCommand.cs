@@ -151,7 +151,8 @@ internal static class EvaluateCommand
         AnsiConsole.MarkupLine(Markup.Escape($"{r.Model} on {r.Images:N0} {r.Split} images: accuracy {r.Accuracy * 100:0.00} %; " +
             $"{r.MillisecondsPerImageAtBatch1:0.000} ms per image at batch 1 (median of 180), {r.ImagesPerSecondAtBatch256:N0} images/s " +
             (r.Model.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) ? "through ML.NET (row by row)." : "at batch 256.")));
-        var classes = new Table().AddColumn("Class").AddColumn(new TableColumn("Precision").RightAligned()).AddColumn(new TableColumn("Recall").RightAligned()).AddColumn(new TableColumn("Images").RightAligned());
+        var classes = new Table().AddColumn("Class").AddColumn(new TableColumn("Precision").RightAligned())
+            .AddColumn(new TableColumn("Recall").RightAligned()).AddColumn(new TableColumn("Images").RightAligned());
         foreach (var c in r.Classes) classes.AddRow(Markup.Escape(c.Class), $"{c.Precision * 100:0.0} %", $"{c.Recall * 100:0.0} %", c.Support.ToString("N0"));
         AnsiConsole.Write(classes);
         var matrix = new Table().Title("Confusion matrix (rows: true class, columns: predicted)").AddColumn("");

@@ -62,7 +62,8 @@ internal sealed class MethodFlags
             if (parse.GetResult(option) is null) continue;
             var text = parse.GetValue(option)!;
             var property = settings.FirstOrDefault(s => s.Option == option && s.Property.DeclaringType!.IsInstanceOfType(chosen)).Property
-                ?? throw new ArgumentException($"{option.Name} is a setting of {string.Join(", ", settings.Where(s => s.Option == option).Select(s => DistillationMethods.NameOf(s.Property.DeclaringType!)))}, not of {chosen.Name}.");
+                ?? throw new ArgumentException($"{option.Name} is a setting of " +
+                    $"{string.Join(", ", settings.Where(s => s.Option == option).Select(s => DistillationMethods.NameOf(s.Property.DeclaringType!)))}, not of {chosen.Name}.");
             var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
             try
             {

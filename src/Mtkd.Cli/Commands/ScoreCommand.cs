@@ -23,8 +23,10 @@ internal static class ScoreCommand
     public static Command Create()
     {
         var teachers = new Option<string[]>("--teacher") { Description = "A teacher ONNX model; repeat for each teacher.", AllowMultipleArgumentsPerToken = false };
-        var shard = new Option<string?>("--shard") { Description = "Score shard I of N (every N-th block of rows from block I) into a Parquet part: I/N, or auto/N for JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm)." };
-        var merge = new Option<string[]>("--merge") { Description = "Join the Parquet parts of a sharded run by index into --out (instead of scoring), refusing gaps and overlaps.", AllowMultipleArgumentsPerToken = true };
+        var shard = new Option<string?>("--shard") { Description = "Score shard I of N (every N-th block of rows from block I) into a Parquet part: " +
+            "I/N, or auto/N for JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm)." };
+        var merge = new Option<string[]>("--merge") { Description = "Join the Parquet parts of a sharded run by index into --out (instead of scoring), " +
+            "refusing gaps and overlaps.", AllowMultipleArgumentsPerToken = true };
         var data = new DataFlags();
         var split = new Option<string>("--split") { Description = "Which split to score: train, val or test.", DefaultValueFactory = _ => "train" };
         split.AcceptOnlyFromAmong("train", "val", "test");
@@ -99,7 +101,8 @@ internal static class ScoreCommand
         }
         catch (OperationCanceledException e)
         {
-            throw new OperationCanceledException($"scoring stopped after {clock.Elapsed.TotalSeconds:0.0} s; {output} was not written (a file already there is unchanged). Run the same command again to score.", e);
+            throw new OperationCanceledException($"scoring stopped after {clock.Elapsed.TotalSeconds:0.0} s; {output} was not written (a file already " +
+                $"there is unchanged). Run the same command again to score.", e);
         }
         double seconds = clock.Elapsed.TotalSeconds;
 
@@ -110,7 +113,8 @@ internal static class ScoreCommand
         AnsiConsole.Write(table);
         double perSecond = summary.RowCount / seconds;
         AnsiConsole.MarkupLine($"Scored {summary.RowCount:N0} images with {summary.TeacherCount} teachers in {seconds:0.00} s: [bold]{perSecond:N0} images/s[/] (scoring and writing).");
-        AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(output)}[/]: {summary.FileBytes:N0} bytes, [bold]{summary.BytesPerRow:0.0} bytes per row[/]{(summary.TopK > 0 ? $" (top-{summary.TopK})" : topK > 0 ? $" (every logit: --top-k {topK} is not below the {summary.ClassCount} classes)" : "")}.");
+        AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(output)}[/]: {summary.FileBytes:N0} bytes, [bold]{summary.BytesPerRow:0.0} bytes per " +
+            $"row[/]{(summary.TopK > 0 ? $" (top-{summary.TopK})" : topK > 0 ? $" (every logit: --top-k {topK} is not below the {summary.ClassCount} classes)" : "")}.");
         if (keptRows is not null)
             AnsiConsole.MarkupLine($"Kept the training rows of {keptRows.Count(r => r is not null)} of {keptRows.Length} teachers (for mtkd distill --out-of-bag).");
         if (shard is { } done)

@@ -81,7 +81,11 @@ internal static class TeachersCommand
                 var path = Path.Combine(directory, $"teacher-{t.Index}.onnx");
                 // A bagged teacher records the rows of the training split it learned from, for out-of-bag soft labels (mtkd score, mtkd distill --out-of-bag).
                 var trainingRows = t.TrainingRows is { } rows ? TrainingRowSet.Of(rows.Select(r => images.TrainRows[r]), images.SplitRows) : null;
-                OnnxExporter.Export(t.Network, path, new OnnxExportOptions { ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization, FeaturesName = "features", TrainingRows = trainingRows });
+                OnnxExporter.Export(t.Network, path, new OnnxExportOptions
+                {
+                    ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization, FeaturesName = "features",
+                    TrainingRows = trainingRows,
+                });
                 var (_, accuracy) = NetworkTrainer.Evaluate(t.Network, images.Test);
                 teachers.Add(new Teacher(path, method == "bagging" ? Path.Combine(directory, $"teacher-{t.Index}.csv") : Path.Combine(directory, "snapshots.csv"),
                     accuracy, t.Network.ParameterCount, t.History.Count));
@@ -95,7 +99,8 @@ internal static class TeachersCommand
         foreach (var t in teachers) table.AddRow(Markup.Escape(t.Path), $"{t.TestAccuracy * 100:0.00} %", t.Parameters.ToString("N0"));
         AnsiConsole.Write(table);
         var report = new Report(method, architecture, teachers.Count, fraction, teachers);
-        Mtkd.Training.AtomicFile.WriteAllText(Path.Combine(directory, "teachers.json"), System.Text.Json.JsonSerializer.Serialize(report, new System.Text.Json.JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase }));
+        Mtkd.Training.AtomicFile.WriteAllText(Path.Combine(directory, "teachers.json"), System.Text.Json.JsonSerializer.Serialize(report,
+            new System.Text.Json.JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase }));
         JsonOutput.WriteIfAsked(json, report);
         return 0;
     }

@@ -34,7 +34,8 @@ internal sealed record TrainingData(ImageDataset Train, ImageDataset? Validation
         if (source.Kind == DatasetKind.UnlabeledFolder)
             throw new ArgumentException($"--data {source.Location} holds no labels (no class folders or label column); give labelled data as --data and unlabelled images as --unlabeled.");
         if (!source.HasSplit("test"))
-            throw new ArgumentException($"--data {source.Location} has no test split; add ROOT/test/<class>/…, or give a folder without split folders (a seeded {DatasetSource.TestFraction:P0} of each class is then the test split).");
+            throw new ArgumentException($"--data {source.Location} has no test split; add ROOT/test/<class>/…, or give a folder without split folders " +
+                $"(a seeded {DatasetSource.TestFraction:P0} of each class is then the test split).");
         var train = request.Load("train");
         var test = request.Load("test");
         if (quick)

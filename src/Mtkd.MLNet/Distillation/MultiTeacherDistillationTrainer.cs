@@ -105,20 +105,23 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         if (schema.GetColumnOrNull(options.TeacherLogitsColumnName) is not null)
             columns.Add((options.TeacherLogitsColumnName, TeacherColumns.Logits));
         else if (teachers is null && required)
-            throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with mlContext.Transforms.ScoreTeachers(...), or set Teachers to score them here.");
+            throw new ArgumentException($"Teacher logits column '{options.TeacherLogitsColumnName}' not found; add it with " +
+                $"mlContext.Transforms.ScoreTeachers(...), or set Teachers to score them here.");
         if (reads.HasFlag(TeacherSignal.Features))
         {
             if (schema.GetColumnOrNull(options.TeacherFeaturesColumnName) is not null)
                 columns.Add((options.TeacherFeaturesColumnName, TeacherColumns.Features));
             else if (teachers is not { FeatureWidth: > 0 } && required)
-                throw new ArgumentException($"{options.Distillation.Method.Name} needs the teachers' features in column '{options.TeacherFeaturesColumnName}': score them with ScoreTeachers and the teachers' feature output (TeacherModel.OutputName), or set Teachers and TeacherFeaturesOutputName.");
+                throw new ArgumentException($"{options.Distillation.Method.Name} needs the teachers' features in column " +
+                    $"'{options.TeacherFeaturesColumnName}': score them with ScoreTeachers and the teachers' feature output (TeacherModel.OutputName), or set Teachers and TeacherFeaturesOutputName.");
         }
         if (options.Distillation.OutOfBagTeachers)
         {
             if (schema.GetColumnOrNull(options.TeacherInBagColumnName) is not null)
                 columns.Add((options.TeacherInBagColumnName, TeacherColumns.InBag));
             else if (required)
-                throw new ArgumentException($"OutOfBagTeachers needs column '{options.TeacherInBagColumnName}' (per teacher 1 where it trained on the row): load soft labels with LoadSoftLabels from a file that records the teachers' training rows (mtkd score of teachers from mtkd teachers).");
+                throw new ArgumentException($"OutOfBagTeachers needs column '{options.TeacherInBagColumnName}' (per teacher 1 where it trained on the " +
+                    $"row): load soft labels with LoadSoftLabels from a file that records the teachers' training rows (mtkd score of teachers from mtkd teachers).");
         }
         return columns;
     }
@@ -268,7 +271,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         if (options.ImageChannels > 0 && options.ImageHeight > 0 && options.ImageWidth > 0)
         {
             if (options.ImageChannels * options.ImageHeight * options.ImageWidth != featureSize)
-                throw new ArgumentException($"Image shape {options.ImageChannels}x{options.ImageHeight}x{options.ImageWidth} does not match the {featureSize} values of column '{options.FeatureColumnName}'.");
+                throw new ArgumentException($"Image shape {options.ImageChannels}x{options.ImageHeight}x{options.ImageWidth} does not match the " +
+                    $"{featureSize} values of column '{options.FeatureColumnName}'.");
             return (options.ImageChannels, options.ImageHeight, options.ImageWidth);
         }
         int side = (int)Math.Round(Math.Sqrt(featureSize));

@@ -17,7 +17,8 @@ internal static partial class SoftLabelColumns
     public static DataViewSchema.Column Logits(DataViewSchema schema, string name)
     {
         var column = schema.GetColumnOrNull(name)
-            ?? throw new ArgumentException($"Teacher logits column '{name}' not found; add it with mlContext.Transforms.ScoreTeachers(...) or load soft labels with mlContext.Data.LoadSoftLabels(...).");
+            ?? throw new ArgumentException($"Teacher logits column '{name}' not found; add it with mlContext.Transforms.ScoreTeachers(...) or load " +
+                $"soft labels with mlContext.Data.LoadSoftLabels(...).");
         if (column.Type is not VectorDataViewType { ItemType: var item, Size: > 0 } || item != NumberDataViewType.Single)
             throw new ArgumentException($"Teacher logits column '{name}' is {column.Type}; expected a known-size vector of Single (teachers × classes).");
         return column;

@@ -99,7 +99,8 @@ public sealed class DatasetSource
             throw new ArgumentException($"{flag} {data}: a file must be a .csv or .tsv manifest of path,label; to use a folder of images, give the folder.");
         }
         if (!Directory.Exists(full))
-            throw new DirectoryNotFoundException($"{flag} {data}: no such folder or file. Expected 'fashion-mnist', a folder of IDX files, an image folder (ROOT/<class>/*.png or ROOT/train|val|test/<class>/…), a folder of unlabelled images, or a CSV/TSV manifest of path,label.");
+            throw new DirectoryNotFoundException($"{flag} {data}: no such folder or file. Expected 'fashion-mnist', a folder of IDX files, an image " +
+                $"folder (ROOT/<class>/*.png or ROOT/train|val|test/<class>/…), a folder of unlabelled images, or a CSV/TSV manifest of path,label.");
         if (Directory.EnumerateFiles(full).Any(f => System.IO.Path.GetFileName(f).StartsWith("train-images-idx3-ubyte", StringComparison.Ordinal)))
             return Idx(full);
         return Folder(full);

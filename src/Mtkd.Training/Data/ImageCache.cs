@@ -106,7 +106,8 @@ internal static class ImageCache
         {
             foreach (var stale in Directory.EnumerateFiles(directory, "*.tmp")) File.Delete(stale);
             if (File.Exists(manifestPath)) File.Delete(manifestPath); // pixels and manifest must never disagree
-            log?.Invoke(manifest is null ? $"Decoding {files.Length:N0} files into the cache {directory}." : $"The data changed since the cache was built ({Difference(manifest, files, format)}); rebuilding {directory}.");
+            log?.Invoke(manifest is null ? $"Decoding {files.Length:N0} files into the cache " +
+                $"{directory}." : $"The data changed since the cache was built ({Difference(manifest, files, format)}); rebuilding {directory}.");
             using var writer = PixelFileWriter.Create(pixelsPath, PixelElement.UInt8, imageSize, lut);
             var (labels, skipped) = build(writer);
             writer.Commit();

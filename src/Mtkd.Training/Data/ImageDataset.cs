@@ -157,7 +157,8 @@ public sealed class ImageDataset
     public ImageDataset Concat(ImageDataset other)
     {
         if (other.Channels != Channels || other.Height != Height || other.Width != Width || !other.ClassNames.SequenceEqual(ClassNames))
-            throw new ArgumentException($"Cannot join images of {other.Channels}x{other.Height}x{other.Width} with {other.ClassCount} classes to images of {Channels}x{Height}x{Width} with {ClassCount} classes.");
+            throw new ArgumentException($"Cannot join images of {other.Channels}x{other.Height}x{other.Width} with {other.ClassCount} classes to " +
+                $"images of {Channels}x{Height}x{Width} with {ClassCount} classes.");
         long[] Map(ImageDataset d, long shift) => d.rows is null ? LongRange(shift, d.Count) : shift == 0 ? d.rows : d.rows.Select(r => r + shift).ToArray();
         var store = ReferenceEquals(other.Store, Store) ? Store : new ConcatenatedPixelStore(Store, other.Store);
         long otherShift = ReferenceEquals(other.Store, Store) ? 0 : Store.Count;

@@ -68,7 +68,8 @@ internal sealed class PixelFile : PixelStore, IDisposable
         if (length < needed)
         {
             handle.Dispose();
-            throw new InvalidDataException($"{path}: {length:N0} bytes cannot hold {count:N0} images of {imageSize:N0} {element} values from byte {offset} ({needed:N0} bytes); the file is truncated or belongs to other data.");
+            throw new InvalidDataException($"{path}: {length:N0} bytes cannot hold {count:N0} images of {imageSize:N0} {element} values from byte " +
+                $"{offset} ({needed:N0} bytes); the file is truncated or belongs to other data.");
         }
         if (element == PixelElement.UInt8 && needed - offset <= PreloadLimit)
         {

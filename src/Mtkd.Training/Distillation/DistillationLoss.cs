@@ -11,13 +11,6 @@ namespace Mtkd.Training.Distillation;
 /// </summary>
 internal static class DistillationLoss
 {
-    /// <summary>Cross-entropy with targets (1 − ε)·one-hot + ε/C, over the labelled rows (labels ≥ 0).</summary>
-    public static Tensor HardLoss(Tensor logits, Tensor labels, double labelSmoothing)
-    {
-        using var targets = LabelTargets.From(labels, (int)logits.shape[1], labelSmoothing);
-        return HardLoss(logits, targets);
-    }
-
     /// <summary>Cross-entropy against <paramref name="targets"/>, the mean over the rows they count.</summary>
     public static Tensor HardLoss(Tensor logits, LabelTargets targets)
     {

@@ -51,7 +51,8 @@ internal static class TeacherLogitAdjustment
     {
         ArgumentNullException.ThrowIfNull(inBag);
         if (inBag.Count % teacherCount != 0 || (long)inBag.Count * classCount != logits.Length)
-            throw new ArgumentException($"The in-bag mask has {inBag.Count} flags; expected one per image and teacher ({logits.Length / classCount} = images × {teacherCount} teachers).", nameof(inBag));
+            throw new ArgumentException($"The in-bag mask has {inBag.Count} flags; expected one per image and teacher ({logits.Length / classCount} = " +
+                $"images × {teacherCount} teachers).", nameof(inBag));
         int n = inBag.Count / teacherCount;
         var result = logits.ToArray();
         var mean = new double[classCount];

@@ -56,7 +56,8 @@ public sealed class AugmentationOptions
         if (ShiftPixels < 0) throw new ArgumentOutOfRangeException(nameof(ShiftPixels), ShiftPixels, "Shift must not be negative.");
         if (!(RotationDegrees is >= 0 and <= 180)) throw new ArgumentOutOfRangeException(nameof(RotationDegrees), RotationDegrees, "Rotation must be in [0, 180] degrees.");
         if (RandAugmentOps is < 0 or > 10) throw new ArgumentOutOfRangeException(nameof(RandAugmentOps), RandAugmentOps, "RandAugment's operations per image must be in [0, 10] (0 is off).");
-        if (RandAugmentMagnitude is < 0 or > RandAugment.MaxMagnitude) throw new ArgumentOutOfRangeException(nameof(RandAugmentMagnitude), RandAugmentMagnitude, $"RandAugment's magnitude must be in [0, {RandAugment.MaxMagnitude}].");
+        if (RandAugmentMagnitude is < 0 or > RandAugment.MaxMagnitude)
+            throw new ArgumentOutOfRangeException(nameof(RandAugmentMagnitude), RandAugmentMagnitude, $"RandAugment's magnitude must be in [0, {RandAugment.MaxMagnitude}].");
         if (!(Mixup >= 0) || double.IsInfinity(Mixup)) throw new ArgumentOutOfRangeException(nameof(Mixup), Mixup, "Mixup's Beta parameter must be a finite number ≥ 0 (0 is off).");
         if (!(CutMix >= 0) || double.IsInfinity(CutMix)) throw new ArgumentOutOfRangeException(nameof(CutMix), CutMix, "CutMix's Beta parameter must be a finite number ≥ 0 (0 is off).");
     }

@@ -128,7 +128,8 @@ public sealed class DistillationJob
         int classCount = train.ClassCount;
         int teacherCount = reads == TeacherSignal.None ? 0 : online?.TeacherCount ?? train.Column(TeacherColumns.Logits)!.Value.Width / classCount;
         int featureWidth = online is not null ? online.FeatureWidth : train.Column(TeacherColumns.Features)?.Width ?? 0;
-        method.Check(new DistillationSetup(reads == TeacherSignal.None ? Teachers?.TeacherCount ?? 0 : teacherCount, online is not null, featureWidth > 0, train.Count - train.LabeledCount, Distillation));
+        int givenTeachers = reads == TeacherSignal.None ? Teachers?.TeacherCount ?? 0 : teacherCount; // methods without teachers refuse given ones
+        method.Check(new DistillationSetup(givenTeachers, online is not null, featureWidth > 0, train.Count - train.LabeledCount, Distillation));
 
         var stored = online is null && reads != TeacherSignal.None ? method.Prepare(StoredSignals(train, teacherCount), train.Labels, classCount, trainer.Seed) : null;
         int seed = trainer.Seed;
@@ -199,7 +200,8 @@ public sealed class DistillationJob
         if (Teachers is not null && logits.Width != Teachers.TeacherCount * train.ClassCount)
             throw new InvalidDataException($"The data's '{TeacherColumns.Logits}' column holds {logits.Width / train.ClassCount} teachers; Teachers has {Teachers.TeacherCount}.");
         if (Distillation.OutOfBagTeachers && train.Column(TeacherColumns.InBag) is not { } bag)
-            throw new ArgumentException($"OutOfBagTeachers needs the '{TeacherColumns.InBag}' column: which teacher trained on which image (teachers from mtkd teachers, or soft labels that record it).");
+            throw new ArgumentException($"OutOfBagTeachers needs the '{TeacherColumns.InBag}' column: which teacher trained on which image (teachers " +
+                $"from mtkd teachers, or soft labels that record it).");
         return (train, passes);
     }
 

@@ -27,7 +27,8 @@ public static class NetworkTrainer
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, ImageDataset? validation = null)
     {
         if (data.HasUnlabeled)
-            throw new ArgumentException($"Standard training needs a label for every image; {data.Count - data.LabeledCount} of the {data.Count} have none (use LabeledOnly(), or distil to learn from them).", nameof(data));
+            throw new ArgumentException($"Standard training needs a label for every image; {data.Count - data.LabeledCount} of the {data.Count} have " +
+                $"none (use LabeledOnly(), or distil to learn from them).", nameof(data));
         return TrainingLoop.Run(network, null, data, validation, options, Fingerprint(network, data, options, "supervised"),
             _ => (images, _, labels, mix) =>
             {

@@ -24,7 +24,8 @@ internal static class StudentCheckpoint
         var modelPath = Path.Combine(directory, TrainingCheckpoint.ModelFile);
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"No checkpoint in {directory}: expected a mtkd distill output folder (holding checkpoints/), " +
-                $"its checkpoints folder (holding the '{TrainingCheckpoint.PointerFile}' file), or an epoch folder (holding {TrainingCheckpoint.ModelFile} and {TrainingCheckpoint.WeightsFile}).", modelPath);
+                $"its checkpoints folder (holding the '{TrainingCheckpoint.PointerFile}' file), or an epoch folder (holding " +
+                    $"{TrainingCheckpoint.ModelFile} and {TrainingCheckpoint.WeightsFile}).", modelPath);
         var model = TrainingCheckpoint.ReadJson<CheckpointModel>(modelPath);
         TorchRuntime.EnsureLoaded();
         var network = new SequentialNetwork(model.Spec, model.Channels, model.Height, model.Width, model.ClassCount, model.Heads);

@@ -7,7 +7,8 @@ namespace Mtkd.Training.Engine;
 /// <summary>One generated teacher: its network (the caller disposes it), its training history and, with validation data, its accuracy there.</summary>
 public sealed record GeneratedTeacher(int Index, SequentialNetwork Network, IReadOnlyList<EpochSummary> History, double? ValidationAccuracy)
 {
-    /// <summary>The rows of the training data this teacher trained on (in the order it took them: a bagged teacher's seeded draw, a cross-fitted one's ascending); null when it trained on all of them.</summary>
+    /// <summary>The rows of the training data this teacher trained on (in the order it took them: a bagged teacher's seeded draw, a cross-fitted one's ascending); null when it trained on
+    /// all of them.</summary>
     public int[]? TrainingRows { get; init; }
 }
 

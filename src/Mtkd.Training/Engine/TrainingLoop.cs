@@ -82,7 +82,9 @@ internal static class TrainingLoop
                 if (cancellation.IsCancellationRequested)
                     throw new OperationCanceledException(
                         $"the run stopped in epoch {epoch}, before step {s + 1} of {steps}; " +
-                        (options.CheckpointDirectory is { } saved ? $"{saved} holds {(history.Count == 0 ? "no complete epoch yet" : $"epoch {history.Count}")}: rerun it with the same settings to resume." : "it kept no checkpoint."),
+                        (options.CheckpointDirectory is { } saved
+                            ? $"{saved} holds {(history.Count == 0 ? "no complete epoch yet" : $"epoch {history.Count}")}: rerun it with the same settings to resume."
+                            : "it kept no checkpoint."),
                         cancellation);
                 using var scope = NewDisposeScope();
                 learningRate = LearningRateSchedule.At(options, (long)(epoch - 1) * steps + s, steps);
@@ -109,7 +111,8 @@ internal static class TrainingLoop
             }
 
             if ((FirstNonFiniteParameter(network) ?? (companions is null ? null : FirstNonFiniteParameter(companions))) is { } bad)
-                throw new InvalidDataException($"Training stopped after epoch {epoch}: parameter '{bad}' holds non-finite values (a gradient overflowed). No checkpoint was written for this epoch; try a lower learning rate.");
+                throw new InvalidDataException($"Training stopped after epoch {epoch}: parameter '{bad}' holds non-finite values (a gradient " +
+                    $"overflowed). No checkpoint was written for this epoch; try a lower learning rate.");
             var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : Evaluate(network, validation, device);
             // Accuracy on the labelled images only (against their own labels, also in a mixed batch); NaN with none.
             var summary = new EpochSummary(epoch, lossSum / data.Count, (double)correct / data.LabeledCount, clock.Elapsed.TotalSeconds,

@@ -20,7 +20,8 @@ public static class OnnxExporter
     public static byte[] Export(SequentialNetwork network, OnnxExportOptions? options = null)
     {
         if (Engine.TrainingLoop.FirstNonFiniteParameter(network) is { } bad)
-            throw new InvalidDataException($"{network.Spec.Name}: '{bad}' holds non-finite values (NaN or ±∞), so the model would predict nothing; not exported. Retrain from the last good checkpoint with a lower learning rate.");
+            throw new InvalidDataException($"{network.Spec.Name}: '{bad}' holds non-finite values (NaN or ±∞), so the model would predict nothing; not " +
+                $"exported. Retrain from the last good checkpoint with a lower learning rate.");
         var bytes = BuildModel(network, options ?? new OnnxExportOptions()).ToByteArray();
         OnnxModelValidator.Validate(bytes, $"The export of {network.Spec.Name}");
         return bytes;

@@ -46,7 +46,8 @@ public static class SoftLabelFile
                 var index = ReadColumn(group, fields["index"], n, path);
                 var label = ReadColumn(group, fields["label"], n, path);
                 var columns = topK == 0
-                    ? Enumerable.Range(0, header.Width).Select(i => ReadColumn(group, Require(fields, SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount), path), n, path)).ToArray()
+                    ? Enumerable.Range(0, header.Width)
+                        .Select(i => ReadColumn(group, Require(fields, SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount), path), n, path)).ToArray()
                     : null;
                 var top = topK == 0 ? null : ReadTopK(group, fields, header, topK, n, path);
                 var row = new float[header.Width];
@@ -57,9 +58,12 @@ public static class SoftLabelFile
                     if (columns is not null)
                         for (int i = 0; i < header.Width; i++)
                         {
-                            row[i] = (float)(columns[i][r] ?? throw new InvalidDataException($"{path}: row {r} of row group {g} has no value in {SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)}."));
+                            row[i] = (float)(columns[i][r] ?? throw new InvalidDataException($"{path}: row {r} of row group {g} has no value in " +
+                                $"{SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)}."));
                             if (!float.IsFinite(row[i]))
-                                throw new InvalidDataException($"{path}: row with index {ids[^1]}, column {SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)} holds {row[i].ToString(CultureInfo.InvariantCulture)}; soft labels must be finite numbers (the teacher that wrote them is broken).");
+                                throw new InvalidDataException($"{path}: row with index {ids[^1]}, column " +
+                                    $"{SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)} holds " +
+                                        $"{row[i].ToString(CultureInfo.InvariantCulture)}; soft labels must be finite numbers (the teacher that wrote them is broken).");
                         }
                     else
                         top!(r, row);

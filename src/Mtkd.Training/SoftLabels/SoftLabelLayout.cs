@@ -25,7 +25,8 @@ internal static partial class SoftLabelLayout
         for (int t = 0; t < teachers; t++)
             for (int c = 0; c < classes; c++)
                 if (!names.Contains(SoftLabelHeader.LogitName(t, c)))
-                    throw new InvalidDataException($"{source}: column {SoftLabelHeader.LogitName(t, c)} is missing; {teachers} teachers × {classes} classes need every t{{teacher}}_c{{class}} column.");
+                    throw new InvalidDataException($"{source}: column {SoftLabelHeader.LogitName(t, c)} is missing; {teachers} teachers × {classes} " +
+                        $"classes need every t{{teacher}}_c{{class}} column.");
         return (teachers, classes);
     }
 

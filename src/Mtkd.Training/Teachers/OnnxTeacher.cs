@@ -109,7 +109,8 @@ internal sealed class OnnxTeacher : IDisposable
         var outputDims = session.OutputMetadata[outputName].Dimensions;
         if (session.OutputMetadata[outputName].ElementType != typeof(float) || outputDims.Length != 2 || outputDims[1] <= 0)
             throw new InvalidDataException(
-                $"Teacher '{name}': output '{outputName}' is {session.OutputMetadata[outputName].ElementType.Name}[{string.Join(",", outputDims)}]; expected float32 [batch, classes] with a known class count.");
+                $"Teacher '{name}': output '{outputName}' is {session.OutputMetadata[outputName].ElementType.Name}[{string.Join(",", outputDims)}]; " +
+                    $"expected float32 [batch, classes] with a known class count.");
         var kind = model.OutputKind != TeacherOutputKind.Auto ? model.OutputKind
             : info.IsProbabilityOutput(outputName) ? TeacherOutputKind.Probabilities : TeacherOutputKind.Logits;
 

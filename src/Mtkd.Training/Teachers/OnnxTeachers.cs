@@ -110,7 +110,8 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
     {
         int count = (int)images.shape[0], imageSize = models[0].InputSize;
         if (images.numel() != (long)count * imageSize)
-            throw new ArgumentException($"A batch of {count} images holds {images.numel()} values; the teachers take {imageSize} per image ({string.Join("×", models[0].Description.ImageShape)}).", nameof(images));
+            throw new ArgumentException($"A batch of {count} images holds {images.numel()} values; the teachers take {imageSize} per image " +
+                $"({string.Join("×", models[0].Description.ImageShape)}).", nameof(images));
         var widths = models.Select(m => m.ClassCount).ToArray();
         int width = widths.Sum();
         using var cpu = images.detach().cpu().contiguous();

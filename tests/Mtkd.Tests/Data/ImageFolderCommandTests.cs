@@ -64,8 +64,9 @@ public sealed class ImageFolderCommandTests : IDisposable
         string images = PathOf("photos"), cache = PathOf("cache");
         SyntheticImageFiles.WriteFolder(images, ["a", "b"], perClass: 6);
         SyntheticImageFiles.WriteTruncated(Path.Combine(images, "b", "000-cut.png"));
-        var (refused, output) = CliOutput.Capture(() => Program.Main(["teachers", "--data", images, "--cache", cache, "--image-size", "8", "--count", "1", "--epochs", "1", "--patience", "0", "--out", PathOf("t1")]));
-        var (skipped, said) = CliOutput.Capture(() => Program.Main(["teachers", "--data", images, "--cache", cache, "--image-size", "8", "--count", "1", "--epochs", "1", "--patience", "0", "--out", PathOf("t2"), "--skip-bad-images"]));
+        string[] teachers = ["teachers", "--data", images, "--cache", cache, "--image-size", "8", "--count", "1", "--epochs", "1", "--patience", "0"];
+        var (refused, output) = CliOutput.Capture(() => Program.Main([.. teachers, "--out", PathOf("t1")]));
+        var (skipped, said) = CliOutput.Capture(() => Program.Main([.. teachers, "--out", PathOf("t2"), "--skip-bad-images"]));
         Assert.NotEqual(0, refused);
         Assert.Contains("000-cut.png", output);
         Assert.Contains("--skip-bad-images", output);

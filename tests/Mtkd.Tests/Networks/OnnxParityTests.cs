@@ -98,7 +98,8 @@ public sealed class OnnxParityTests(ITestOutputHelper output)
             using var outputs = session.Run(new RunOptions(), ["input"], [value], ["logits", "probabilities"]);
             double logitGap = MaxAbsDifference(expectedLogits, outputs[0].GetTensorDataAsSpan<float>().ToArray());
             double probabilityGap = MaxAbsDifference(expectedProbabilities, outputs[1].GetTensorDataAsSpan<float>().ToArray());
-            output.WriteLine($"{name} w={width} {channels}×{height}×{widthPixels} heads={heads} fold={fold} opset={opset} batch={batch}: max |Δ| logits {logitGap:G3}, probabilities {probabilityGap:G3}");
+            output.WriteLine($"{name} w={width} {channels}×{height}×{widthPixels} heads={heads} fold={fold} opset={opset} batch={batch}: max |Δ| " +
+                $"logits {logitGap:G3}, probabilities {probabilityGap:G3}");
             Assert.True(logitGap < 1e-4, $"logits: max |Δ| = {logitGap:G3}");
             Assert.True(probabilityGap < 1e-4, $"probabilities: max |Δ| = {probabilityGap:G3}");
         }

@@ -45,10 +45,12 @@ public sealed class UnlabeledDistillationTests
     {
         using var logits = tensor(new float[] { 2, 0, 0, 1 }, [2, 2]);
         using var one = tensor(new long[] { 0, ImageDataset.Unlabeled }, [2]);
-        using var loss = DistillationLoss.HardLoss(logits, one, 0);
+        using var oneTargets = LabelTargets.From(one, 2);
+        using var loss = DistillationLoss.HardLoss(logits, oneTargets);
         Assert.Equal(Math.Log(1 + Math.Exp(-2)), loss.item<float>(), 5); // row 0 alone, not halved
         using var none = tensor(new long[] { -1, -1 }, [2]);
-        using var zero = DistillationLoss.HardLoss(logits, none, 0);
+        using var noTargets = LabelTargets.From(none, 2);
+        using var zero = DistillationLoss.HardLoss(logits, noTargets);
         Assert.Equal(0f, zero.item<float>());
     }
 

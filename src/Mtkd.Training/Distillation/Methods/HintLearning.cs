@@ -52,7 +52,8 @@ public sealed record HintLearning : DistillationMethod
         else if (features % (hint.Height * hint.Width) == 0)
             projector = nn.Conv2d(hint.Channels, features / (hint.Height * hint.Width), 1);
         else
-            throw new ArgumentException($"The student's hint layer {layer} gives {hint} maps; the teachers' {features} features are not a whole number of {hint.Height}x{hint.Width} maps. Choose another HintLayer.");
+            throw new ArgumentException($"The student's hint layer {layer} gives {hint} maps; the teachers' {features} features are not a whole number " +
+                $"of {hint.Height}x{hint.Width} maps. Choose another HintLayer.");
         return new Run(student, layer, projector, this);
     }
 
