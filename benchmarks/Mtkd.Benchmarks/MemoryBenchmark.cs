@@ -31,8 +31,8 @@ public static class MemoryBenchmark
         };
         log($"Drawing {count:N0} SYNTHETIC corrosion photographs ({width}×{height}) into {folder} (reused when already drawn).");
         string root = SyntheticFolder.Ensure(Path.Combine(folder, "images"), sample, count / 2, seed: 1);
-        var source = DatasetSource.Resolve(root);
-        var entries = source.Entries("train").Concat(source.Entries("test")).ToArray();
+        var source = (ImageFileSource)DatasetSource.Resolve(root);
+        var entries = source.Files("train").Concat(source.Files("test")).ToArray();
         var clock = Stopwatch.StartNew();
         var cached = ImageCache.LoadImages(Path.Combine(folder, "cache"), entries, source.ClassNames, new ImageFormat(3, height, width), log);
         double decode = entries.Length / clock.Elapsed.TotalSeconds;
@@ -50,7 +50,7 @@ public static class MemoryBenchmark
     public static FashionMnistReport FashionMnist(int images, int rounds, string cacheRoot, Action<string> log)
     {
         var inMemory = Training.Data.FashionMnist.Load(DataSplit.Train).Take(images);
-        var source = DatasetSource.Resolve("fashion-mnist");
+        var source = (IdxSource)DatasetSource.Resolve("fashion-mnist");
         var (imagesPath, labelsPath) = source.IdxFiles("train");
         var fromCache = ImageCache.LoadIdx(imagesPath, labelsPath, source.ClassNames, cacheRoot, log).Images.Take(images);
         if (!inMemory.ReadImage(images - 1).SequenceEqual(fromCache.ReadImage(images - 1)))

@@ -52,10 +52,8 @@ public static class SampleRunner
         // Decoded once into uint8 caches on disk (the same pixels the featurizer computes, bit for bit): training reads
         // batches from them, so memory does not grow with the number of photographs.
         var format = new ImageFormat(3, sample.Height, sample.Width, ResizeMode.Fill);
-        var classIndex = splits.Classes.Select((name, index) => (name, index)).ToDictionary(c => c.name, c => c.index);
-        ImageDataset Load(string split, IReadOnlyList<LabelledImage> images) => ImageCache.LoadImages(Path.Combine(output, "cache", split),
-            images.Select(i => new ImageEntry(Path.GetFullPath(i.Path), classIndex[i.Label])).ToArray(), splits.Classes, format, Log).Images;
-        var (train, validation, test) = (Load("train", splits.Train), Load("val", splits.Validation), Load("test", splits.Test));
+        ImageDataset Load(string split) => splits.Source.Load(split, format, cacheRoot: Path.Combine(output, "cache"), log: Log);
+        var (train, validation, test) = (Load("train"), Load("val"), Load("test"));
         Log($"decoded and resized to {sample.Width}×{sample.Height} RGB, cached in {Path.Combine(output, "cache")}");
 
         // 2. Teachers, 3. their logits, 4. the ensemble.

@@ -112,8 +112,8 @@ internal sealed record DataRequest(DatasetSource Source, Func<ImageFormat> Forma
     /// <summary>One split's images, with bad files refused (naming the first) or skipped (counted, the first few named).</summary>
     public ImageDataset Load(string split, IReadOnlyList<string>? classNames = null)
     {
-        var format = Source.Kind == DatasetKind.Idx ? new ImageFormat(1, 1, 1) : Format();
-        var cached = ImageCache.Load(Source, split, format, CacheRoot, classNames, message => AnsiConsole.MarkupLine(Markup.Escape(message)));
+        var format = Source.NativeFormat ?? Format();
+        var cached = Source.LoadCached(split, format, CacheRoot, classNames, message => AnsiConsole.MarkupLine(Markup.Escape(message)));
         if (cached.Skipped.Count > 0)
         {
             var first = cached.Skipped[0];

@@ -31,7 +31,7 @@ internal sealed record TrainingData(ImageDataset Train, ImageDataset? Validation
         if (!(validationFraction is >= 0 and < 1)) // written so that NaN fails too
             throw new ArgumentException($"--validation-fraction {validationFraction} is not in [0, 1).");
         var source = request.Source;
-        if (source.Kind == DatasetKind.UnlabeledFolder)
+        if (!source.HasLabels)
             throw new ArgumentException($"--data {source.Location} holds no labels (no class folders or label column); give labelled data as --data and unlabelled images as --unlabeled.");
         if (!source.HasSplit("test"))
             throw new ArgumentException($"--data {source.Location} has no test split; add ROOT/test/<class>/…, or give a folder without split folders " +
@@ -72,7 +72,7 @@ internal sealed record TrainingData(ImageDataset Train, ImageDataset? Validation
         }
         return new TrainingData(trainSet, validation, test, source.Location, rowIds, train.Count)
         {
-            Resize = source.Kind == DatasetKind.Idx ? null : request.Format().Resize,
+            Resize = source.NativeFormat is null ? request.Format().Resize : null,
             Normalization = request.NormalizationDescription,
         };
     }

@@ -33,26 +33,6 @@ internal static class ImageCache
 
     private sealed record Manifest(int Version, string Format, string Table, string[] ClassNames, SourceFile[] Files, int[] Labels, SkippedImage[] Skipped);
 
-    /// <summary>The images of one split of a source, through the cache (IDX data included).</summary>
-    /// <param name="source">The dataset.</param>
-    /// <param name="split">train, val or test.</param>
-    /// <param name="format">Size, channels and resize mode; ignored for IDX data, which has its own size.</param>
-    /// <param name="cacheRoot">Where caches live; null for <see cref="DefaultRoot"/>.</param>
-    /// <param name="classNames">The class names to give the images (an unlabelled folder has none of its own); null for the source's.</param>
-    /// <param name="log">Told when a cache is built and how many images were decoded.</param>
-    public static CachedImages Load(DatasetSource source, string split, ImageFormat format, string? cacheRoot = null,
-        IReadOnlyList<string>? classNames = null, Action<string>? log = null)
-    {
-        if (source.Kind == DatasetKind.Idx)
-        {
-            var (images, labels) = source.IdxFiles(split);
-            return LoadIdx(images, labels, classNames ?? source.ClassNames, cacheRoot, log);
-        }
-        format.Validate();
-        var key = Key(source.Location, split, format.ToString());
-        return LoadImages(Path.Combine(cacheRoot ?? DefaultRoot, key), source.Entries(split), classNames ?? source.ClassNames, format, log);
-    }
-
     /// <summary>The images of <paramref name="entries"/> at <paramref name="format"/>, cached in <paramref name="directory"/>.</summary>
     public static CachedImages LoadImages(string directory, IReadOnlyList<ImageEntry> entries, IReadOnlyList<string> classNames, ImageFormat format, Action<string>? log = null)
     {
@@ -86,7 +66,7 @@ internal static class ImageCache
             : throw new FileNotFoundException($"Image '{path}' not found.");
     }
 
-    private static string Key(string location, string split, string format) =>
+    internal static string Key(string location, string split, string format) =>
         Engine.ContentHash.Of(Encoding.UTF8.GetBytes($"{location}|{split}|{format}"));
 
     // Writes the pixels; returns the label of each image written and the files left out.

@@ -4,7 +4,7 @@ namespace Mtkd.Training.Fusion;
 /// Accuracies read off a soft-label matrix: per image, <c>teacherCount</c> blocks of <c>classCount</c> logits
 /// (teacher-major, the layout of the ScoreTeachers column).
 /// </summary>
-internal static class SoftLabelAccuracy
+public static class SoftLabelAccuracy
 {
     /// <summary>Accuracy of one teacher's argmax.</summary>
     public static double Teacher(ReadOnlySpan<float> logits, IReadOnlyList<int> labels, int teacherCount, int classCount, int teacher)

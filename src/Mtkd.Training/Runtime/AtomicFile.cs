@@ -1,7 +1,11 @@
 namespace Mtkd.Training;
 
-/// <summary>Writes files so that a crash or a bad input never leaves a half-written file in place of a good one.</summary>
-internal static class AtomicFile
+/// <summary>
+/// Writes files so that a crash or a bad input never leaves a half-written file in place of a good one: the content
+/// goes to a temporary file beside the target, which is then renamed over it. For apps that save a fitted model
+/// (<c>AtomicFile.Write(path, s =&gt; mlContext.Model.Save(model, schema, s))</c>) or a report.
+/// </summary>
+public static class AtomicFile
 {
     /// <summary>Writes to a temporary file beside <paramref name="path"/>, then renames it over the target.</summary>
     public static void Write(string path, Action<Stream> write)
@@ -21,8 +25,10 @@ internal static class AtomicFile
         }
     }
 
+    /// <summary>Writes <paramref name="bytes"/> whole, or leaves the old file as it was.</summary>
     public static void WriteAllBytes(string path, byte[] bytes) => Write(path, s => s.Write(bytes));
 
+    /// <summary>Writes <paramref name="text"/> (UTF-8) whole, or leaves the old file as it was.</summary>
     public static void WriteAllText(string path, string text) => Write(path, s =>
     {
         using var writer = new StreamWriter(s);

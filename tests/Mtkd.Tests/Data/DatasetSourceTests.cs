@@ -17,11 +17,11 @@ public sealed class DatasetSourceTests : IDisposable
         File.WriteAllText(Path.Combine(folder, "rust", "notes.txt"), "not an image");
         var source = DatasetSource.Resolve(folder);
 
-        Assert.Equal(DatasetKind.ImageFolder, source.Kind);
+        Assert.IsType<ImageFileSource>(source);
         Assert.Equal(["Clean", "dent", "rust"], source.ClassNames); // ordinal: upper case first, the same on every machine
         Assert.False(source.SplitsGiven);
-        var train = source.Entries("train");
-        var test = source.Entries("test");
+        var train = Files(source, "train");
+        var test = Files(source, "test");
         Assert.Equal(24, train.Count);
         Assert.Equal(6, test.Count);
         Assert.All(Enumerable.Range(0, 3), c => Assert.Equal(2, test.Count(e => e.Label == c)));
@@ -30,7 +30,7 @@ public sealed class DatasetSourceTests : IDisposable
         Assert.All(train, e => Assert.Equal(source.ClassNames[e.Label], Path.GetFileName(Path.GetDirectoryName(e.Path))));
 
         var again = DatasetSource.Resolve(folder);
-        Assert.Equal(test, again.Entries("test")); // the same split in every command
+        Assert.Equal(test, Files(again, "test")); // the same split in every command
         Assert.False(source.HasSplit("val"));
     }
 
@@ -42,8 +42,8 @@ public sealed class DatasetSourceTests : IDisposable
         SyntheticImageFiles.WriteFolder(Path.Combine(root, "test"), ["a", "b"], perClass: 3);
         var source = DatasetSource.Resolve(root);
         Assert.True(source.SplitsGiven);
-        Assert.Equal((8, 4, 6), (source.Entries("train").Count, source.Entries("val").Count, source.Entries("test").Count));
-        Assert.All(source.Entries("test"), e => Assert.StartsWith(Path.Combine(root, "test"), e.Path));
+        Assert.Equal((8, 4, 6), (Files(source, "train").Count, Files(source, "val").Count, Files(source, "test").Count));
+        Assert.All(Files(source, "test"), e => Assert.StartsWith(Path.Combine(root, "test"), e.Path));
 
         Directory.Delete(Path.Combine(root, "test", "b"), recursive: true);
         var e = Assert.Throws<InvalidDataException>(() => DatasetSource.Resolve(root));
@@ -56,10 +56,10 @@ public sealed class DatasetSourceTests : IDisposable
     {
         SyntheticImageFiles.WriteUnlabeled(root, count: 5, classes: 2);
         var source = DatasetSource.Resolve(root);
-        Assert.Equal(DatasetKind.UnlabeledFolder, source.Kind);
+        Assert.False(source.HasLabels);
         Assert.Empty(source.ClassNames);
-        Assert.Equal(5, source.Entries("train").Count);
-        Assert.All(source.Entries("train"), e => Assert.Equal(ImageDataset.Unlabeled, e.Label));
+        Assert.Equal(5, Files(source, "train").Count);
+        Assert.All(Files(source, "train"), e => Assert.Equal(ImageDataset.Unlabeled, e.Label));
     }
 
     [Fact]
@@ -75,19 +75,19 @@ public sealed class DatasetSourceTests : IDisposable
         var manifest = Path.Combine(root, "list.csv");
         File.WriteAllLines(manifest, lines);
         var source = DatasetSource.Resolve(manifest);
-        Assert.Equal(DatasetKind.Manifest, source.Kind);
+        Assert.True(source is ImageFileSource { HasLabels: true });
         Assert.Equal(["cat", "dog"], source.ClassNames);
-        var all = source.Entries("train").Concat(source.Entries("test")).ToArray();
+        var all = Files(source, "train").Concat(Files(source, "test")).ToArray();
         Assert.Equal(10, all.Length);
         Assert.Equal(2, all.Count(e => e.Label == ImageDataset.Unlabeled));
-        Assert.DoesNotContain(source.Entries("test"), e => e.Label == ImageDataset.Unlabeled); // unlabelled images all train
+        Assert.DoesNotContain(Files(source, "test"), e => e.Label == ImageDataset.Unlabeled); // unlabelled images all train
         Assert.All(all, e => Assert.True(File.Exists(e.Path)));
 
         // TSV with a split column; a missing file is named with its line.
         File.WriteAllLines(Path.Combine(root, "list.tsv"), ["path\tlabel\tsplit", "img/x/img-000.png\tcat\ttrain", "img/y/img-000.png\tdog\ttest", "img/y/img-001.png\tdog\ttrain"]);
         var tsv = DatasetSource.Resolve(Path.Combine(root, "list.tsv"));
         Assert.True(tsv.SplitsGiven);
-        Assert.Equal((2, 1), (tsv.Entries("train").Count, tsv.Entries("test").Count));
+        Assert.Equal((2, 1), (Files(tsv, "train").Count, Files(tsv, "test").Count));
         File.AppendAllLines(manifest, ["img/x/missing.png,cat"]);
         var e = Assert.Throws<FileNotFoundException>(() => DatasetSource.Resolve(manifest));
         Assert.Contains("line 12", e.Message);
@@ -100,9 +100,9 @@ public sealed class DatasetSourceTests : IDisposable
         if (Directory.Exists(FashionMnist.DefaultDirectory))
         {
             var fmnist = DatasetSource.Resolve("fashion-mnist");
-            Assert.Equal(DatasetKind.Idx, fmnist.Kind);
+            Assert.IsType<IdxSource>(fmnist);
             Assert.Equal(FashionMnist.ClassNames, fmnist.ClassNames);
-            Assert.EndsWith("train-images-idx3-ubyte.gz", fmnist.IdxFiles("train").Images);
+            Assert.EndsWith("train-images-idx3-ubyte.gz", ((IdxSource)fmnist).IdxFiles("train").Images);
             Assert.True(fmnist.HasSplit("test"));
             Assert.False(fmnist.HasSplit("val"));
         }
@@ -113,4 +113,6 @@ public sealed class DatasetSourceTests : IDisposable
         SyntheticImageFiles.WritePng(Path.Combine(root, "only", "one", "a.png"), 8, 8, 0, 1);
         Assert.Contains("at least two", Assert.Throws<InvalidDataException>(() => DatasetSource.Resolve(Path.Combine(root, "only"))).Message);
     }
+
+    private static IReadOnlyList<ImageEntry> Files(DatasetSource source, string split) => ((ImageFileSource)source).Files(split);
 }

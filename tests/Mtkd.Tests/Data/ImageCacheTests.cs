@@ -25,28 +25,28 @@ public sealed class ImageCacheTests : IDisposable
     public void Unchanged_files_reuse_the_cache_and_a_changed_one_rebuilds_it()
     {
         var (source, cache) = Folder();
-        var first = ImageCache.Load(source, "train", Format, cache);
+        var first = source.LoadCached("train", Format, cache);
         Assert.True(first.Rebuilt);
-        Assert.Equal(source.Entries("train").Select(e => e.Label), first.Images.Labels);
+        Assert.Equal(Files(source, "train").Select(e => e.Label), first.Images.Labels);
         var pixels = first.Images.ReadAllPixels();
         Assert.All(pixels, v => Assert.InRange(v, 0f, 1f));
 
         var messages = new List<string>();
-        var second = ImageCache.Load(DatasetSource.Resolve(source.Location), "train", Format, cache, log: messages.Add);
+        var second = DatasetSource.Resolve(source.Location).LoadCached("train", Format, cache, log: messages.Add);
         Assert.False(second.Rebuilt);
         Assert.Empty(messages);
         Assert.Equal(pixels, second.Images.ReadAllPixels());
 
-        var changed = source.Entries("train")[3].Path;
+        var changed = Files(source, "train")[3].Path;
         SyntheticImageFiles.WritePng(changed, 30, 30, 1, seed: 99);
         File.SetLastWriteTimeUtc(changed, DateTime.UtcNow.AddMinutes(1));
-        var third = ImageCache.Load(DatasetSource.Resolve(source.Location), "train", Format, cache, log: messages.Add);
+        var third = DatasetSource.Resolve(source.Location).LoadCached("train", Format, cache, log: messages.Add);
         Assert.True(third.Rebuilt);
         Assert.Contains(changed, Assert.Single(messages));
         Assert.NotEqual(pixels.AsSpan(3 * Format.ImageSize, Format.ImageSize).ToArray(), third.Images.ReadImage(3));
         Assert.Equal(pixels.AsSpan(0, Format.ImageSize).ToArray(), third.Images.ReadImage(0));
 
-        Assert.True(ImageCache.Load(source, "train", Format with { Height = 12 }, cache).Rebuilt); // another size is another cache
+        Assert.True(source.LoadCached("train", Format with { Height = 12 }, cache).Rebuilt); // another size is another cache
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class ImageCacheTests : IDisposable
         SyntheticImageFiles.WriteTruncated(bad);
         File.WriteAllText(Path.Combine(source.Location, "a", "zz-text.png"), "this is not a PNG");
         source = DatasetSource.Resolve(source.Location);
-        var all = source.Entries("train").Concat(source.Entries("test")).ToArray();
+        var all = Files(source, "train").Concat(Files(source, "test")).ToArray();
         var cached = ImageCache.LoadImages(Path.Combine(cache, "all"), all, source.ClassNames, Format);
         Assert.Equal(2, cached.Skipped.Count);
         Assert.Contains(cached.Skipped, s => s.Path == bad && s.Reason.Contains("damaged", StringComparison.Ordinal));
@@ -71,7 +71,7 @@ public sealed class ImageCacheTests : IDisposable
     {
         if (!Directory.Exists(FashionMnist.DefaultDirectory)) return; // the CI installs it; the assertion below needs the real files
         var source = DatasetSource.Resolve("fashion-mnist");
-        var cached = ImageCache.Load(source, "test", Format, Path.Combine(root, "cache")).Images;
+        var cached = source.LoadCached("test", Format, Path.Combine(root, "cache")).Images;
         var inMemory = FashionMnist.Load(DataSplit.Test);
         Assert.Equal(inMemory.Labels, cached.Labels);
         Assert.Equal(inMemory.Take(500).ReadAllPixels(), cached.Take(500).ReadAllPixels());
@@ -85,7 +85,7 @@ public sealed class ImageCacheTests : IDisposable
     public void Decoded_pixels_equal_ML_NET_s_LoadImages_ResizeImages_ExtractPixels(ResizeMode mode, ImageResizingEstimator.ResizingKind kind)
     {
         var (source, cache) = Folder(perClass: 4);
-        var entries = source.Entries("train");
+        var entries = Files(source, "train");
         var format = Format with { Resize = mode };
         var cached = ImageCache.LoadImages(Path.Combine(cache, mode.ToString()), entries, source.ClassNames, format).Images;
 
@@ -105,7 +105,7 @@ public sealed class ImageCacheTests : IDisposable
         // Not ML.NET's ConvertToGrayscale: 5.0.1 applies its 0.3/0.59/0.11 matrix to BGRA bytes as if they were RGBA,
         // weighing blue as red (a pure blue pixel comes out 0.28, not 0.11); grey models here use the weights as meant.
         var (source, cache) = Folder(perClass: 2);
-        var entries = source.Entries("train");
+        var entries = Files(source, "train");
         var rgb = ImageCache.LoadImages(Path.Combine(cache, "rgb"), entries, source.ClassNames, new ImageFormat(3, 12, 14)).Images;
         var grey = ImageCache.LoadImages(Path.Combine(cache, "grey"), entries, source.ClassNames, new ImageFormat(1, 12, 14)).Images;
         int plane = 12 * 14;
@@ -122,4 +122,6 @@ public sealed class ImageCacheTests : IDisposable
     {
         public string Path { get; set; } = "";
     }
+
+    private static IReadOnlyList<ImageEntry> Files(DatasetSource source, string split) => ((ImageFileSource)source).Files(split);
 }
