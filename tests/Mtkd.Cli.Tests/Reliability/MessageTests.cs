@@ -1,0 +1,97 @@
+using Mtkd.Cli;
+using Mtkd.Training.SoftLabels;
+
+namespace Mtkd.Cli.Tests.Reliability;
+
+/// <summary>Bad inputs that used to get messages naming nothing or misleading (issue 16, fault 5) now name the file and what was expected against what was found.</summary>
+public sealed class MessageTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("mtkd-messages-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(directory, name);
+
+    private string Save(Google.Protobuf.IMessage model, string name)
+    {
+        File.WriteAllBytes(PathOf(name), Google.Protobuf.MessageExtensions.ToByteArray(model));
+        return PathOf(name);
+    }
+
+    [Fact]
+    public void A_teacher_of_the_wrong_size_classes_or_kind_is_named_with_what_was_expected()
+    {
+        var (folder, folderMessage) = CliOutput.Capture(() => Program.Main(["score", "--teacher", directory, "--out", PathOf("a.parquet")]));
+        Assert.Equal(2, folder); // the command line names something that cannot be a teacher
+        Assert.Contains("is a folder; give the ONNX file itself", folderMessage);
+
+        var small = Save(TeacherVariants.Base(channels: 3, size: 8, classes: 10), "small.onnx");
+        var (size, sizeMessage) = CliOutput.Capture(() => Program.Main(["score", "--teacher", small, "--out", PathOf("b.parquet")]));
+        Assert.Equal(2, size);
+        Assert.Contains("takes images of 3×8×8 (192 values)", sizeMessage);
+        Assert.Contains("784", sizeMessage);
+
+        var seven = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 7), "seven.onnx");
+        var (classes, classMessage) = CliOutput.Capture(() => Program.Main(["distill", "--teacher", seven, "--quick", "--epochs", "1", "--out", PathOf("student")]));
+        Assert.Equal(2, classes);
+        Assert.Contains("have 7 classes; the training data has 10", classMessage);
+    }
+
+    [Fact]
+    public void Damaged_soft_label_files_are_named()
+    {
+        File.WriteAllText(PathOf("header.csv"), "index,label,t0_c0,t0_c1\n");
+        Assert.Contains("has a header and no rows", Assert.Throws<InvalidDataException>(() => SoftLabelFile.Read(PathOf("header.csv"))).Message);
+
+        // A Parquet file whose pages were overwritten (its footer intact): Parquet.Net alone says "Invalid copy offset" or the like.
+        var random = new Random(3);
+        var set = new SoftLabelSet(new SoftLabelHeader(2, 10, ["a.onnx", "b.onnx"]), Enumerable.Range(0, 5000).Select(i => (long)i).ToArray(),
+            Enumerable.Range(0, 5000).Select(i => i % 10).ToArray(), Enumerable.Range(0, 5000 * 20).Select(_ => (float)random.NextDouble()).ToArray());
+        SoftLabelWriter.Write(PathOf("garbled.parquet"), set);
+        var bytes = File.ReadAllBytes(PathOf("garbled.parquet"));
+        random.NextBytes(bytes.AsSpan(bytes.Length / 4, bytes.Length / 2));
+        File.WriteAllBytes(PathOf("garbled.parquet"), bytes);
+        var garbled = Assert.Throws<InvalidDataException>(() => SoftLabelFile.Read(PathOf("garbled.parquet")));
+        Assert.Contains(PathOf("garbled.parquet"), garbled.Message);
+        Assert.Contains("is damaged", garbled.Message);
+    }
+
+    [Fact]
+    public void A_soft_label_file_with_one_index_twice_is_refused_naming_both_rows()
+    {
+        File.WriteAllText(PathOf("twice.csv"), "index,label,t0_c0,t0_c1\n7,1,0.5,1\n8,0,0.5,1\n7,0,0.5,1\n");
+        var e = Assert.Throws<InvalidDataException>(() => SoftLabelFile.Read(PathOf("twice.csv")));
+        Assert.Contains("index 7 appears twice (data rows 1 and 3)", e.Message);
+    }
+
+    public static TheoryData<string[], string> FlagsThatNameNothingUseful() => new()
+    {
+        { ["teachers", "--quick", "--count", "-1", "--out", "OUT"], "--count -1: expected one or more teachers" },
+        { ["distill", "--teacher", "TEACHER", "--quick", "--patience", "-1", "--out", "OUT"], "--patience -1: expected 0 (off)" },
+        { ["distill", "--teacher", "TEACHER", "--quick", "--unlabeled", "ABSENT", "--out", "OUT"], "--unlabeled ABSENT: no such folder or file" },
+        { ["inspect", "FOLDER"], "FOLDER is a folder; give the ONNX model file itself" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FlagsThatNameNothingUseful))]
+    public void A_bad_flag_value_is_refused_naming_the_flag_as_given(string[] arguments, string expected)
+    {
+        var teacher = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 10), "teacher.onnx");
+        string Fill(string text) => text.Replace("TEACHER", teacher, StringComparison.Ordinal).Replace("OUT", PathOf("out"), StringComparison.Ordinal)
+            .Replace("ABSENT", PathOf("absent"), StringComparison.Ordinal).Replace("FOLDER", directory, StringComparison.Ordinal);
+        var (code, said) = CliOutput.Capture(() => Program.Main(arguments.Select(Fill).ToArray()));
+        Assert.NotEqual(0, code);
+        Assert.Contains(Fill(expected), said);
+    }
+
+    [Fact]
+    public void Top_k_at_or_above_the_class_count_keeps_every_logit_and_says_so()
+    {
+        var teacher = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 10), "teacher.onnx");
+        var (code, said) = CliOutput.Capture(() => Program.Main(["score", "--teacher", teacher, "--split", "test", "--top-k", "20", "--out", PathOf("soft.parquet"), "--json", PathOf("score.json")]));
+        Assert.Equal(0, code);
+        Assert.Contains("(every logit: --top-k 20 is not below the 10 classes)", said);
+        Assert.DoesNotContain("top-20", said);
+        Assert.Equal(0, System.Text.Json.JsonDocument.Parse(File.ReadAllText(PathOf("score.json"))).RootElement.GetProperty("topK").GetInt32()); // stored full
+    }
+}
