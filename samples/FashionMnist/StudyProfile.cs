@@ -59,9 +59,11 @@ public sealed record StudentRecipe(string Name, string Description, TeacherSigna
     /// <summary>The baseline a distilled recipe is compared with: the same augmentation (mixup included) and the same steps.</summary>
     public string BaselineName => Mixup > 0 ? LabelsWithMixup.Name : Labels.Name;
 
+    // "pool=job": since issue 24 the distillation job draws the pool of views (from the student's seed) and scores it
+    // for each student, where the study drew it from its own seed and scored it once per seed; the old results differ.
     public string Key => IsBaseline
         ? string.Create(CultureInfo.InvariantCulture, $"labels mixup={Mixup}")
-        : string.Create(CultureInfo.InvariantCulture, $"{Signal} alpha={Alpha} T={Temperature} mixup={Mixup} unlabeled={Unlabeled}{(Views > 0 ? $" views={Views}" : "")}");
+        : string.Create(CultureInfo.InvariantCulture, $"{Signal} alpha={Alpha} T={Temperature} mixup={Mixup} unlabeled={Unlabeled}{(Views > 0 ? $" views={Views} pool=job" : "")}");
 
     public static readonly StudentRecipe Labels = new("labels", "cross-entropy on the labels (the baseline)", TeacherSignal.None);
     public static readonly StudentRecipe LabelsWithMixup = new("labels+mixup", "cross-entropy on mixed labels, mixup Beta(1, 1) (the baseline of mixup recipes)", TeacherSignal.None, Mixup: 1);

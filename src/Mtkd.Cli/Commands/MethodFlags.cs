@@ -59,7 +59,7 @@ internal sealed class MethodFlags
         var chosen = DistillationMethods.Create(parse.GetValue(method)!);
         foreach (var option in settings.Select(s => s.Option).Distinct())
         {
-            if (parse.GetResult(option) is null) continue;
+            if (parse.GetResult(option) is not { Implicit: false }) continue;
             var text = parse.GetValue(option)!;
             var property = settings.FirstOrDefault(s => s.Option == option && s.Property.DeclaringType!.IsInstanceOfType(chosen)).Property
                 ?? throw new ArgumentException($"{option.Name} is a setting of " +

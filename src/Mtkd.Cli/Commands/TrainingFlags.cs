@@ -39,7 +39,7 @@ internal sealed class TrainingFlags
         parse.GetValue(validationFraction) ?? (holdOutForPatience && Options(parse).EarlyStoppingPatience is not null ? 0.1 : 0);
 
     /// <summary>Whether --patience was given at all (0, off, included).</summary>
-    public bool PatienceGiven(ParseResult parse) => parse.GetResult(options.For(typeof(TrainerOptions), nameof(TrainerOptions.EarlyStoppingPatience))!) is not null;
+    public bool PatienceGiven(ParseResult parse) => parse.GetResult(options.For(typeof(TrainerOptions), nameof(TrainerOptions.EarlyStoppingPatience))!) is { Implicit: false };
 
     /// <summary>A new <see cref="TrainerOptions"/> with every flag's value.</summary>
     public TrainerOptions Options(ParseResult parse)

@@ -32,18 +32,16 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         isCanceled = MlNetInternals.CancellationCheck(env);
         // Every setting is checked here, when the pipeline is built, not after teachers were scored.
         StudentSpec(); // an unknown preset
-        ArgumentNullException.ThrowIfNull(options.Trainer, nameof(options.Trainer));
-        ArgumentNullException.ThrowIfNull(options.Distillation, nameof(options.Distillation));
-        options.Trainer.Validate();
-        options.Distillation.Validate();
-        if (!(options.ValidationFraction is >= 0 and < 1))
-            throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "ValidationFraction must be in [0, 1).");
+        // The job's own rules, on the settings alone (no data is read yet); then the two that name ML.NET options.
+        new DistillationJob
+        {
+            Trainer = options.Trainer, Distillation = options.Distillation, ValidationFraction = options.ValidationFraction,
+            ConsistentTeaching = options.ConsistentTeaching, Views = options.Views,
+        }.Validate();
         if (options.ValidationSet is not null && options.ValidationFraction > 0)
             throw new ArgumentException("Give ValidationSet or ValidationFraction, not both: the validation rows come from one of them.", nameof(options));
-        if (options.ConsistentTeaching && options.Teachers.Count == 0)
-            throw new ArgumentException("ConsistentTeaching scores the teachers on every batch: set Teachers.", nameof(options));
-        if (options.ConsistentTeaching && options.Distillation.OutOfBagTeachers)
-            throw new ArgumentException("OutOfBagTeachers applies to logits scored once; ConsistentTeaching scores every augmented batch, which no teacher trained on.", nameof(options));
+        if ((options.ConsistentTeaching || options.Views > 1) && options.Teachers.Count == 0 && options.Distillation.Method.Reads != TeacherSignal.None)
+            throw new ArgumentException($"{(options.ConsistentTeaching ? "ConsistentTeaching scores the teachers on every batch" : "Views scores a pool of views with the teachers")}: set Teachers.", nameof(options));
     }
 
     public StudentTransformer Fit(IDataView input)

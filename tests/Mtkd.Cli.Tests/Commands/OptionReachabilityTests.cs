@@ -60,6 +60,12 @@ public sealed class OptionReachabilityTests
         Assert.Contains("'warm' is not one of constant, cosine, onecycle, step, cyclic", Assert.Throws<ArgumentException>(() => flags.Apply(command.Parse(["--schedule", "warm"]), options)).Message);
         Assert.Contains("--patience -1: expected 0 (off)", Assert.Throws<ArgumentException>(() => flags.Apply(command.Parse(["--patience", "-1"]), options)).Message);
         Assert.Contains("--batch-size 'x': expected a whole number", Assert.Throws<ArgumentException>(() => flags.Apply(command.Parse(["--batch-size", "x"]), options)).Message);
+        // A flag's default is not "given": bagged teachers take their own patience unless --patience is on the command line.
+        var training = new Mtkd.Cli.Commands.TrainingFlags(5);
+        var teachers = new Command("teachers");
+        training.AddTo(teachers);
+        Assert.False(training.PatienceGiven(teachers.Parse([])));
+        Assert.True(training.PatienceGiven(teachers.Parse(["--patience", "0"])));
     }
 
     [Fact]
