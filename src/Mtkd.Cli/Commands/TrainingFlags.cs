@@ -35,8 +35,9 @@ internal sealed class TrainingFlags
     public TrainingData LoadData(ParseResult parse, DataRequest data, int? labels = null, bool holdOutForPatience = true, DataRequest? unlabeled = null) =>
         TrainingData.Load(data, ValidationFraction(parse, holdOutForPatience), Seed(parse), parse.GetValue(quick), labels, unlabeled);
 
-    public double ValidationFraction(ParseResult parse, bool holdOutForPatience = true) =>
-        parse.GetValue(validationFraction) ?? (holdOutForPatience && Options(parse).EarlyStoppingPatience is not null ? 0.1 : 0);
+    public double ValidationFraction(ParseResult parse, bool holdOutForPatience = true) => holdOutForPatience
+        ? DistillationJob.HeldOutShare(parse.GetValue(validationFraction), Options(parse))
+        : parse.GetValue(validationFraction) ?? 0;
 
     /// <summary>Whether --patience was given at all (0, off, included).</summary>
     public bool PatienceGiven(ParseResult parse) => parse.GetResult(options.For(typeof(TrainerOptions), nameof(TrainerOptions.EarlyStoppingPatience))!) is { Implicit: false };

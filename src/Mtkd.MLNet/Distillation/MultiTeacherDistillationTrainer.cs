@@ -40,7 +40,9 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         }.Validate();
         if (options.ValidationSet is not null && options.ValidationFraction > 0)
             throw new ArgumentException("Give ValidationSet or ValidationFraction, not both: the validation rows come from one of them.", nameof(options));
-        if ((options.ConsistentTeaching || options.Views > 1) && options.Teachers.Count == 0 && options.Distillation.Method.Reads != TeacherSignal.None)
+        // Without teachers, α = 1 is label training (the baseline), which needs none.
+        if ((options.ConsistentTeaching || options.Views > 1) && options.Teachers.Count == 0 && options.Distillation.Method.Reads != TeacherSignal.None
+            && options.Distillation.Alpha != 1)
             throw new ArgumentException($"{(options.ConsistentTeaching ? "ConsistentTeaching scores the teachers on every batch" : "Views scores a pool of views with the teachers")}: set Teachers.", nameof(options));
     }
 

@@ -101,6 +101,13 @@ public sealed class DistillationJob
             throw new InvalidDataException($"Unlabeled has images of {extra.Channels}x{extra.Height}x{extra.Width}; the training data has {data.Channels}x{data.Height}x{data.Width}.");
     }
 
+    /// <summary>
+    /// The share of the labelled training images held out for validation: <paramref name="validationFraction"/> when
+    /// given, else 0.1 when early stopping needs validation data, else none. The rule every front end follows.
+    /// </summary>
+    public static double HeldOutShare(double? validationFraction, TrainerOptions trainer) =>
+        validationFraction ?? (trainer.EarlyStoppingPatience is not null ? 0.1 : 0);
+
     /// <summary>Trains the student(s); the result owns them.</summary>
     public DistillationResult Run(CancellationToken cancellation = default)
     {
@@ -172,7 +179,7 @@ public sealed class DistillationJob
             data = data.LabeledOnly();
         if (Validation is { } given)
             return (data, given.LabeledOnly());
-        double fraction = ValidationFraction > 0 ? ValidationFraction : Trainer.EarlyStoppingPatience is not null ? 0.1 : 0;
+        double fraction = HeldOutShare(ValidationFraction > 0 ? ValidationFraction : null, Trainer);
         if (fraction == 0)
             return (data, null);
         var labeledRows = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] != ImageDataset.Unlabeled).ToArray();

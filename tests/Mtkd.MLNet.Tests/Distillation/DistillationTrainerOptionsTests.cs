@@ -72,6 +72,13 @@ public sealed class DistillationTrainerOptionsTests(TinyFashionMnist data)
         var ex = Assert.Throws<ArgumentException>(() => ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { ConsistentTeaching = true })
             .Fit(data.Train.ToDataView(ml)));
         Assert.Contains("set Teachers", ex.Message);
+        // A pool of views is scored by the teachers; the label-trained baseline (α = 1, no teachers) needs none.
+        var shifts = new TrainerOptions { Augmentation = { ShiftPixels = 2 } };
+        Assert.Contains("set Teachers", Assert.Throws<ArgumentException>(() =>
+            ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Views = 3, Trainer = shifts })).Message);
+        ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Views = 3, Trainer = shifts, Distillation = { Alpha = 1 } });
+        Assert.Contains("Views draws its pool", Assert.Throws<ArgumentException>(() =>
+            ml.MulticlassClassification.Trainers.MultiTeacherDistillation(new() { Views = 3, Distillation = { Alpha = 1 } })).Message);
     }
 
     [Fact]
