@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Data;
@@ -64,7 +65,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             bool stored = reads != TeacherSignal.None && !options.ConsistentTeaching && options.Views == 1;
             var data = ReadImages(input, classCount, classNames, stored ? StoredColumns(input.Schema, reads, teachers, required: true) : []);
             var unlabeled = options.UnlabeledData is { } view
-                ? ReadImages(view, classCount, classNames, stored ? StoredColumns(view.Schema, reads, teachers, required: false) : [], labeled: false)
+                ? ReadImages(view, classCount, classNames, stored ? StoredColumns(view.Schema, reads, teachers, required: false) : [], labeled: false, what: "UnlabeledData")
                 : null;
             if (unlabeled?.Column(TeacherColumns.Logits) is { } extra && data.Column(TeacherColumns.Logits) is { } own && extra.Width != own.Width)
                 throw new ArgumentException($"UnlabeledData has {extra.Width / classCount} teachers' logits per row; the training data has {own.Width / classCount}.", nameof(options));
@@ -143,15 +144,6 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         return (options.GpuDeviceId ?? contextGpu, options.FallbackToCpu ?? contextFallback);
     }
 
-    private TeacherScoringEstimator.Options ScoringOptions(IReadOnlyList<TeacherModel> teachers, string outputColumnName)
-    {
-        var (gpu, fallback) = Gpu();
-        return new TeacherScoringEstimator.Options
-        {
-            Teachers = teachers, InputColumnName = options.FeatureColumnName, OutputColumnName = outputColumnName, GpuDeviceId = gpu, FallbackToCpu = fallback,
-        };
-    }
-
     // Trainer.Device left unset trains where the MLContext (or the options' GpuDeviceId) says; a device given there
     // wins. Without FallbackToCpu an unusable GPU fails here, before any data is read onto it.
     private TrainerOptions TrainerOptionsOnDevice()
@@ -221,49 +213,14 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     private ImageDataset ReadImages(IDataView input, int classCount, string[] classNames, IReadOnlyList<(string Column, string As)> columns,
         bool labeled = true, string what = "The training data")
     {
-        var schema = input.Schema;
-        var featureColumn = schema.GetColumnOrNull(options.FeatureColumnName)
+        var featureColumn = input.Schema.GetColumnOrNull(options.FeatureColumnName)
             ?? throw new ArgumentException($"Feature column '{options.FeatureColumnName}' not found.");
-        int featureSize = FloatVectorSize(featureColumn);
-        var (channels, height, width) = ImageShape(featureSize);
-        var extra = columns.Select(c => schema.GetColumnOrNull(c.Column) ?? throw new ArgumentException($"Column '{c.Column}' not found.")).ToArray();
-        var widths = extra.Select(FloatVectorSize).ToArray();
-
-        using var pixels = PixelFileWriter.CreateTemporary(PixelElement.Float32, featureSize); // on disk: photographs do not fit in memory
-        var labels = new List<int>();
-        var values = extra.Select((c, i) => VectorRows.Presized(input, widths[i], $"'{c.Name}'")).ToArray();
-        var labelColumn = labeled ? schema[options.LabelColumnName] : (DataViewSchema.Column?)null;
-        using (var cursor = input.GetRowCursor([featureColumn, .. extra, .. labelColumn is { } l ? new[] { l } : []]))
-        {
-            var getFeatures = cursor.GetGetter<VBuffer<float>>(featureColumn);
-            var getters = extra.Select(c => cursor.GetGetter<VBuffer<float>>(c)).ToArray();
-            var getLabel = labelColumn is { } lc ? cursor.GetGetter<uint>(lc) : null;
-            VBuffer<float> buffer = default;
-            uint key = 0;
-            while (cursor.MoveNext())
-            {
-                key = 0;
-                getLabel?.Invoke(ref key);
-                labels.Add(key == 0 ? ImageDataset.Unlabeled : (int)key - 1);
-                getFeatures(ref buffer);
-                VectorRows.Append(pixels, buffer);
-                for (int i = 0; i < getters.Length; i++)
-                {
-                    getters[i](ref buffer);
-                    VectorRows.Append(values[i], buffer);
-                }
-            }
-        }
-        if (labels.Count == 0)
-            throw new ArgumentException($"{what} has no rows.");
-        var data = new ImageDataset(pixels.ToTemporaryStore(), labels.ToArray(), channels, height, width, classNames);
-        for (int i = 0; i < columns.Count; i++)
-        {
-            if (columns[i].As == TeacherColumns.Logits && widths[i] % classCount != 0)
-                throw new ArgumentException($"Column '{extra[i].Name}' has {widths[i]} values, not a whole number of teachers × {classCount} classes.");
-            data = data.WithColumn(columns[i].As, values[i].ToArray(), widths[i]);
-        }
-        return data;
+        var (channels, height, width) = ImageShape(ImageDatasetExtensions.FloatVectorSize(featureColumn));
+        foreach (var (column, role) in columns)
+            if (role == TeacherColumns.Logits && input.Schema.GetColumnOrNull(column) is { } logits && ImageDatasetExtensions.FloatVectorSize(logits) % classCount != 0)
+                throw new ArgumentException($"Column '{column}' has {ImageDatasetExtensions.FloatVectorSize(logits)} values, not a whole number of teachers × {classCount} classes.");
+        return ImageDatasetExtensions.Read(input, options.FeatureColumnName, labeled ? options.LabelColumnName : null, ImageDatasetExtensions.MissingLabel.Unlabeled,
+            channels, height, width, classNames, columns, what);
     }
 
     private (int Channels, int Height, int Width) ImageShape(int featureSize)
@@ -280,9 +237,4 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             throw new ArgumentException($"Column '{options.FeatureColumnName}' has {featureSize} values, not a square grey image; set ImageChannels, ImageHeight and ImageWidth.");
         return (1, side, side);
     }
-
-    private static int FloatVectorSize(DataViewSchema.Column column) =>
-        column.Type is VectorDataViewType { ItemType: NumberDataViewType n, Size: > 0 } v && n.RawType == typeof(float)
-            ? v.Size
-            : throw new ArgumentException($"Column '{column.Name}' is {column.Type}; expected a known-size vector of Single.");
 }
