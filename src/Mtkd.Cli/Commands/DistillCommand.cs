@@ -88,11 +88,10 @@ internal static class DistillCommand
             var train = softLabelPath is not null ? WithSoftLabels(images, softLabelPath, distillation.OutOfBagTeachers)
                 : distillation.OutOfBagTeachers ? WithInBag(images, teacherPaths) : images.Train;
             var spec = job.Student;
-            using var result = TrainingConsole.Run("distill", stage => new DistillationJob
+            using var result = TrainingConsole.Run("distill", stage => (job with
             {
-                Data = train, Validation = images.Validation, Teachers = onnxTeachers, ConsistentTeaching = job.ConsistentTeaching, Views = job.Views,
-                Student = spec, Trainer = options, Distillation = distillation, Progress = stage($"{distillation.Method.Name} → {spec.Name}"),
-            }.Run(cancellation));
+                Data = train, Validation = images.Validation, Teachers = onnxTeachers, Progress = stage($"{distillation.Method.Name} → {spec.Name}"),
+            }).Run(cancellation));
 
             var network = result.Student;
             string onnx = Path.Combine(directory, "student.onnx");

@@ -24,6 +24,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     private readonly IHostEnvironment env;
     private readonly MultiTeacherDistillationOptions options;
     private readonly Func<bool> isCanceled;
+    private readonly DistillationJob settings; // the job's settings from the options; Fit adds the data and teachers
 
     internal MultiTeacherDistillationTrainer(IHostEnvironment env, MultiTeacherDistillationOptions options)
     {
@@ -32,13 +33,13 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         MlNetInternals.ResolveAll(); // a changed ML.NET fails here, not after training
         isCanceled = MlNetInternals.CancellationCheck(env);
         // Every setting is checked here, when the pipeline is built, not after teachers were scored.
-        StudentSpec(); // an unknown preset
         // The job's own rules, on the settings alone (no data is read yet); then the two that name ML.NET options.
-        new DistillationJob
+        settings = new DistillationJob
         {
             Trainer = options.Trainer, Distillation = options.Distillation, ValidationFraction = options.ValidationFraction,
-            ConsistentTeaching = options.ConsistentTeaching, Views = options.Views,
-        }.Validate();
+            ConsistentTeaching = options.ConsistentTeaching, Views = options.Views, Student = StudentSpec(),
+        };
+        settings.Validate();
         if (options.ValidationSet is not null && options.ValidationFraction > 0)
             throw new ArgumentException("Give ValidationSet or ValidationFraction, not both: the validation rows come from one of them.", nameof(options));
         // Without teachers, α = 1 is label training (the baseline), which needs none.
@@ -70,11 +71,10 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             if (unlabeled?.Column(TeacherColumns.Logits) is { } extra && data.Column(TeacherColumns.Logits) is { } own && extra.Width != own.Width)
                 throw new ArgumentException($"UnlabeledData has {extra.Width / classCount} teachers' logits per row; the training data has {own.Width / classCount}.", nameof(options));
             var validation = ReadValidationSet(classCount, classNames);
-            return Train(progress => new DistillationJob
+            return Train(progress => settings with
             {
-                Data = data, Unlabeled = unlabeled, Validation = validation, ValidationFraction = options.ValidationFraction, Teachers = teachers,
-                ConsistentTeaching = options.ConsistentTeaching, Student = StudentSpec(), Trainer = TrainerOptionsOnDevice(), Distillation = distillation,
-                Views = options.Views, Progress = progress,
+                Data = data, Unlabeled = unlabeled, Validation = validation, Teachers = teachers, Trainer = TrainerOptionsOnDevice(), Distillation = distillation,
+                Progress = progress,
             }, classNames, input.Schema);
         }
         finally

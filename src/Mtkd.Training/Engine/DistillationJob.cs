@@ -17,7 +17,7 @@ namespace Mtkd.Training.Engine;
 /// job scores once on the training images (or on the pool of views), or on every batch with
 /// <see cref="ConsistentTeaching"/>.
 /// </remarks>
-public sealed class DistillationJob
+public sealed record DistillationJob
 {
     /// <summary>The training images; a label of <see cref="ImageDataset.Unlabeled"/> is an image taught by the teachers alone.</summary>
     public ImageDataset? Data { get; init; }
