@@ -39,7 +39,17 @@ internal sealed class DataFlags
     {
         // Resolved once, when a split of image files first needs it: it may read the teachers' input shapes.
         var format = new Lazy<ImageFormat>(() => Format(parse, models ?? []));
-        return new(DatasetSource.Resolve(parse.GetValue(data)!), () => format.Value, parse.GetValue(skipBadImages), parse.GetValue(cache))
+        var source = DatasetSource.Resolve(parse.GetValue(data)!);
+        if (source.NativeFormat is { } native)
+        {
+            // Data with a size of its own (IDX files): a decoding flag that asks for another cannot be honoured.
+            string Native() => $"{parse.GetValue(data)} images are {native.Channels}x{native.Height}x{native.Width} and are used at that size";
+            if (parse.GetValue(channels) is { } c && c != native.Channels)
+                throw new ArgumentException($"--channels {c}: {Native()}; drop --channels.");
+            if (parse.GetValue(imageSize) is { } size && ImageFormat.ParseSize(size) != (native.Height, native.Width))
+                throw new ArgumentException($"--image-size {size}: {Native()}; drop --image-size.");
+        }
+        return new(source, () => format.Value, parse.GetValue(skipBadImages), parse.GetValue(cache))
         {
             Normalization = Normalization(parse),
         };

@@ -63,6 +63,11 @@ public sealed class ImageFileSource : DatasetSource
         if (train is not null)
         {
             var classes = ClassFolders(train);
+            // A class folder only another split has would be dropped from it unseen: refused, as a manifest's unknown label is.
+            foreach (var other in new[] { validation, test }.OfType<string>())
+                if (ClassFolders(other, minimum: 0).FirstOrDefault(c => !classes.Contains(c)) is { } extra)
+                    throw new InvalidDataException($"{other} has a class folder '{extra}' that {train} lacks; every split needs the same class folders " +
+                        $"({string.Join(", ", classes)}).");
             var splits = new Dictionary<string, List<ImageEntry>> { ["train"] = Images(train, classes) };
             if (validation is not null) splits["val"] = Images(validation, classes);
             if (test is not null) splits["test"] = Images(test, classes);
@@ -84,11 +89,11 @@ public sealed class ImageFileSource : DatasetSource
     private static IEnumerable<string> Visible(IEnumerable<string> paths) =>
         paths.Where(p => !System.IO.Path.GetFileName(p).StartsWith('.')).Order(StringComparer.Ordinal);
 
-    private static string[] ClassFolders(string folder, IReadOnlySet<string>? ignored = null)
+    private static string[] ClassFolders(string folder, IReadOnlySet<string>? ignored = null, int minimum = 2)
     {
         var classes = Visible(Directory.EnumerateDirectories(folder)).Where(d => ignored?.Contains(System.IO.Path.TrimEndingDirectorySeparator(d)) != true)
             .Select(d => System.IO.Path.GetFileName(d)!).ToArray();
-        if (classes.Length < 2)
+        if (classes.Length < minimum)
             throw new InvalidDataException($"{folder} has {classes.Length} class folder(s) ({string.Join(", ", classes)}); expected one folder per class, at least two.");
         return classes;
     }

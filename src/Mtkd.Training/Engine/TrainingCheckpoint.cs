@@ -18,6 +18,8 @@ internal sealed class TrainingCheckpoint
 {
     internal const string StateFile = "state.json", WeightsFile = "last.bin", OptimizerFile = "optimizer.bin", BestFile = "best.bin", ModelFile = "model.json";
     internal const string CompanionsFile = "companions.bin";
+    /// <summary>SHA-256 of every other file of an epoch folder, written last at commit and checked before a file is read.</summary>
+    internal const string ChecksumsFile = "checksums.json";
     internal const string PointerFile = "current";
     internal const string FingerprintSeparator = " | ";
 
@@ -70,6 +72,7 @@ internal sealed class TrainingCheckpoint
     /// <summary>A checkpoint's JSON file, or an error naming it when it was damaged outside Mtkd.</summary>
     internal static T ReadJson<T>(string path)
     {
+        VerifyChecksum(path);
         try
         {
             return JsonSerializer.Deserialize<T>(File.ReadAllText(path)) ?? throw new JsonException("it holds null");
@@ -83,6 +86,7 @@ internal sealed class TrainingCheckpoint
     /// <summary>Loads a checkpoint's weights file, or names it when it is truncated or does not fit the network.</summary>
     internal static void ReadWeights(string path, Action<string> load)
     {
+        VerifyChecksum(path);
         try
         {
             load(path);
@@ -91,6 +95,37 @@ internal sealed class TrainingCheckpoint
         {
             throw Damaged(path, e);
         }
+    }
+
+    /// <summary>
+    /// Refuses a checkpoint file whose content is not what was committed: its SHA-256 against the one its epoch
+    /// folder's checksums.json recorded (a flipped byte that still loads would otherwise become a model). Folders
+    /// written before checksums existed have none to check.
+    /// </summary>
+    internal static void VerifyChecksum(string path)
+    {
+        var checksums = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, ChecksumsFile);
+        if (!File.Exists(checksums)) return;
+        Dictionary<string, string> recorded;
+        try
+        {
+            recorded = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(checksums)) ?? throw new JsonException("it holds null");
+        }
+        catch (JsonException e)
+        {
+            throw Damaged(checksums, e);
+        }
+        if (!recorded.TryGetValue(Path.GetFileName(path), out var expected))
+            throw new InvalidDataException($"{checksums} records no checksum for {Path.GetFileName(path)}; the checkpoint was changed outside Mtkd. Delete its checkpoints folder to start over.");
+        if (Sha256(path) != expected)
+            throw new InvalidDataException($"{path} does not match the checksum recorded when it was written: it was damaged or changed outside Mtkd, and is " +
+                "not used. Delete its checkpoints folder to start over.");
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant();
     }
 
     private static InvalidDataException Damaged(string path, Exception e) =>
@@ -158,8 +193,13 @@ internal sealed class TrainingCheckpoint
         if (bestIsCurrent)
             network.save(Path.Combine(staging, BestFile));
         else if (previous is not null && File.Exists(Path.Combine(previous, BestFile)))
+        {
+            VerifyChecksum(Path.Combine(previous, BestFile)); // a damaged best.bin must not be carried on under a new checksum
             File.Copy(Path.Combine(previous, BestFile), Path.Combine(staging, BestFile));
+        }
         File.WriteAllText(Path.Combine(staging, StateFile), JsonSerializer.Serialize(state));
+        File.WriteAllText(Path.Combine(staging, ChecksumsFile), JsonSerializer.Serialize(
+            Directory.EnumerateFiles(staging).Order(StringComparer.Ordinal).ToDictionary(f => Path.GetFileName(f), Sha256)));
         FlushFolder(staging);
 
         var target = Path.Combine(directory, name); // a new epoch: the pointer names an older one
@@ -187,7 +227,7 @@ internal sealed class TrainingCheckpoint
         foreach (var folder in Directory.EnumerateDirectories(directory, "epoch-*"))
             if (Path.GetFileName(folder) != keep)
                 Directory.Delete(folder, recursive: true);
-        foreach (var legacy in new[] { StateFile, WeightsFile, OptimizerFile, BestFile, ModelFile, CompanionsFile })
+        foreach (var legacy in new[] { StateFile, WeightsFile, OptimizerFile, BestFile, ModelFile, CompanionsFile, ChecksumsFile })
             if (File.Exists(Path.Combine(directory, legacy)))
                 File.Delete(Path.Combine(directory, legacy));
     }

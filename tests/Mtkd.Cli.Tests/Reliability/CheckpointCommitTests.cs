@@ -56,7 +56,11 @@ public sealed class CheckpointCommitTests : IDisposable
         Assert.Equal(["current", "epoch-0003"], Directory.EnumerateFileSystemEntries(checkpoints).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
-    public static TheoryData<string> Damages() => ["truncated weights", "garbled model.json", "pointer to a missing epoch", "another network's weights", "garbled state.json"];
+    public static TheoryData<string> Damages() =>
+    [
+        "truncated weights", "garbled model.json", "pointer to a missing epoch", "another network's weights", "garbled state.json",
+        "sixteen bytes overwritten inside the weights", "a checkpoint from before checksums, truncated",
+    ];
 
     [Theory]
     [MemberData(nameof(Damages))]
@@ -71,11 +75,24 @@ public sealed class CheckpointCommitTests : IDisposable
         {
             case "truncated weights":
                 File.WriteAllBytes(Path.Combine(epoch, "last.bin"), File.ReadAllBytes(Path.Combine(epoch, "last.bin"))[..1000]);
+                named = "last.bin does not match the checksum";
+                break;
+            case "sixteen bytes overwritten inside the weights": // still loads as weights: only the checksum tells
+                using (var file = File.OpenWrite(Path.Combine(epoch, "last.bin")))
+                {
+                    file.Seek(file.Length / 2, SeekOrigin.Begin);
+                    file.Write(Enumerable.Repeat((byte)0x7f, 16).ToArray());
+                }
+                named = "last.bin does not match the checksum";
+                break;
+            case "a checkpoint from before checksums, truncated": // nothing to check against: the loader names the damage
+                File.Delete(Path.Combine(epoch, TrainingCheckpoint.ChecksumsFile));
+                File.WriteAllBytes(Path.Combine(epoch, "last.bin"), File.ReadAllBytes(Path.Combine(epoch, "last.bin"))[..1000]);
                 named = "last.bin is damaged";
                 break;
             case "garbled model.json":
                 File.WriteAllText(Path.Combine(epoch, "model.json"), "{\"Spec\": 3");
-                named = "model.json is damaged";
+                named = "model.json does not match the checksum";
                 break;
             case "pointer to a missing epoch":
                 File.WriteAllText(Path.Combine(checkpoints, "current"), "epoch-0009");
@@ -84,11 +101,11 @@ public sealed class CheckpointCommitTests : IDisposable
             case "another network's weights":
                 using (var wide = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall, width: 24), TrainingFixtures.Train, seed: 3))
                     wide.save(Path.Combine(epoch, "last.bin"));
-                named = "last.bin is damaged";
+                named = "last.bin does not match the checksum";
                 break;
             default:
                 File.WriteAllText(Path.Combine(epoch, "state.json"), "[1, 2");
-                named = "state.json is damaged";
+                named = "state.json does not match the checksum";
                 break;
         }
 
@@ -106,5 +123,30 @@ public sealed class CheckpointCommitTests : IDisposable
             var e = Assert.Throws<InvalidDataException>(() => Distill(again, options));
             Assert.Contains(named, e.Message);
         }
+    }
+
+    [Fact]
+    public void A_finished_student_is_never_replaced_by_one_rebuilt_from_a_damaged_checkpoint()
+    {
+        // Label training needs no teachers, so the whole run is a couple of seconds on the quick set.
+        string[] distill = ["distill", "--method", "labels", "--quick", "--epochs", "1", "--out", Path.Combine(directory, "run")];
+        Assert.Equal(0, CliOutput.Capture(() => Program.Main(distill)).Code);
+        var student = Path.Combine(directory, "run", "student.onnx");
+        var before = File.ReadAllBytes(student);
+        var weights = Path.Combine(TrainingCheckpoint.CurrentFolder(Path.Combine(directory, "run", "checkpoints"))!, "last.bin");
+        using (var file = File.OpenWrite(weights))
+        {
+            file.Seek(file.Length / 2, SeekOrigin.Begin);
+            file.Write(Enumerable.Repeat((byte)0x7f, 16).ToArray());
+        }
+
+        var (code, said) = CliOutput.Capture(() => Program.Main(distill));
+        Assert.Equal(1, code);
+        Assert.Contains("last.bin does not match the checksum", said);
+        Assert.Equal(before, File.ReadAllBytes(student));
+        var (exported, exportSaid) = CliOutput.Capture(() => Program.Main(["export", Path.Combine(directory, "run"), "--out", Path.Combine(directory, "x.onnx")]));
+        Assert.Equal(1, exported);
+        Assert.Contains("does not match the checksum", exportSaid);
+        Assert.False(File.Exists(Path.Combine(directory, "x.onnx")));
     }
 }

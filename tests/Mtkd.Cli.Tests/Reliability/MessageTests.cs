@@ -38,6 +38,17 @@ public sealed class MessageTests : IDisposable
     }
 
     [Fact]
+    public void A_decoding_flag_that_data_of_a_fixed_size_cannot_honour_is_refused()
+    {
+        var (channels, said) = CliOutput.Capture(() => Program.Main(["teachers", "--data", "fashion-mnist", "--channels", "2", "--quick", "--out", PathOf("t")]));
+        Assert.Equal(2, channels);
+        Assert.Contains("--channels 2: fashion-mnist images are 1x28x28", said);
+        var (size, sizeSaid) = CliOutput.Capture(() => Program.Main(["teachers", "--image-size", "32x32", "--quick", "--out", PathOf("t")]));
+        Assert.Equal(2, size);
+        Assert.Contains("--image-size 32x32", sizeSaid);
+    }
+
+    [Fact]
     public void Damaged_soft_label_files_are_named()
     {
         File.WriteAllText(PathOf("header.csv"), "index,label,t0_c0,t0_c1\n");

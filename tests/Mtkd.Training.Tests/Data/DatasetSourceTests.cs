@@ -114,5 +114,26 @@ public sealed class DatasetSourceTests : IDisposable
         Assert.Contains("at least two", Assert.Throws<InvalidDataException>(() => DatasetSource.Resolve(Path.Combine(root, "only"))).Message);
     }
 
+    [Fact]
+    public void A_class_folder_only_the_test_split_has_is_refused_not_dropped()
+    {
+        var root = Directory.CreateTempSubdirectory("mtkd-split-classes-").FullName;
+        try
+        {
+            foreach (var folder in new[] { "train/cat", "train/dog", "test/cat", "test/dog", "test/zebra" })
+            {
+                Directory.CreateDirectory(Path.Combine(root, folder));
+                File.WriteAllBytes(Path.Combine(root, folder, "0.png"), [0]);
+            }
+            var e = Assert.Throws<InvalidDataException>(() => DatasetSource.Resolve(root));
+            Assert.Contains("class folder 'zebra'", e.Message);
+            Assert.Contains(Path.Combine(root, "test"), e.Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static IReadOnlyList<ImageEntry> Files(DatasetSource source, string split) => ((ImageFileSource)source).Files(split);
 }
