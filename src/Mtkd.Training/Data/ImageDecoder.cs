@@ -15,6 +15,9 @@ internal static class ImageDecoder
     /// <summary>The file extensions read as images.</summary>
     public static readonly IReadOnlySet<string> Extensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp" };
 
+    /// <summary>The largest image decoded, in pixels (400 MB as RGBA): far beyond any photograph a network is trained on.</summary>
+    public const long MaxPixels = 100_000_000;
+
     // R, G and B weighted 0.3, 0.59, 0.11 through a colour matrix (Skia applies it to colours, whatever the byte order).
     private static readonly float[] GreyMatrix =
     [
@@ -44,6 +47,12 @@ internal static class ImageDecoder
         if (codec is null)
         {
             problem = File.Exists(path) ? $"cannot be decoded as an image ({result})" : "does not exist";
+            return null;
+        }
+        // A header can declare any size: refuse an absurd one before allocating it (a 100000×100000 PNG is 40 GB of pixels).
+        if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+        {
+            problem = $"declares {codec.Info.Width}×{codec.Info.Height} pixels, over the {MaxPixels / 1_000_000} megapixels an image may have; refused before decoding";
             return null;
         }
         // As SKBitmap.Decode (which ML.NET calls) sets it up, but refusing an incomplete file, which Decode accepts silently.

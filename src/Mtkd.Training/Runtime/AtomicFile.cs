@@ -12,6 +12,7 @@ public static class AtomicFile
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
+        RemoveLeftovers(directory, Path.GetFileName(path));
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
@@ -34,4 +35,29 @@ public static class AtomicFile
         using var writer = new StreamWriter(s);
         writer.Write(text);
     });
+
+    // A writer killed mid-write (kill -9) leaves its ".NAME.PID.tmp" behind; the next write of NAME removes those whose
+    // process is gone. A live writer's file is left alone.
+    private static void RemoveLeftovers(string directory, string name)
+    {
+        foreach (var file in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
+        {
+            var pid = Path.GetFileName(file)[(name.Length + 2)..^4];
+            if (int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) && !IsRunning(id))
+                File.Delete(file);
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 }
