@@ -184,30 +184,28 @@ public sealed class ImageFileSource : DatasetSource
 
     private static ImageFileSource Manifest(string path, char separator, SplitOptions? options)
     {
-        var lines = File.ReadAllLines(path);
-        if (lines.Length < 2)
-            throw new InvalidDataException($"{path}: expected a header 'path{separator}label' and at least one row; found {lines.Length} line(s).");
-        var header = lines[0].Split(separator).Select(h => h.Trim().ToLowerInvariant()).ToArray();
+        var records = CsvRecords.Read(path, separator);
+        if (records.Count < 2)
+            throw new InvalidDataException($"{path}: expected a header 'path{separator}label' and at least one row; found {records.Count} line(s).");
+        var header = records[0].Fields.Select(h => h.Trim().ToLowerInvariant()).ToArray();
         int pathColumn = Array.IndexOf(header, "path"), labelColumn = Array.IndexOf(header, "label"), splitColumn = Array.IndexOf(header, "split");
         if (pathColumn < 0 || labelColumn < 0)
-            throw new InvalidDataException($"{path}: header '{lines[0]}' needs columns 'path' and 'label' (and optionally 'split').");
+            throw new InvalidDataException($"{path}: header '{string.Join(separator, records[0].Fields)}' needs columns 'path' and 'label' (and optionally 'split').");
         string folder = System.IO.Path.GetDirectoryName(path)!;
         var rows = new List<(string File, string Label, string? Split)>();
-        for (int i = 1; i < lines.Length; i++)
+        foreach (var (line, cells) in records.Skip(1))
         {
-            if (lines[i].Length == 0) continue;
-            var cells = lines[i].Split(separator);
             if (cells.Length != header.Length)
-                throw new InvalidDataException($"{path}, line {i + 1}: {cells.Length} columns; the header has {header.Length}.");
+                throw new InvalidDataException($"{path}, line {line}: {cells.Length} columns; the header has {header.Length} (quote a field that holds '{separator}').");
             string file = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, cells[pathColumn].Trim()));
             if (!File.Exists(file))
-                throw new FileNotFoundException($"{path}, line {i + 1}: image '{cells[pathColumn]}' not found (looked for {file}; paths are relative to the manifest).");
+                throw new FileNotFoundException($"{path}, line {line}: image '{cells[pathColumn]}' not found (looked for {file}; paths are relative to the manifest).");
             string? split = splitColumn < 0 ? null : cells[splitColumn].Trim().ToLowerInvariant() switch
             {
                 "" => null,
                 "validation" or "valid" => "val",
                 var s when SplitNames.Contains(s) => s,
-                var s => throw new InvalidDataException($"{path}, line {i + 1}: split '{s}'; expected train, val or test."),
+                var s => throw new InvalidDataException($"{path}, line {line}: split '{s}'; expected train, val or test."),
             };
             rows.Add((file, cells[labelColumn].Trim(), split));
         }

@@ -135,5 +135,34 @@ public sealed class DatasetSourceTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Manifests_are_read_as_rfc_4180_and_must_be_utf_8()
+    {
+        var root = Directory.CreateTempSubdirectory("mtkd-manifest-csv-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "cat"));
+            foreach (var name in new[] { "a,b \"q\".png", "plain.png", "dog.png", "dog2.png" })
+                File.WriteAllBytes(Path.Combine(root, "cat", name), [0]);
+            var manifest = Path.Combine(root, "images.csv");
+            File.WriteAllText(manifest, "path,label\n\"cat/a,b \"\"q\"\".png\",cat\r\ncat/plain.png,cat\ncat/dog.png,\"d\"\"og\"\ncat/dog2.png,\"d\"\"og\"\n");
+            var source = DatasetSource.Resolve(manifest);
+            Assert.Equal(["cat", "d\"og"], source.ClassNames);
+            var files = Files(source, "train").Concat(Files(source, "test")).Select(f => Path.GetFileName(f.Path)).Order().ToArray();
+            Assert.Equal(["a,b \"q\".png", "dog.png", "dog2.png", "plain.png"], files);
+
+            File.WriteAllBytes(manifest, [.. "path,label\ncat/plain.png,cat\ncat/dog.png,ch"u8.ToArray(), 0xE9, .. "vre\n"u8.ToArray()]); // Latin-1 "chèvre"
+            var latin1 = Assert.Throws<InvalidDataException>(() => DatasetSource.Resolve(manifest));
+            Assert.Contains("line 3: not UTF-8", latin1.Message);
+
+            File.WriteAllText(manifest, "path,label\n\"cat/plain.png,cat\n");
+            Assert.Contains("line 2: a quoted field is not closed", Assert.Throws<InvalidDataException>(() => DatasetSource.Resolve(manifest)).Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static IReadOnlyList<ImageEntry> Files(DatasetSource source, string split) => ((ImageFileSource)source).Files(split);
 }
