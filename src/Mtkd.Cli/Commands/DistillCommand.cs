@@ -80,6 +80,7 @@ internal static class DistillCommand
                 Student = NetworkPresets.Get(parse.GetValue(student)!, parse.GetValue(width)),
             };
             job.Validate(); // a bad value or combination is refused before any data is read
+            using var folderLock = OutputLock.Acquire(directory, "mtkd distill");
 
             var request = data.Request(parse, teacherPaths);
             var extra = parse.GetValue(unlabeled) is { } folder ? request with { Source = DatasetSource.Resolve(folder, "--unlabeled") } : null;

@@ -161,4 +161,20 @@ public sealed class OutputCheckTests : IDisposable
         Assert.Equal(2, usage);
         Assert.Contains("error: --lr -1 is negative", said);
     }
+
+    [Fact]
+    public void A_second_run_on_a_folder_in_use_is_refused_naming_the_holder_and_the_lock_goes_with_the_run()
+    {
+        var folder = Path.Combine(directory, "busy");
+        string[] distill = ["distill", "--method", "labels", "--quick", "--epochs", "1", "--out", folder];
+        using (Mtkd.Cli.Commands.OutputLock.Acquire(folder, "a test holding it"))
+        {
+            var (code, said) = CliOutput.Capture(() => Program.Main(distill));
+            Assert.Equal(1, code);
+            Assert.Contains($"is in use by process {Environment.ProcessId} (a test holding it, since", said);
+            Assert.False(File.Exists(Path.Combine(folder, "student.onnx")));
+        }
+        Assert.Equal(0, CliOutput.Capture(() => Program.Main(distill)).Code);
+        Assert.Empty(Directory.EnumerateFiles(folder, ".mtkd.lock*"));
+    }
 }
