@@ -28,9 +28,40 @@ internal sealed class PixelFileWriter : IDisposable
     public static PixelFileWriter Create(string path, PixelElement element, int imageSize, float[]? table = null) =>
         new(path + ".tmp", path, element, imageSize, table ?? PixelFile.DividedBy255);
 
-    /// <summary>A writer into a new file in the temporary folder; <see cref="ToTemporaryStore"/> opens it and removes its name.</summary>
-    public static PixelFileWriter CreateTemporary(PixelElement element, int imageSize, float[]? table = null) =>
-        new(Path.Combine(Path.GetTempPath(), $"mtkd-pixels-{Guid.NewGuid():N}.bin"), null, element, imageSize, table ?? PixelFile.DividedBy255);
+    /// <summary>
+    /// A writer into a new file in the temporary folder; <see cref="ToTemporaryStore"/> opens it and removes its name.
+    /// The name carries the process id, so files of processes killed while writing (kill -9) are removed here.
+    /// </summary>
+    public static PixelFileWriter CreateTemporary(PixelElement element, int imageSize, float[]? table = null)
+    {
+        RemoveOrphans(Path.GetTempPath());
+        return new(Path.Combine(Path.GetTempPath(), $"mtkd-pixels-{Environment.ProcessId}-{Guid.NewGuid():N}.bin"), null, element, imageSize,
+            table ?? PixelFile.DividedBy255);
+    }
+
+    // Scratch files whose writer is gone: "mtkd-pixels-PID-GUID.bin" with no process PID running.
+    internal static void RemoveOrphans(string folder)
+    {
+        foreach (var file in Directory.EnumerateFiles(folder, "mtkd-pixels-*-*.bin"))
+        {
+            var pid = Path.GetFileName(file)["mtkd-pixels-".Length..].Split('-')[0];
+            if (int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) && !IsRunning(id))
+                TryDelete(file);
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     public string TemporaryPath { get; }
     public PixelElement Element { get; }

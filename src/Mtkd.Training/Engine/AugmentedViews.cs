@@ -22,13 +22,21 @@ internal static class AugmentedViews
     /// <param name="seed">Seeds every view's draws.</param>
     /// <param name="includeOriginal">Make view 0 the unaugmented images themselves.</param>
     /// <param name="batchSize">Images augmented per tensor operation.</param>
-    public static ImageDataset Create(ImageDataset data, AugmentationOptions augmentation, int views, int seed, bool includeOriginal = false, int batchSize = 1024)
+    /// <param name="cancellation">Stops between batches; the partial pool is removed.</param>
+    public static ImageDataset Create(ImageDataset data, AugmentationOptions augmentation, int views, int seed, bool includeOriginal = false, int batchSize = 1024,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(augmentation);
         if (views < 1) throw new ArgumentOutOfRangeException(nameof(views), views, "Need at least one view.");
         if (!augmentation.Any) throw new ArgumentException("The augmentation draws nothing (no shift, flip or rotation); every view would be the original.", nameof(augmentation));
         TorchRuntime.EnsureLoaded();
+        // The pool is written to the temporary folder whole: refused before the first byte when it cannot fit.
+        long bytes = (long)views * data.Count * data.ImageSize * sizeof(float);
+        long free = FreeSpace(Path.GetTempPath());
+        if (bytes > free)
+            throw new ArgumentException($"Views {views}: a pool of {views} × {data.Count:N0} images needs {Size(bytes)} in {Path.GetTempPath()}, " +
+                $"which has {Size(free)} free; use fewer views (or set TMPDIR to a larger disk).");
 
         int imageSize = data.ImageSize;
         batchSize = PixelTensors.InferenceBatch(data, batchSize);
@@ -44,6 +52,8 @@ internal static class AugmentedViews
             var random = new Random(unchecked(seed * 1_000_003 + v));
             for (int start = 0; start < data.Count; start += batchSize)
             {
+                if (cancellation.IsCancellationRequested)
+                    throw new OperationCanceledException($"the run stopped while drawing the pool of views (view {v + 1} of {views}); nothing of it was kept.", cancellation);
                 using var scope = NewDisposeScope();
                 int n = Math.Min(batchSize, data.Count - start);
                 var batch = images.Read(start, n);
@@ -57,4 +67,14 @@ internal static class AugmentedViews
         var pool = writer.ToTemporaryStore();
         return new ImageDataset(pool, labels, data.Channels, data.Height, data.Width, data.ClassNames);
     }
+
+    /// <summary>Free bytes on the disk holding <c>folder</c>; tests replace it to try a pool that does not fit.</summary>
+    internal static Func<string, long> FreeSpace { get; set; } = folder => new DriveInfo(Path.GetFullPath(folder)).AvailableFreeSpace;
+
+    private static string Size(long bytes) => bytes switch
+    {
+        >= 1L << 40 => $"{bytes / (double)(1L << 40):F1} TiB",
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):F1} GiB",
+        _ => $"{bytes / (double)(1L << 20):F1} MiB",
+    };
 }

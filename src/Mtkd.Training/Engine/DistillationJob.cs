@@ -123,7 +123,7 @@ public sealed record DistillationJob
         if (Views > 1)
         {
             // The views are the augmentation now: the student sees exactly what its teachers scored (mixing still applies per batch).
-            train = AugmentedViews.Create(train, trainer.Augmentation, Views, trainer.Seed, includeOriginal: true);
+            train = AugmentedViews.Create(train, trainer.Augmentation, Views, trainer.Seed, includeOriginal: true, cancellation: cancellation);
             trainer.Augmentation = new AugmentationOptions { Mixup = trainer.Augmentation.Mixup, CutMix = trainer.Augmentation.CutMix };
             trainer.Epochs = Math.Max(1, (int)Math.Ceiling(trainer.Epochs / (double)Views));
         }

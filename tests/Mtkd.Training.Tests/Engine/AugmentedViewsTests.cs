@@ -1,3 +1,4 @@
+using Mtkd.Training.Data;
 using Mtkd.Training.Engine;
 
 namespace Mtkd.Training.Tests.Engine;
@@ -44,5 +45,52 @@ public sealed class AugmentedViewsTests
         var data = TrainingFixtures.Train.Take(4);
         Assert.Contains("draws nothing", Assert.Throws<ArgumentException>(() => AugmentedViews.Create(data, new AugmentationOptions(), 2, 1)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => AugmentedViews.Create(data, ShiftAndFlip, 0, 1));
+    }
+
+    private static string[] OwnScratchFiles() =>
+        Directory.EnumerateFiles(Path.GetTempPath(), $"mtkd-pixels-{Environment.ProcessId}-*.bin").ToArray();
+
+    [Fact]
+    public void A_pool_that_would_not_fit_is_refused_before_a_byte_is_written()
+    {
+        Assert.True(AugmentedViews.FreeSpace(Path.GetTempPath()) > 0);
+        var before = OwnScratchFiles();
+        var real = AugmentedViews.FreeSpace;
+        AugmentedViews.FreeSpace = _ => 10L << 20; // a disk with 10 MiB free
+        try
+        {
+            var e = Assert.Throws<ArgumentException>(() =>
+                AugmentedViews.Create(TrainingFixtures.Train, new AugmentationOptions { ShiftPixels = 2 }, views: 100, seed: 1));
+            Assert.Contains("needs 119.6 MiB", e.Message);
+            Assert.Contains("which has 10.0 MiB free", e.Message);
+        }
+        finally
+        {
+            AugmentedViews.FreeSpace = real;
+        }
+        Assert.Equal(before, OwnScratchFiles());
+    }
+
+    [Fact]
+    public void A_stop_while_drawing_the_pool_leaves_no_scratch_file()
+    {
+        var before = OwnScratchFiles();
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+        var e = Assert.Throws<OperationCanceledException>(() =>
+            AugmentedViews.Create(TrainingFixtures.Train, new AugmentationOptions { ShiftPixels = 2 }, views: 3, seed: 1, cancellation: stop.Token));
+        Assert.Contains("pool of views", e.Message);
+        Assert.Equal(before, OwnScratchFiles());
+    }
+
+    [Fact]
+    public void Scratch_files_of_killed_processes_are_removed_by_the_next_one()
+    {
+        using var gone = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
+        gone.WaitForExit();
+        var orphan = Path.Combine(Path.GetTempPath(), $"mtkd-pixels-{gone.Id}-{Guid.NewGuid():N}.bin");
+        File.WriteAllBytes(orphan, new byte[100]);
+        using (PixelFileWriter.CreateTemporary(PixelElement.Float32, 4)) { }
+        Assert.False(File.Exists(orphan));
     }
 }
