@@ -38,7 +38,7 @@ public static class AtomicFile
 
     // A writer killed mid-write (kill -9) leaves its ".NAME.PID.tmp" behind; the next write of NAME removes those whose
     // process is gone. A live writer's file is left alone.
-    private static void RemoveLeftovers(string directory, string name)
+    internal static void RemoveLeftovers(string directory, string name)
     {
         foreach (var file in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
         {

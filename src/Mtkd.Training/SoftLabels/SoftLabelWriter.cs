@@ -18,6 +18,7 @@ public abstract class SoftLabelWriter : IDisposable
         Header = header;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
+        AtomicFile.RemoveLeftovers(directory, Path.GetFileName(path)); // the temporary file of a score that was killed
         temporaryPath = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         Stream = File.Create(temporaryPath);
     }

@@ -30,6 +30,18 @@ public sealed class AtomicFileTests : IDisposable
         Assert.True(File.Exists(other));
         Assert.True(File.Exists(unrelated));
     }
+
+    [Fact]
+    public void A_soft_label_file_written_again_removes_what_a_killed_score_left()
+    {
+        using var gone = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        gone.WaitForExit();
+        var stale = Path.Combine(directory, $".train.csv.{gone.Id}.tmp");
+        File.WriteAllText(stale, "index,label");
+        var header = new Mtkd.Training.SoftLabels.SoftLabelHeader(1, 2, ["t"], ["a", "b"]);
+        using (Mtkd.Training.SoftLabels.SoftLabelWriter.Create(Path.Combine(directory, "train.csv"), header))
+            Assert.False(File.Exists(stale));
+    }
 }
 
 internal static class ProcessParent
