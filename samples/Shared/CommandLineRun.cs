@@ -33,9 +33,9 @@ internal static class CommandLineRun
         {
             int code = ExitCodes.For(e);
             if (code == Interrupted)
-                Console.Error.WriteLine($"stopped: {e.Message}");
+                Console.Error.WriteLine($"stopped: {ExitCodes.Message(e)}");
             else if (code != Bug)
-                Console.Error.WriteLine($"error: {e.Message}");
+                Console.Error.WriteLine($"error: {ExitCodes.Message(e)}");
             else
             {
                 Console.Error.WriteLine($"unexpected error ({e.GetType().Name}): {e.Message.Split('\n')[0]}");

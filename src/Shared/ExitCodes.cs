@@ -20,4 +20,20 @@ internal static class ExitCodes
         IOException or InvalidDataException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException => DataError,
         _ => Bug,
     };
+
+    /// <summary>
+    /// The message to show a user: an argument error without .NET's " (Parameter 'x')" and "Actual value was" lines,
+    /// the setting and its value said plainly instead.
+    /// </summary>
+    public static string Message(Exception error)
+    {
+        if (error is not ArgumentException { ParamName: { } name } argument)
+            return error.Message;
+        var message = argument.Message;
+        int cut = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        if (cut >= 0) message = message[..cut];
+        return argument is ArgumentOutOfRangeException { ActualValue: { } value }
+            ? $"{message.TrimEnd('.')} ({name}: {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)})."
+            : message;
+    }
 }

@@ -36,9 +36,9 @@ internal static class CliErrors
         {
             int code = ExitCodes.For(ex);
             if (code == Interrupted)
-                Error.MarkupLine($"[yellow]stopped:[/] {Markup.Escape(ex.Message)}");
+                Error.MarkupLine($"[yellow]stopped:[/] {Markup.Escape(ExitCodes.Message(ex))}");
             else if (code != Bug)
-                Error.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
+                Error.MarkupLine($"[red]error:[/] {Markup.Escape(ExitCodes.Message(ex))}");
             else
             {
                 Error.MarkupLine($"[red]unexpected error[/] ({Markup.Escape(ex.GetType().Name)}): {Markup.Escape(ex.Message.Split('\n')[0])}");

@@ -75,6 +75,13 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
         var teachers = OnnxTeachers.Load(options.Teachers, settings);
         try
         {
+            // A block of BatchSize images and their logits is held at once: an absurd size is refused, saying what fits.
+            double perImage = sizeof(float) * 2.0 * (teachers.InputSize + teachers.TeacherCount * teachers.ClassCount);
+            long available = Mtkd.Training.Engine.TrainingMemory.Available();
+            if (options.BatchSize * perImage > available)
+                throw new ArgumentException(
+                    $"BatchSize {options.BatchSize:N0}: a block of that many images needs about {options.BatchSize * perImage / (1L << 30):F1} GiB; this machine " +
+                    $"has {available / (double)(1L << 30):F1} GiB: at most about {(long)(available / perImage):N0} images fit in a block.");
             var transformer = new TeacherScoringTransformer(teachers, options.InputColumnName, options.OutputColumnName, options.BatchSize,
                 MlNetInternals.CancellationCheck(env));
             transformer.GetOutputSchema(input.Schema); // validates the input column against the teachers

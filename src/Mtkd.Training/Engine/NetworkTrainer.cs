@@ -11,6 +11,7 @@ public static class NetworkTrainer
     /// <summary>Creates a network with weights initialized from <paramref name="seed"/>; <paramref name="heads"/> &gt; 1 for mimic_all students.</summary>
     public static SequentialNetwork CreateNetwork(NetworkSpec spec, ImageDataset shapeOf, int seed, int heads = 1)
     {
+        TrainingMemory.CheckNetwork(spec, shapeOf.Channels, shapeOf.Height, shapeOf.Width, shapeOf.ClassCount, heads);
         TorchRuntime.EnsureLoaded();
         random.manual_seed(seed);
         // Weight initialisers return handles of the tensors they fill; the scope frees those, not the weights.

@@ -38,13 +38,16 @@ internal static class TrainingLoop
             throw new ArgumentException("Early stopping watches validation data; pass a validation set or turn EarlyStoppingPatience off.");
 
         var (device, deviceMessage) = TrainingDevice.Resolve(options.Device);
-        int steps = (data.Count + options.BatchSize - 1) / options.BatchSize;
+        // A batch larger than the data is the whole data: the steps are the same, and no buffer of the asked size is made.
+        int batchSize = Math.Min(options.BatchSize, data.Count);
+        TrainingMemory.CheckBatch(network, batchSize);
+        int steps = (data.Count + batchSize - 1) / batchSize;
         if (deviceMessage is not null)
             progress?.Report(new TrainingProgress(1, options.Epochs, 0, steps, double.NaN, Message: deviceMessage));
         network.to(device);
         companions?.to(device);
 
-        var images = new PixelTensors(data, options.BatchSize);
+        var images = new PixelTensors(data, batchSize);
         using var labels = tensor(data.Labels.Select(l => (long)l).ToArray(), [data.Count], device: device);
         using var optimizer = CreateOptimizer(companions is null ? network.parameters() : network.parameters().Concat(companions.parameters()), options);
         var step = createStep(device);
@@ -89,7 +92,7 @@ internal static class TrainingLoop
                 using var scope = NewDisposeScope();
                 learningRate = LearningRateSchedule.At(options, (long)(epoch - 1) * steps + s, steps);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
-                int start = s * options.BatchSize, n = Math.Min(options.BatchSize, data.Count - start);
+                int start = s * batchSize, n = Math.Min(batchSize, data.Count - start);
                 var batchOrder = order.AsSpan(start, n);
                 var indices = tensor(batchOrder.ToArray(), [n], device: device);
                 var batchLabels = labels.index_select(0, indices);

@@ -49,6 +49,25 @@ public sealed class MessageTests : IDisposable
     }
 
     [Fact]
+    public void Settings_out_of_range_say_the_setting_and_value_without_dotnet_wording_and_absurd_sizes_say_what_fits()
+    {
+        var (lr, said) = CliOutput.Capture(() => Program.Main(["distill", "--method", "labels", "--quick", "--lr", "0", "--out", PathOf("lr")]));
+        Assert.Equal(2, lr);
+        Assert.Contains("Learning rate must be positive (LearningRate: 0).", said);
+        Assert.DoesNotContain("(Parameter '", said);
+        Assert.DoesNotContain("Actual value was", said);
+
+        var teacher = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 10), "teacher.onnx");
+        var (batch, batchSaid) = CliOutput.Capture(() => Program.Main(["score", "--teacher", teacher, "--batch-size", "1000000000", "--out", PathOf("s.parquet")]));
+        Assert.Equal(2, batch);
+        Assert.Matches(@"at most about [\d,]+ images fit in a block", batchSaid);
+
+        var (width, widthSaid) = CliOutput.Capture(() => Program.Main(["distill", "--method", "labels", "--quick", "--width", "100000", "--out", PathOf("w")]));
+        Assert.Equal(2, width);
+        Assert.Contains("choose a smaller width", widthSaid);
+    }
+
+    [Fact]
     public void Damaged_soft_label_files_are_named()
     {
         File.WriteAllText(PathOf("header.csv"), "index,label,t0_c0,t0_c1\n");
