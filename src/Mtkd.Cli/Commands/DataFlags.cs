@@ -39,6 +39,8 @@ internal sealed class DataFlags
     {
         // Resolved once, when a split of image files first needs it: it may read the teachers' input shapes.
         var format = new Lazy<ImageFormat>(() => Format(parse, models ?? []));
+        if (parse.GetValue(cache) is { } cacheFolder && File.Exists(cacheFolder))
+            throw new ArgumentException($"--cache {cacheFolder} is a file; expected a folder for the decoded-pixel caches.");
         var source = DatasetSource.Resolve(parse.GetValue(data)!);
         if (source.NativeFormat is { } native)
         {

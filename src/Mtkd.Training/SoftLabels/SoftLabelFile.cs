@@ -13,7 +13,16 @@ public static class SoftLabelFile
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Soft-label file not found: {path}", path);
+        if (SoftLabelWriter.IsCsv(path) && StartsWithParquetMagic(path))
+            throw new InvalidDataException($"{path} is a Parquet file (it starts with PAR1), not CSV; give it a .parquet name.");
         return SoftLabelWriter.IsCsv(path) ? ReadCsv(path) : ReadParquet(path);
+    }
+
+    private static bool StartsWithParquetMagic(string path)
+    {
+        Span<byte> head = stackalloc byte[4];
+        using var stream = File.OpenRead(path);
+        return stream.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && head.SequenceEqual("PAR1"u8);
     }
 
     private static SoftLabelSet ReadParquet(string path)

@@ -22,6 +22,13 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
         this.featureTeachers = featureTeachers;
         ClassCount = teachers[0].ClassCount;
         var first = teachers[0].Description;
+        foreach (var t in teachers.Concat(featureTeachers))
+        {
+            long values = t.Description.ImageShape.Aggregate(1L, (a, b) => a * b);
+            if (values > int.MaxValue)
+                throw new InvalidDataException($"Teacher '{t.Name}' declares an input of {string.Join("×", t.Description.ImageShape)} = {values:N0} values per image, " +
+                    "more than an image can have here; give a model with a real image size.");
+        }
         foreach (var t in teachers)
         {
             if (t.ClassCount != ClassCount)

@@ -68,6 +68,20 @@ public sealed class MessageTests : IDisposable
     }
 
     [Fact]
+    public void A_parquet_file_named_csv_and_a_cache_that_is_a_file_are_named_plainly()
+    {
+        File.WriteAllBytes(PathOf("labels.csv"), [.. "PAR1"u8.ToArray(), 0, 1, 2, 255]);
+        var (parquet, parquetSaid) = CliOutput.Capture(() => Program.Main(["distill", "--soft-labels", PathOf("labels.csv"), "--quick", "--out", PathOf("p")]));
+        Assert.Equal(1, parquet);
+        Assert.Contains("is a Parquet file (it starts with PAR1)", parquetSaid);
+
+        File.WriteAllText(PathOf("cache-file"), "");
+        var (cache, cacheSaid) = CliOutput.Capture(() => Program.Main(["teachers", "--cache", PathOf("cache-file"), "--quick", "--out", PathOf("c")]));
+        Assert.Equal(2, cache);
+        Assert.Contains("is a file; expected a folder", cacheSaid);
+    }
+
+    [Fact]
     public void Damaged_soft_label_files_are_named()
     {
         File.WriteAllText(PathOf("header.csv"), "index,label,t0_c0,t0_c1\n");
