@@ -157,7 +157,14 @@ internal static class DistillCommand
     private static float[] SoftLabelsFor(TrainingData images, SoftLabelSet set, string path)
     {
         var byRow = new Dictionary<long, int>();
-        for (int i = 0; i < set.RowCount; i++) byRow[set.RowIds[i]] = i;
+        for (int i = 0; i < set.RowCount; i++)
+        {
+            long id = set.RowIds[i];
+            if (id is < 0 or > int.MaxValue) // no split has such a row (with --quick the split's size is not known here)
+                throw new InvalidDataException($"{path}, row {i + 1}: index {id} cannot be a row of the training split (rows are numbered from 0); " +
+                    "the file is damaged or not for this data.");
+            byRow[id] = i;
+        }
         if (set.ClassCount != images.Train.ClassCount)
             throw new InvalidDataException($"{path} has {set.ClassCount} classes; the training data has {images.Train.ClassCount}.");
         var result = new float[images.Train.Count * set.Header.Width];

@@ -24,7 +24,7 @@ internal static class EvaluateCommand
         var model = new Argument<string>("MODEL") { Description = "A student or teacher: an ONNX file, or an ML.NET model zip." };
         var data = new DataFlags();
         var split = new Option<string>("--split") { Description = "train, val or test.", DefaultValueFactory = _ => "test" };
-        split.AcceptOnlyFromAmong("train", "val", "test");
+        OutputChecks.OneOf(split, "train", "val", "test");
         var teachers = new Option<string[]>("--teacher") { Description = "Teacher ONNX files, to set the model's size against the ensemble's." };
         var json = new Option<string?>("--json") { Description = "Also write the figures as JSON to this file." };
         var command = new Command("evaluate", "Accuracy, per-class precision and recall, confusion matrix, latency and size of a model.") { model, split, teachers, json };

@@ -71,4 +71,12 @@ internal static class OutputChecks
         }
         return error?.Message ?? "no part of the path exists";
     }
+
+    /// <summary>Accepts only <paramref name="values"/>, naming the flag in the refusal (System.CommandLine's own says only "Argument 'x'").</summary>
+    public static void OneOf(System.CommandLine.Option<string> option, params string[] values) =>
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } value && !values.Contains(value))
+                result.AddError($"{option.Name} '{value}': expected {string.Join(", ", values.SkipLast(1))} or {values[^1]}.");
+        });
 }

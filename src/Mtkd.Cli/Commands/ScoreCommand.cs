@@ -29,7 +29,7 @@ internal static class ScoreCommand
             "refusing gaps and overlaps.", AllowMultipleArgumentsPerToken = true };
         var data = new DataFlags();
         var split = new Option<string>("--split") { Description = "Which split to score: train, val or test.", DefaultValueFactory = _ => "train" };
-        split.AcceptOnlyFromAmong("train", "val", "test");
+        OutputChecks.OneOf(split, "train", "val", "test");
         var output = new Option<string>("--out") { Description = "Soft-label file to write: Parquet, or CSV when it ends in .csv.", Required = true };
         var batch = new Option<int>("--batch-size") { Description = "Rows per ONNX Runtime call.", DefaultValueFactory = _ => 256 };
         var topK = new Option<int>("--top-k") { Description = "Keep only the k largest logits per teacher (Parquet only); 0 keeps all.", DefaultValueFactory = _ => 0 };

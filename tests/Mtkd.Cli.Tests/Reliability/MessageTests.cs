@@ -82,6 +82,21 @@ public sealed class MessageTests : IDisposable
     }
 
     [Fact]
+    public void A_bad_split_names_the_flag_and_a_bad_soft_label_index_names_its_row()
+    {
+        var teacher = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 10), "teacher.onnx");
+        var (split, splitSaid) = CliOutput.Capture(() => Program.Main(["score", "--teacher", teacher, "--split", "holdout", "--out", PathOf("s.parquet")]));
+        Assert.Equal(2, split);
+        Assert.Contains("--split 'holdout': expected train, val or test.", splitSaid);
+
+        var values = string.Join(",", Enumerable.Repeat("0.1", 10));
+        File.WriteAllText(PathOf("negative.csv"), $"index,label,{string.Join(",", Enumerable.Range(0, 10).Select(c => $"t0_c{c}"))}\n0,0,{values}\n-5,0,{values}\n");
+        var (index, indexSaid) = CliOutput.Capture(() => Program.Main(["distill", "--soft-labels", PathOf("negative.csv"), "--quick", "--out", PathOf("n")]));
+        Assert.Equal(1, index);
+        Assert.Contains("row 2: index -5 cannot be a row of the training split", indexSaid);
+    }
+
+    [Fact]
     public void Damaged_soft_label_files_are_named()
     {
         File.WriteAllText(PathOf("header.csv"), "index,label,t0_c0,t0_c1\n");
