@@ -87,7 +87,8 @@ internal sealed class DataFlags
         }
         if (modelHeight is { } mh && modelWidth is { } mw)
             return Checked(new ImageFormat(c, mh, mw, mode));
-        throw new ArgumentException("Image data needs --image-size HxW (the size the network takes, such as 64x64); with teachers given it defaults to their input size.");
+        throw new ArgumentException("Image data needs --image-size HxW (the size the network takes, such as 64x64); with teachers given it defaults to their input size" +
+            (models.Count == 0 ? "." : $", and {WhyNoSize(models[0])}."));
     }
 
     private static ImageFormat Checked(ImageFormat format)
@@ -95,6 +96,14 @@ internal sealed class DataFlags
         format.Validate();
         return format;
     }
+
+    // Why a teacher gives no input size to default to, naming it.
+    private static string WhyNoSize(string model) =>
+        Directory.Exists(model) ? $"teacher '{model}' is a folder, not an ONNX file"
+        : !File.Exists(model) ? $"teacher '{model}' does not exist"
+        : OnnxModelInfo.Read(model).Inputs.FirstOrDefault()?.Shape is { } shape
+            ? $"teacher '{model}' takes [{string.Join(", ", shape.Select(d => d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"))}], whose image size is not fixed"
+            : $"teacher '{model}' declares no input shape";
 
     // The first model's input [N, C, H, W], when it has that shape with C 1 or 3.
     private static (int? Channels, int? Height, int? Width) ModelInput(IReadOnlyList<string> models)

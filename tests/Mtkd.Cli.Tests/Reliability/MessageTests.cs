@@ -97,6 +97,16 @@ public sealed class MessageTests : IDisposable
     }
 
     [Fact]
+    public void A_teacher_that_gives_no_image_size_is_named()
+    {
+        SyntheticImageFiles.WriteFolder(PathOf("images"), ["a", "b"], perClass: 2);
+        Directory.CreateDirectory(PathOf("models"));
+        var (code, said) = CliOutput.Capture(() => Program.Main(["score", "--data", PathOf("images"), "--teacher", PathOf("models"), "--out", PathOf("x.parquet")]));
+        Assert.NotEqual(0, code);
+        Assert.Contains($"teacher '{PathOf("models")}' is a folder, not an ONNX file", said);
+    }
+
+    [Fact]
     public void Damaged_soft_label_files_are_named()
     {
         File.WriteAllText(PathOf("header.csv"), "index,label,t0_c0,t0_c1\n");
