@@ -44,22 +44,8 @@ internal sealed class PixelFileWriter : IDisposable
     {
         foreach (var file in Directory.EnumerateFiles(folder, "mtkd-pixels-*-*.bin"))
         {
-            var pid = Path.GetFileName(file)["mtkd-pixels-".Length..].Split('-')[0];
-            if (int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) && !IsRunning(id))
+            if (AtomicFile.IsOrphan(Path.GetFileName(file)["mtkd-pixels-".Length..].Split('-')[0]))
                 TryDelete(file);
-        }
-    }
-
-    private static bool IsRunning(int processId)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(processId);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
         }
     }
 

@@ -47,18 +47,8 @@ public static class NetworkTrainer
     public static float[] PredictLogits(SequentialNetwork network, ImageDataset data, int batchSize = 512)
     {
         network.eval();
-        var result = new float[(long)data.Count * network.ClassCount];
         using var noGrad = no_grad();
-        batchSize = PixelTensors.InferenceBatch(data, batchSize);
-        var images = new PixelTensors(data, batchSize);
-        for (int start = 0; start < data.Count; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            int n = Math.Min(batchSize, data.Count - start);
-            var batch = images.Read(start, n);
-            network.forward(batch).data<float>().CopyTo(result, start * network.ClassCount);
-        }
-        return result;
+        return PixelTensors.Outputs(data, batchSize, network.ClassCount, network.forward);
     }
 
     // What a checkpoint must agree on to be resumed by this run: every setting that shapes the weights, as the options

@@ -33,6 +33,28 @@ internal sealed class PixelTensors(ImageDataset data, int batchSize)
     /// The batch for inference passes: <paramref name="requested"/>, or fewer for large images, so a pass over
     /// photographs holds a bounded batch (4 Mi values, 16 MB of input) and its activations, not 512 photographs' worth.
     /// </summary>
+    /// <summary>
+    /// <paramref name="compute"/> run over every image in order, block by block (at most <paramref name="requested"/>
+    /// images, see <see cref="InferenceBatch"/>), its <paramref name="width"/> values per image copied into one
+    /// [N × width] array: network logits, teacher logits and features alike. Each block runs in its own dispose scope.
+    /// </summary>
+    public static float[] Outputs(ImageDataset data, int requested, int width, Func<Tensor, Tensor> compute)
+    {
+        var result = new float[(long)data.Count * width];
+        int batch = InferenceBatch(data, requested);
+        var images = new PixelTensors(data, batch);
+        for (int start = 0; start < data.Count; start += batch)
+        {
+            using var scope = NewDisposeScope();
+            int n = Math.Min(batch, data.Count - start);
+            var values = compute(images.Read(start, n)).contiguous();
+            if (values.numel() != (long)n * width)
+                throw new InvalidOperationException($"{n} images gave {values.numel()} values; expected {width} per image.");
+            values.data<float>().CopyTo(result.AsSpan().Slice((int)((long)start * width), n * width));
+        }
+        return result;
+    }
+
     public static int InferenceBatch(ImageDataset data, int requested) =>
         Math.Clamp((int)Math.Min(requested, (4L << 20) / data.ImageSize), 1, Math.Max(1, requested));
 

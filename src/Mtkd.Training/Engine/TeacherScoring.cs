@@ -1,6 +1,5 @@
 using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
-using static TorchSharp.torch;
 
 namespace Mtkd.Training.Engine;
 
@@ -12,26 +11,9 @@ internal static class TeacherScoring
 
     /// <summary>Every image's logits, [N, K, C] row-major (the <see cref="TeacherColumns.Logits"/> layout).</summary>
     public static float[] Logits(IBatchTeachers teachers, ImageDataset data) =>
-        Score(data, teachers.TeacherCount * data.ClassCount, teachers.Score);
+        PixelTensors.Outputs(data, BlockSize, teachers.TeacherCount * data.ClassCount, teachers.Score);
 
     /// <summary>Every image's features, [N, F] row-major.</summary>
     public static float[] Features(IBatchTeachers teachers, ImageDataset data) =>
-        Score(data, teachers.FeatureWidth, teachers.ScoreFeatures);
-
-    private static float[] Score(ImageDataset data, int width, Func<Tensor, Tensor> score)
-    {
-        var result = new float[(long)data.Count * width];
-        int batch = PixelTensors.InferenceBatch(data, BlockSize);
-        var images = new PixelTensors(data, batch);
-        for (int start = 0; start < data.Count; start += batch)
-        {
-            using var scope = NewDisposeScope();
-            int n = Math.Min(batch, data.Count - start);
-            var values = score(images.Read(start, n)).contiguous();
-            if (values.numel() != (long)n * width)
-                throw new InvalidOperationException($"The teachers gave {values.numel()} values for {n} images; expected {width} per image.");
-            values.data<float>().CopyTo(result.AsSpan().Slice((int)((long)start * width), n * width));
-        }
-        return result;
-    }
+        PixelTensors.Outputs(data, BlockSize, teachers.FeatureWidth, teachers.ScoreFeatures);
 }

@@ -43,11 +43,16 @@ public static class AtomicFile
         foreach (var file in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
         {
             var pid = Path.GetFileName(file)[(name.Length + 2)..^4];
-            if (int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) && !IsRunning(id))
+            if (IsOrphan(pid))
                 File.Delete(file);
         }
     }
 
+    /// <summary>Whether <paramref name="processId"/>, the process id a scratch file's name carries (here and in PixelFileWriter), names no running process.</summary>
+    internal static bool IsOrphan(string processId) =>
+        int.TryParse(processId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) && !IsRunning(id);
+
+    /// <summary>Whether a process of that id is running.</summary>
     private static bool IsRunning(int processId)
     {
         try
