@@ -1,3 +1,4 @@
+using Mtkd.Training.Engine;
 using Mtkd.Training.Fusion;
 
 namespace Mtkd.Samples.FashionMnist;

@@ -1,3 +1,4 @@
+using Mtkd.Training.Engine;
 using System.Globalization;
 using ScottPlot;
 

@@ -14,11 +14,12 @@ namespace Mtkd.Tests;
 /// </summary>
 internal static class TeacherVariants
 {
-    public static ModelProto Base(int channels = 3, int size = 8, int classes = 5, int seed = 1)
+    /// <param name="anySize">End in global average pooling, so the graph takes images of any height and width (the declared size may then be rewritten).</param>
+    public static ModelProto Base(int channels = 3, int size = 8, int classes = 5, int seed = 1, bool anySize = false)
     {
         TorchRuntime.EnsureLoaded();
         random.manual_seed(seed);
-        var spec = new NetworkSpec("tiny", [new Conv2dLayer(4), new ReluLayer(), new MaxPool2dLayer(), new FlattenLayer(), new LinearLayer()]);
+        var spec = new NetworkSpec("tiny", [new Conv2dLayer(4), new ReluLayer(), anySize ? new GlobalAveragePoolLayer() : new MaxPool2dLayer(), new FlattenLayer(), new LinearLayer()]);
         using var network = new SequentialNetwork(spec, channels, size, size, classes);
         return ModelProto.Parser.ParseFrom(OnnxExporter.Export(network, new OnnxExportOptions { ProbabilitiesName = "probabilities" }));
     }
@@ -113,6 +114,31 @@ internal static class TeacherVariants
         foreach (var value in copy.Graph.Input.Take(1).Concat(copy.Graph.Output))
             value.Type.TensorType.Shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimValue = batch };
         return copy;
+    }
+
+    /// <summary>
+    /// The same model with every weight in one external data file named <paramref name="location"/> (relative to the
+    /// model's folder), as exporters write models over 2 GB: the model, and the bytes of that file.
+    /// </summary>
+    public static (ModelProto Model, byte[] Weights) ExternalData(this ModelProto model, string location)
+    {
+        var copy = model.Clone();
+        using var weights = new MemoryStream();
+        foreach (var tensor in copy.Graph.Initializer)
+        {
+            var bytes = tensor.RawData.Length > 0 ? tensor.RawData.ToByteArray()
+                : tensor.FloatData.SelectMany(BitConverter.GetBytes).Concat(tensor.Int64Data.SelectMany(BitConverter.GetBytes)).ToArray();
+            long offset = weights.Position;
+            weights.Write(bytes);
+            tensor.RawData = ByteString.Empty;
+            tensor.FloatData.Clear();
+            tensor.Int64Data.Clear();
+            tensor.DataLocation = TensorProto.Types.DataLocation.External;
+            tensor.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+            tensor.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = offset.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            tensor.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        }
+        return (copy, weights.ToArray());
     }
 
     private static ValueInfoProto Tensor2d(string name, int size)

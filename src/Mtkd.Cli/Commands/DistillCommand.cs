@@ -115,15 +115,20 @@ internal static class DistillCommand
         return command;
     }
 
-    // The --teacher models as the job's teachers (their features too with --teacher-features), checked against the data's classes.
+    // The --teacher models as the job's teachers (their features too with --teacher-features), checked against the data.
     private static OnnxTeachers LoadTeachers(string[] paths, string? featuresOutput, ImageDataset train)
     {
         var teachers = OnnxTeachers.Load(paths.Select(TeacherModel.FromFile).ToArray(), featuresOutput);
-        if (teachers.ClassCount == train.ClassCount)
+        try
+        {
+            teachers.CheckFits(train);
             return teachers;
-        teachers.Dispose();
-        throw new ArgumentException($"The teachers ({string.Join(", ", teachers.Descriptions.Select(t => t.Name))}) have {teachers.ClassCount} classes; " +
-            $"the training data has {train.ClassCount} ({string.Join(", ", train.ClassNames)}). Teachers must classify the data's classes.");
+        }
+        catch
+        {
+            teachers.Dispose();
+            throw;
+        }
     }
 
     // The training images with the soft-label file's logits (and in-bag flags for --out-of-bag) as columns, matched by row index.

@@ -54,6 +54,7 @@ internal static class EvaluateCommand
     // ONNX models go through ScoreTeachers, which accepts any layout, output name or probability output.
     private static (int[] Predicted, double ImagesPerSecond) PredictWithOnnx(string path, ImageDataset images)
     {
+        TeacherFiles.CheckFit([path], images);
         var ml = new MLContext(seed: 1);
         var view = images.ToDataView(ml);
         using var scorer = ml.Transforms.ScoreTeachers([path], batchSize: 256).Fit(view);

@@ -76,6 +76,7 @@ internal static class ScoreCommand
             throw new ArgumentException($"--shard writes Parquet parts for --merge; '{output}' ends in .csv.");
         int[]? shardRows = shard is { } sh ? ScoreShards.Rows(images.Count, sh, ScoreShards.BatchesPerBlock * batchSize) : null;
         if (shardRows is not null) images = images.Subset(shardRows);
+        TeacherFiles.CheckFit(teacherPaths, images);
         var ml = new MLContext(seed: 1);
         var view = images.ToDataView(ml);
         using var stopOnSignal = cancellation.Register(ml.CancelExecution); // scoring stops before its next batch

@@ -7,14 +7,16 @@ using Spectre.Console;
 
 namespace Mtkd.Cli.Commands;
 
-/// <summary><c>mtkd teachers</c>: trains an ensemble (bagging or snapshots) and exports every teacher to ONNX.</summary>
+/// <summary><c>mtkd teachers</c>: trains an ensemble (seeds, bagging, cross-fitting or snapshots) and exports every teacher to ONNX.</summary>
 internal static class TeachersCommand
 {
     public sealed record Teacher(string Path, string Metrics, double TestAccuracy, long Parameters, int Epochs);
 
     public sealed record Report(string Method, string Architecture, int Count, double Fraction, IReadOnlyList<Teacher> Teachers);
 
-    /// <summary>Early-stopping patience of bagged teachers unless --patience says otherwise.</summary>
+    private static readonly string[] Methods = ["seeds", "bagging", "cross-fit", "snapshot"];
+
+    /// <summary>Early-stopping patience of bagged and cross-fitted teachers unless --patience says otherwise.</summary>
     public const int DefaultPatience = 10;
 
     public static Command Create()
@@ -22,14 +24,22 @@ internal static class TeachersCommand
         var data = new DataFlags();
         var count = new Option<int>("--count") { Description = "Number of teachers (snapshots with --method snapshot).", DefaultValueFactory = _ => 3 };
         var fraction = new Option<double>("--fraction") { Description = "Bagging: share of the training images each teacher trains on.", DefaultValueFactory = _ => 0.7 };
-        var method = new Option<string>("--method") { Description = "bagging (teachers on random subsets) or snapshot (one run, a snapshot per cosine cycle).", DefaultValueFactory = _ => "bagging" };
+        var method = new Option<string>("--method")
+        {
+            Description = "seeds (each teacher on all the training images from its own seed: a deep ensemble, the teachers that teach best), " +
+                "bagging (each on a random --fraction of them), cross-fit (--folds K: teacher k on every fold but k, for --out-of-bag soft labels) " +
+                "or snapshot (one run, a snapshot per cosine cycle).",
+            DefaultValueFactory = _ => "bagging",
+        };
+        OutputChecks.OneOf(method, Methods);
+        var folds = new Option<int?>("--folds") { Description = "Cross-fit: number of folds, and of teachers (default --count)." };
         var cycle = new Option<int?>("--cycle-epochs") { Description = "Snapshot: epochs per cycle (default: --epochs)." };
         var arch = new Option<string>("--arch") { Description = $"Architecture: {string.Join(", ", NetworkPresets.Names)}.", DefaultValueFactory = _ => NetworkPresets.TeacherCnn };
         var width = new Option<int?>("--width") { Description = "Base channel count of the architecture (default: the preset's)." };
         var output = new Option<string>("--out") { Description = "Folder for teacher-<i>.onnx, teacher-<i>.csv and teachers.json.", Required = true };
         var json = new Option<string?>("--json") { Description = "Also write the report as JSON to this file." };
         var training = new TrainingFlags(defaultEpochs: 5, defaultStopOn: EarlyStoppingMetric.ValidationAccuracy);
-        var command = new Command("teachers", "Train an ensemble of teachers and export each to ONNX.") { count, fraction, method, cycle, arch, width, output, json };
+        var command = new Command("teachers", "Train an ensemble of teachers and export each to ONNX.") { count, fraction, method, folds, cycle, arch, width, output, json };
         data.AddTo(command);
         training.AddTo(command);
         command.SetAction((parse, cancellation) => Task.FromResult(CliErrors.Run(() =>
@@ -37,36 +47,46 @@ internal static class TeachersCommand
             string directory = parse.GetValue(output)!;
             OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
             OutputChecks.Folder(directory, "--out");
-            bool bagging = parse.GetValue(method) == "bagging";
+            string how = parse.GetValue(method)!;
+            // Bagged and cross-fitted teachers leave rows out, on which each early-stops by default (MTKD's protocol).
+            bool leavesRowsOut = how is "bagging" or "cross-fit";
+            int k = how == "cross-fit" ? parse.GetValue(folds) ?? parse.GetValue(count) : parse.GetValue(count);
             if (parse.GetValue(count) < 1)
                 throw new ArgumentException($"--count {parse.GetValue(count)}: expected one or more teachers.");
-            if (bagging && !(parse.GetValue(fraction) is > 0 and <= 1)) // NaN fails too
+            if (how == "cross-fit" && k < 2)
+                throw new ArgumentException($"--folds {k}: cross-fitting needs two or more folds.");
+            if (how != "cross-fit" && parse.GetValue(folds) is not null)
+                throw new ArgumentException("--folds is for --method cross-fit.");
+            if (how == "bagging" && !(parse.GetValue(fraction) is > 0 and <= 1)) // NaN fails too
                 throw new ArgumentException($"--fraction {parse.GetValue(fraction)} is not in (0, 1]: it is the share of the training images each teacher trains on.");
             var options = training.Options(parse);
-            // Bagged teachers early-stop by default (MTKD's protocol), each on the images its bag left out, on accuracy
-            // (the validation loss turns up long before the accuracy stops rising); --patience 0 turns it off.
-            if (bagging && !training.PatienceGiven(parse)) options.EarlyStoppingPatience = DefaultPatience;
-            var images = training.LoadData(parse, data.Request(parse), holdOutForPatience: !bagging);
+            // On accuracy: the validation loss turns up long before the accuracy stops rising; --patience 0 turns it off.
+            if (leavesRowsOut && !training.PatienceGiven(parse)) options.EarlyStoppingPatience = DefaultPatience;
+            var images = training.LoadData(parse, data.Request(parse), holdOutForPatience: !leavesRowsOut);
             var spec = NetworkPresets.Get(parse.GetValue(arch)!, parse.GetValue(width));
-            int k = parse.GetValue(count);
-            var generated = parse.GetValue(method) switch
-            {
-                "bagging" => TrainingConsole.Run("teachers", stage =>
-                {
-                    options.MetricsPath = Path.Combine(directory, "teacher.csv"); // teacher-<i>.csv
-                    var bars = Enumerable.Range(0, k).Select(i => stage($"teacher {i}")).ToArray();
-                    return TeacherGeneration.Bagging(images.Train, spec, k, parse.GetValue(fraction), options, images.Validation,
-                        new SynchronousProgress<(int Teacher, TrainingProgress Progress)>(p => bars[p.Teacher].Report(p.Progress)), cancellation).ToArray();
-                }),
-                "snapshot" => TrainingConsole.Run("snapshots", stage =>
+            if (how == "cross-fit" && k > images.Train.Count)
+                throw new ArgumentException($"--folds {k}: more folds than the {images.Train.Count} training images.");
+            var generated = how == "snapshot"
+                ? TrainingConsole.Run("snapshots", stage =>
                 {
                     options.MetricsPath = Path.Combine(directory, "snapshots.csv");
                     return TeacherGeneration.Snapshots(images.Train, spec, k, parse.GetValue(cycle) ?? options.Epochs, options, images.Validation,
                         stage("snapshot run"), cancellation).ToArray();
-                }),
-                var other => throw new ArgumentException($"--method '{other}' is not one of bagging, snapshot."),
-            };
-            return Finish(generated, images, directory, parse.GetValue(method)!, spec.Name, parse.GetValue(fraction), parse.GetValue(json));
+                })
+                : TrainingConsole.Run("teachers", stage =>
+                {
+                    options.MetricsPath = Path.Combine(directory, "teacher.csv"); // teacher-<i>.csv
+                    var bars = Enumerable.Range(0, k).Select(i => stage($"teacher {i}")).ToArray();
+                    var progress = new SynchronousProgress<(int Teacher, TrainingProgress Progress)>(p => bars[p.Teacher].Report(p.Progress));
+                    return (how switch
+                    {
+                        "seeds" => TeacherGeneration.Seeds(images.Train, spec, k, options, images.Validation, progress, cancellation),
+                        "cross-fit" => TeacherGeneration.CrossFit(images.Train, spec, k, options, images.Validation, progress, cancellation),
+                        _ => TeacherGeneration.Bagging(images.Train, spec, k, parse.GetValue(fraction), options, images.Validation, progress, cancellation),
+                    }).ToArray();
+                });
+            return Finish(generated, images, directory, how, spec.Name, how == "bagging" ? parse.GetValue(fraction) : how == "cross-fit" ? 1 - 1.0 / k : 1,
+                parse.GetValue(json));
         })));
         return command;
     }
@@ -87,7 +107,7 @@ internal static class TeachersCommand
                     TrainingRows = trainingRows,
                 });
                 var (_, accuracy) = NetworkTrainer.Evaluate(t.Network, images.Test);
-                teachers.Add(new Teacher(path, method == "bagging" ? Path.Combine(directory, $"teacher-{t.Index}.csv") : Path.Combine(directory, "snapshots.csv"),
+                teachers.Add(new Teacher(path, method == "snapshot" ? Path.Combine(directory, "snapshots.csv") : Path.Combine(directory, $"teacher-{t.Index}.csv"),
                     accuracy, t.Network.ParameterCount, t.History.Count));
             }
         }

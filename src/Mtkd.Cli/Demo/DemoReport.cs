@@ -20,6 +20,17 @@ public sealed record DemoReport(
     IReadOnlyDictionary<string, double> StageSeconds,
     double TotalSeconds)
 {
+    /// <summary>Labelled training images; the others trained unlabelled.</summary>
+    public int LabeledImages { get; init; }
+
+    /// <summary>The setting, in a sentence (few labels and many images, or every image labelled).</summary>
+    public string? Setting { get; init; }
+
+    public int Seed { get; init; }
+
+    /// <summary>Every setting that shapes the figures, so that a multi-seed run reuses a seed's report only when nothing changed.</summary>
+    public string? Configuration { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -28,4 +39,17 @@ public sealed record DemoReport(
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>The report in a file, or null when there is none or it cannot be read.</summary>
+    public static DemoReport? TryRead(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize<DemoReport>(File.ReadAllText(path), Json) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }

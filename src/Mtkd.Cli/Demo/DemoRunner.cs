@@ -12,12 +12,14 @@ using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Engine;
 using Mtkd.Training.Teachers;
+using Mtkd.Training.Distillation.Methods;
 
 namespace Mtkd.Cli.Demo;
 
 /// <summary>
-/// The whole flow once, on Fashion-MNIST: train teachers on random subsets → export them to ONNX → score them with
-/// ML.NET into soft labels → distill a small student → evaluate it as an ML.NET model on the test images.
+/// The whole flow once, on Fashion-MNIST: train teachers on the labelled images → export them to ONNX → score them
+/// with ML.NET on a pool of views of every training image, labelled or not → distill a small student → train the
+/// same network on the labels alone with as many images seen → evaluate both as ML.NET models on the test images.
 /// </summary>
 public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
 {
@@ -39,48 +41,63 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
             return (settings.TrainLimit is int n ? fullTrain.Take(n) : fullTrain,
                     settings.TestLimit is int m ? fullTest.Take(m) : fullTest);
         });
+        int labeledCount = Math.Min(settings.Labels ?? train.Count, train.Count);
+        var labeled = train.Take(labeledCount);
+        var unlabeled = labeledCount < train.Count ? train.Subset(Enumerable.Range(labeledCount, train.Count - labeledCount).ToArray()).WithoutLabels() : null;
+        observer.Note(settings.Setting(train.Count, labeledCount));
 
+        int teacherEpochs = settings.TeacherEpochsFor(labeledCount);
+        var teacherSpec = NetworkPresets.Get(settings.TeacherArchitecture, settings.TeacherWidth);
         var teacherPaths = new List<string>();
         var teacherParameters = new List<long>();
-        for (int i = 0; i < settings.TeacherCount; i++)
+        Timed($"Train {settings.TeacherCount} teachers on the {labeledCount:N0} labels ({teacherEpochs} epochs each)", progress =>
         {
-            int teacherSeed = settings.Seed * 1000 + i;
-            Timed($"Train teacher {i + 1}/{settings.TeacherCount}", progress =>
+            var options = new TrainerOptions
             {
-                var subset = train.RandomSubset(settings.TeacherFraction, teacherSeed);
-                using var teacher = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.TeacherCnn), subset, teacherSeed);
-                NetworkTrainer.TrainSupervised(teacher, subset,
-                    new TrainerOptions { Epochs = settings.TeacherEpochs, Seed = teacherSeed },
-                    new Progress<TrainingProgress>(p => progress.Report(p.Fraction)), cancellation);
-                var path = Path.Combine(settings.OutputDirectory, $"teacher-{i}.onnx");
-                OnnxExporter.Export(teacher, path, new OnnxExportOptions { ClassNames = train.ClassNames });
+                Epochs = teacherEpochs, Seed = settings.Seed * 1000, Schedule = ScheduleKind.Cosine,
+                Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true },
+            };
+            var perTeacher = new SynchronousProgress<(int Teacher, TrainingProgress Progress)>(p =>
+                progress.Report((p.Teacher + p.Progress.Fraction) / settings.TeacherCount));
+            var teachers = settings.TeacherFraction >= 1
+                ? TeacherGeneration.Seeds(labeled, teacherSpec, settings.TeacherCount, options, progress: perTeacher, cancellation: cancellation)
+                : TeacherGeneration.Bagging(labeled, teacherSpec, settings.TeacherCount, settings.TeacherFraction, options, progress: perTeacher, cancellation: cancellation);
+            foreach (var teacher in teachers)
+            {
+                using var network = teacher.Network;
+                var path = Path.Combine(settings.OutputDirectory, $"teacher-{teacher.Index}.onnx");
+                OnnxExporter.Export(network, path, new OnnxExportOptions { ClassNames = train.ClassNames });
                 teacherPaths.Add(path);
-                teacherParameters.Add(teacher.ParameterCount);
-                return 0;
-            });
-        }
+                teacherParameters.Add(network.ParameterCount);
+            }
+            return 0;
+        });
 
         var mlContext = new MLContext(settings.Seed);
         var testView = test.ToDataView(mlContext);
-        var trainView = train.ToDataView(mlContext);
+        var labeledView = labeled.ToDataView(mlContext);
+        var unlabeledView = unlabeled?.ToDataView(mlContext);
 
-        // Both students train on one pool of views of each image (the image, shifted and flipped), which the teachers
-        // score once: the job draws it from the same seed for both.
+        // The distilled student: a pool of views of every image (the image, shifted and flipped), which the teachers score once.
         var student = Timed("Score teachers and distill the student", progress =>
         {
-            var options = StudentOptions(progress);
+            var options = StudentOptions(progress, settings.StudentEpochs, settings);
             options.Teachers = teacherPaths.Select(TeacherModel.FromFile).ToArray();
+            options.Views = settings.Views;
+            options.UnlabeledData = unlabeledView;
             options.Distillation.Temperature = settings.Temperature;
             options.Distillation.Alpha = settings.Alpha;
-            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(trainView);
+            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(labeledView);
         });
 
-        // The measure of distillation: the same network, seed, views and steps, trained on the labels alone (α = 1).
+        // The measure of distillation: the same network and seed, trained the standard way on the labelled images, with
+        // fresh shifts and flips every batch and as many images seen as the distilled student.
+        int baselineEpochs = (int)Math.Ceiling((double)settings.StudentEpochs * train.Count / labeledCount);
         var baseline = Timed("Train the same student on the labels only", progress =>
         {
-            var options = StudentOptions(progress);
-            options.Distillation.Alpha = 1;
-            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(trainView);
+            var options = StudentOptions(progress, baselineEpochs, settings);
+            options.Distillation.Method = new LabelsOnly();
+            return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(labeledView);
         });
 
         var (teacherAccuracies, ensembleAccuracy) = Timed("Score teachers on the test set", _ =>
@@ -108,21 +125,25 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
             TrainImages: train.Count,
             TestImages: test.Count,
             StageSeconds: stageSeconds,
-            TotalSeconds: total.Elapsed.TotalSeconds);
+            TotalSeconds: total.Elapsed.TotalSeconds)
+        {
+            LabeledImages = labeledCount,
+            Setting = settings.Setting(train.Count, labeledCount),
+            Seed = settings.Seed,
+            Configuration = settings.Configuration,
+        };
         AtomicFile.WriteAllText(Path.Combine(settings.OutputDirectory, "report.json"), report.ToJson());
         return report;
     }
 
-    // What the distilled and the label-trained student share: network, the pool of views, epochs' worth of images, seed.
-    // With one view the students see the images as they are.
-    private MultiTeacherDistillationOptions StudentOptions(IProgress<double> progress) => new()
+    // What the distilled and the label-trained student share: network, seed, schedule and augmentation.
+    private static MultiTeacherDistillationOptions StudentOptions(IProgress<double> progress, int epochs, DemoSettings settings) => new()
     {
         Trainer =
         {
-            Epochs = settings.StudentEpochs, Seed = settings.Seed,
-            Augmentation = settings.Views > 1 ? new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true } : new AugmentationOptions(),
+            Epochs = epochs, Seed = settings.Seed, Schedule = ScheduleKind.Cosine,
+            Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true },
         },
-        Views = settings.Views,
         Progress = new Progress<TrainingProgress>(p => progress.Report(p.Fraction)),
     };
 

@@ -13,12 +13,23 @@ public sealed record GeneratedTeacher(int Index, SequentialNetwork Network, IRea
 }
 
 /// <summary>
-/// The source method's quick generation of submodels: bagging (K teachers, each on its own random subset of
-/// the training data) and snapshot ensembles (one run with a cyclic cosine schedule, a snapshot at the end of
-/// each cycle; Huang et al. 2017).
+/// Ways to make an ensemble: deep ensembles (K teachers, each on all the training data from its own seed;
+/// Lakshminarayanan et al. 2017), the source method's bagging (each on its own random subset) and snapshot
+/// ensembles (one run with a cyclic cosine schedule, a snapshot at the end of each cycle; Huang et al. 2017), and
+/// cross-fitting (teacher k on every fold but k).
 /// </summary>
 public static class TeacherGeneration
 {
+    /// <summary>
+    /// K teachers, teacher k trained on all of <paramref name="data"/> from seed <c>options.Seed + k</c>: members
+    /// that differ only by their initialisation and batch order decorrelate about as much as bagged ones without
+    /// losing data, and teach better (MTKD's own notebook: every mode is best with teachers on all the data).
+    /// Paths as in <see cref="Bagging"/>; early stopping needs <paramref name="validation"/> data.
+    /// </summary>
+    public static IEnumerable<GeneratedTeacher> Seeds(ImageDataset data, NetworkSpec spec, int count, TrainerOptions options,
+        ImageDataset? validation = null, IProgress<(int Teacher, TrainingProgress Progress)>? progress = null, CancellationToken cancellation = default) =>
+        Bagging(data, spec, count, fraction: 1, options, validation, progress, cancellation);
+
     /// <summary>
     /// K teachers, teacher k trained with seed <c>options.Seed + k</c> on a random <paramref name="fraction"/> of
     /// <paramref name="data"/> (drawn without replacement with the same seed). <c>options.MetricsPath</c> and

@@ -35,10 +35,43 @@ public sealed class OnnxModelInfo
         Outputs = graph.Output.Select(Describe).ToArray();
         ParameterCount = graph.Initializer.Where(IsFloatingPoint).Sum(t => t.Dims.Aggregate(1L, (a, b) => a * b));
         NodeCount = graph.Node.Count;
+        ExternalDataFiles = graph.Initializer.Where(t => t.DataLocation == TensorProto.Types.DataLocation.External)
+            .Select(t => t.ExternalData.LastOrDefault(e => e.Key == "location")?.Value ?? "")
+            .Distinct().ToArray();
         Cost = OnnxGraphCost.Of(graph);
         foreach (var node in graph.Node)
             foreach (var output in node.Output)
                 producers[output] = node;
+    }
+
+    /// <summary>
+    /// The files holding weights outside the model (ONNX external data: what exporters write for models over 2 GB), as
+    /// the model names them, relative to its folder; empty when every weight is inside. An entry without a location is "".
+    /// </summary>
+    public IReadOnlyList<string> ExternalDataFiles { get; }
+
+    /// <summary>
+    /// Where each external data file of the model at <paramref name="modelPath"/> is, checked: a location must be a
+    /// relative path inside the model's folder (no absolute paths, no "..": a model must not read files elsewhere) and
+    /// the file must exist. The error names the model and the location.
+    /// </summary>
+    internal IReadOnlyList<string> ResolveExternalData(string modelPath)
+    {
+        var folder = Path.GetFullPath(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
+        var resolved = new List<string>();
+        foreach (var location in ExternalDataFiles)
+        {
+            if (location.Length == 0)
+                throw new InvalidDataException($"'{Source}' has a weight stored outside the model without naming the file (an external_data entry with no location).");
+            var full = Path.GetFullPath(Path.Combine(folder, location));
+            if (Path.IsPathRooted(location) || !full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw new InvalidDataException(
+                    $"'{Source}' reads weights from '{location}', outside the model's folder {folder}; external data must be a file beside the model or below its folder.");
+            if (!File.Exists(full))
+                throw new FileNotFoundException($"'{Source}' keeps its weights in '{location}', which is not in {folder}; copy it beside the model.", full);
+            resolved.Add(full);
+        }
+        return resolved;
     }
 
     /// <summary>The file or stream name the model was read from, for messages.</summary>

@@ -61,10 +61,16 @@ internal sealed class OnnxTeacher : IDisposable
         if (device is { } cuda)
             options.AppendExecutionProvider_CUDA(cuda);
 
+        // Weights in files beside the model (external data) resolve from the model's own path, never the working
+        // directory, and only inside the model's folder; a model given as bytes has no folder to look in.
+        var external = info.ExternalDataFiles.Count == 0 ? []
+            : model.FilePath is { } path ? info.ResolveExternalData(path)
+            : throw new InvalidDataException($"Teacher '{model.Name}' keeps its weights in files outside the model ({string.Join(", ", info.ExternalDataFiles)}); " +
+                "load it with TeacherModel.FromFile so that they are found beside it.");
         InferenceSession session;
         try
         {
-            session = new InferenceSession(bytes, options);
+            session = external.Count > 0 ? new InferenceSession(model.FilePath!, options) : new InferenceSession(bytes, options);
         }
         catch (OnnxRuntimeException ex)
         {
@@ -72,14 +78,29 @@ internal sealed class OnnxTeacher : IDisposable
         }
         try
         {
-            return new OnnxTeacher(session, Describe(model, info, session, provider),
-                Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes), 0, 8).ToLowerInvariant());
+            return new OnnxTeacher(session, Describe(model, info, session, provider), Hash(bytes, external));
         }
         catch
         {
             session.Dispose();
             throw;
         }
+    }
+
+    // The model's bytes and its external weights: a teacher whose weights file changed is another teacher.
+    private static string Hash(byte[] model, IReadOnlyList<string> external)
+    {
+        if (external.Count == 0)
+            return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(model), 0, 8).ToLowerInvariant();
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(model);
+        var buffer = new byte[1 << 20];
+        foreach (var file in external)
+        {
+            using var stream = File.OpenRead(file);
+            for (int n; (n = stream.Read(buffer)) > 0;) hash.AppendData(buffer, 0, n);
+        }
+        return Convert.ToHexString(hash.GetHashAndReset(), 0, 8).ToLowerInvariant();
     }
 
     private static TeacherDescription Describe(TeacherModel model, OnnxModelInfo info, InferenceSession session, string provider)

@@ -1,3 +1,4 @@
+using Mtkd.Training.Data;
 using Mtkd.Training.Distillation;
 using Mtkd.Training.Onnx;
 using static TorchSharp.torch;
@@ -77,6 +78,27 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
         ImageLayout.Nhwc => $"{t.ImageShape[2]}×{t.ImageShape[0]}×{t.ImageShape[1]}",
         _ => null,
     };
+
+    /// <summary>
+    /// Checks that the teachers fit <paramref name="data"/>: they take its images (values per image) and give one score
+    /// per class of it. A mismatch is a fault of the files, not of the settings: <see cref="InvalidDataException"/>
+    /// naming the teacher, what it takes or gives, and what the data has.
+    /// </summary>
+    public void CheckFits(ImageDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        foreach (var t in teachers)
+            if (t.InputSize != data.ImageSize)
+                throw new InvalidDataException($"Teacher '{t.Name}' takes images of {ImageChw(t.Description) ?? string.Join("×", t.Description.ImageShape)} " +
+                    $"({t.InputSize:N0} values); the data's images are {data.Channels}×{data.Height}×{data.Width} ({data.ImageSize:N0} values). Give the data at the " +
+                    "teachers' size (--image-size and --channels for image folders), or teachers made for this data.");
+        if (ClassCount != data.ClassCount)
+            throw new InvalidDataException($"Teacher '{teachers[0].Name}' gives {ClassCount} {(ClassCount == 1 ? "score" : "scores")} per image (output " +
+                $"'{teachers[0].Description.OutputName}'); the data has {data.ClassCount} classes ({Listed(data.ClassNames)}). A teacher must give one score per class " +
+                (ClassCount == 1 ? $"(a single sigmoid output is not a {data.ClassCount}-class classifier)." : "of the data, in the data's class order."));
+    }
+
+    private static string Listed(IReadOnlyList<string> names) => names.Count <= 12 ? string.Join(", ", names) : string.Join(", ", names.Take(12)) + ", …";
 
     /// <summary>Each teacher as it runs: detected layout and output kind, class count, execution provider.</summary>
     public IReadOnlyList<TeacherDescription> Descriptions => teachers.Select(t => t.Description).ToArray();

@@ -34,11 +34,15 @@ public sealed record TeacherModel
 {
     private readonly Func<byte[]> read;
 
-    private TeacherModel(string name, Func<byte[]> read)
+    private TeacherModel(string name, Func<byte[]> read, string? filePath = null)
     {
         Name = name;
         this.read = read;
+        FilePath = filePath;
     }
+
+    /// <summary>The model's file when it came from one: where its external data (weights in files beside it) is looked for.</summary>
+    internal string? FilePath { get; }
 
     /// <summary>The file path, or the name given with a stream; used in every message about this teacher.</summary>
     public string Name { get; }
@@ -58,8 +62,8 @@ public sealed record TeacherModel
     /// <summary>A teacher read from an ONNX file when the scorer is fitted.</summary>
     public static TeacherModel FromFile(string path) => new(path, () =>
         File.Exists(path) ? File.ReadAllBytes(path)
-        : Directory.Exists(path) ? throw new ArgumentException($"Teacher '{path}' is a folder; give the ONNX file itself (such as {Path.Combine(path, "teacher-0.onnx")}).")
-        : throw new FileNotFoundException($"Teacher model not found: {path}", path));
+        : Directory.Exists(path) ? throw new FileNotFoundException($"Teacher '{path}' is a folder; give the ONNX file itself (such as {Path.Combine(path, "teacher-0.onnx")}).", path)
+        : throw new FileNotFoundException($"Teacher model not found: {path}", path), path);
 
     /// <summary>A teacher read now from a stream (the stream is read to its end, not kept).</summary>
     public static TeacherModel FromStream(Stream stream, string name)

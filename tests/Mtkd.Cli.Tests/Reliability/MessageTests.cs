@@ -19,22 +19,53 @@ public sealed class MessageTests : IDisposable
     }
 
     [Fact]
-    public void A_teacher_of_the_wrong_size_classes_or_kind_is_named_with_what_was_expected()
+    public void A_teacher_of_the_wrong_size_classes_or_kind_is_named_with_what_was_expected_and_exits_1_as_every_mismatch_between_files()
     {
         var (folder, folderMessage) = CliOutput.Capture(() => Program.Main(["score", "--teacher", directory, "--out", PathOf("a.parquet")]));
-        Assert.Equal(2, folder); // the command line names something that cannot be a teacher
+        Assert.Equal(1, folder); // as `mtkd inspect FOLDER`: a file that is not there
         Assert.Contains("is a folder; give the ONNX file itself", folderMessage);
+        Assert.Equal(1, CliOutput.Capture(() => Program.Main(["inspect", directory])).Code);
 
         var small = Save(TeacherVariants.Base(channels: 3, size: 8, classes: 10), "small.onnx");
         var (size, sizeMessage) = CliOutput.Capture(() => Program.Main(["score", "--teacher", small, "--out", PathOf("b.parquet")]));
-        Assert.Equal(2, size);
-        Assert.Contains("takes images of 3×8×8 (192 values)", sizeMessage);
-        Assert.Contains("784", sizeMessage);
+        Assert.Equal(1, size);
+        Assert.Contains("Teacher '" + small + "' takes images of 3×8×8 (192 values); the data's images are 1×28×28 (784 values)", sizeMessage);
+        Assert.Equal(1, CliOutput.Capture(() => Program.Main(["evaluate", small])).Code);
 
         var seven = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 7), "seven.onnx");
         var (classes, classMessage) = CliOutput.Capture(() => Program.Main(["distill", "--teacher", seven, "--quick", "--epochs", "1", "--out", PathOf("student")]));
-        Assert.Equal(2, classes);
-        Assert.Contains("have 7 classes; the training data has 10", classMessage);
+        Assert.Equal(1, classes);
+        Assert.Contains("gives 7 scores per image (output 'logits'); the data has 10 classes (T-shirt/top, Trouser", classMessage);
+
+        // One output against ten classes: the file and what it gives, no internal column names.
+        var one = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 1), "one-output.onnx");
+        var (single, singleMessage) = CliOutput.Capture(() => Program.Main(["score", "--teacher", one, "--out", PathOf("one.parquet")]));
+        Assert.Equal(1, single);
+        Assert.Contains("Teacher '" + one + "' gives 1 score per image", singleMessage);
+        Assert.Contains("a single sigmoid output is not a 10-class classifier", singleMessage);
+        Assert.DoesNotContain("TeacherLogits", singleMessage);
+
+        // Teachers that disagree with each other: the same exit code.
+        Assert.Equal(1, CliOutput.Capture(() => Program.Main(["score", "--teacher", seven, "--teacher", Save(TeacherVariants.Base(channels: 1, size: 28, classes: 10), "ten.onnx"),
+            "--out", PathOf("c.parquet")])).Code);
+    }
+
+    [Fact]
+    public void A_teacher_declaring_an_absurd_input_or_an_image_size_that_is_not_fixed_is_named()
+    {
+        var huge = TeacherVariants.Base(channels: 3, size: 8, classes: 10, anySize: true);
+        foreach (int d in new[] { 2, 3 }) huge.Graph.Input[0].Type.TensorType.Shape.Dim[d].DimValue = 50_000;
+        var (code, said) = CliOutput.Capture(() => Program.Main(["score", "--teacher", Save(huge, "huge.onnx"), "--out", PathOf("h.parquet")]));
+        Assert.Equal(1, code);
+        Assert.Contains("huge.onnx", said);
+        Assert.Contains("declares an input of 3×50000×50000 = 7,500,000,000 values per image", said); // not an overflowed negative count
+
+        var dynamic = TeacherVariants.Base(channels: 3, size: 8, classes: 2, anySize: true);
+        foreach (int d in new[] { 2, 3 }) dynamic.Graph.Input[0].Type.TensorType.Shape.Dim[d] = new Mtkd.Training.Onnx.Proto.TensorShapeProto.Types.Dimension { DimParam = d == 2 ? "height" : "width" };
+        SyntheticImageFiles.WriteFolder(PathOf("images"), ["a", "b"], perClass: 2);
+        var (dynamicCode, dynamicSaid) = CliOutput.Capture(() => Program.Main(["score", "--data", PathOf("images"), "--teacher", Save(dynamic, "dynamic.onnx"), "--out", PathOf("d.parquet")]));
+        Assert.Equal(2, dynamicCode); // the command line lacks --image-size
+        Assert.Contains($"teacher '{PathOf("dynamic.onnx")}' takes [?, 3, ?, ?], whose image size is not fixed", dynamicSaid);
     }
 
     [Fact]

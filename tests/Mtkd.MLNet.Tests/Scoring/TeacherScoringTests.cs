@@ -253,6 +253,51 @@ public sealed class TeacherScoringTests : IDisposable
     }
 
     [Fact]
+    public void A_teacher_with_external_weights_loads_them_from_beside_the_model_never_from_the_working_directory()
+    {
+        // The model's folder holds weights.bin; the working directory holds a same-named file of other weights, which
+        // ONNX Runtime would read for a model loaded from bytes.
+        var model = TeacherVariants.Base();
+        var (external, weights) = model.ExternalData("weights.bin");
+        var modelFolder = Directory.CreateDirectory(Path.Combine(directory, "model")).FullName;
+        var path = Path.Combine(modelFolder, "teacher.onnx");
+        File.WriteAllBytes(path, external.Bytes());
+        File.WriteAllBytes(Path.Combine(modelFolder, "weights.bin"), weights);
+        var decoy = Directory.CreateDirectory(Path.Combine(directory, "cwd")).FullName;
+        File.WriteAllBytes(Path.Combine(decoy, "weights.bin"), TeacherVariants.Base(seed: 9).ExternalData("weights.bin").Weights);
+        var working = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = decoy;
+        try
+        {
+            var (logits, _) = ScoreOne(path);
+            AssertClose(Reference(model), logits);
+        }
+        finally
+        {
+            Environment.CurrentDirectory = working;
+        }
+
+        // A model given as bytes has no folder: refused, naming the teacher and the file it wants.
+        var fromBytes = Assert.Throws<InvalidDataException>(() => ScoreOne(TeacherModel.FromBytes(external.Bytes(), "in-memory")));
+        Assert.Contains("in-memory", fromBytes.Message);
+        Assert.Contains("weights.bin", fromBytes.Message);
+
+        // Weights outside the model's folder (a parent folder, an absolute path) are refused; a missing file is named.
+        foreach (var location in new[] { "../weights.bin", Path.Combine(decoy, "weights.bin") })
+        {
+            var outside = Path.Combine(modelFolder, "outside.onnx");
+            File.WriteAllBytes(outside, model.ExternalData(location).Model.Bytes());
+            var ex = Assert.Throws<InvalidDataException>(() => ScoreOne(outside));
+            Assert.Contains("outside.onnx", ex.Message);
+            Assert.Contains("outside the model's folder", ex.Message);
+        }
+        var missing = Path.Combine(modelFolder, "missing.onnx");
+        File.WriteAllBytes(missing, model.ExternalData("gone.bin").Model.Bytes());
+        var notFound = Assert.Throws<FileNotFoundException>(() => ScoreOne(missing));
+        Assert.Contains("gone.bin", notFound.Message);
+    }
+
+    [Fact]
     public void Files_that_are_not_onnx_models_are_refused_naming_the_file()
     {
         var text = Path.Combine(directory, "notes.onnx");

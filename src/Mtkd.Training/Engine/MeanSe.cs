@@ -1,8 +1,8 @@
 using System.Globalization;
 
-namespace Mtkd.Samples.FashionMnist;
+namespace Mtkd.Training.Engine;
 
-/// <summary>Mean and standard error over seeds, as percentages.</summary>
+/// <summary>Mean and standard error of accuracies (fractions) over seeds, printed in percentage points: how runs of several seeds are reported.</summary>
 public readonly record struct MeanSe(double Mean, double StandardError, int Count)
 {
     public static MeanSe Of(IEnumerable<double> values)
