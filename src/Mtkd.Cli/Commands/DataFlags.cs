@@ -35,7 +35,8 @@ internal sealed class DataFlags
     /// <summary>What to read: the source, how to decode it, and where its cache goes.</summary>
     /// <param name="parse">The command line.</param>
     /// <param name="models">ONNX files whose input size is the default (the teachers, or the model evaluated).</param>
-    public DataRequest Request(ParseResult parse, IReadOnlyList<string>? models = null)
+    /// <param name="cancellation">The command's Ctrl+C or SIGTERM: stops a cache being built.</param>
+    public DataRequest Request(ParseResult parse, IReadOnlyList<string>? models = null, CancellationToken cancellation = default)
     {
         // Resolved once, when a split of image files first needs it: it may read the teachers' input shapes.
         var format = new Lazy<ImageFormat>(() => Format(parse, models ?? []));
@@ -54,6 +55,7 @@ internal sealed class DataFlags
         return new(source, () => format.Value, parse.GetValue(skipBadImages), parse.GetValue(cache))
         {
             Normalization = Normalization(parse),
+            Cancellation = cancellation,
         };
     }
 
@@ -122,6 +124,9 @@ internal sealed class DataFlags
 /// <summary>A dataset to read through the cache: its source, its decoding (asked for only when the source is images), the policy for bad files.</summary>
 internal sealed record DataRequest(DatasetSource Source, Func<ImageFormat> Format, bool SkipBadImages, string? CacheRoot)
 {
+    /// <summary>Ctrl+C or SIGTERM: stops building a cache between blocks of images.</summary>
+    public CancellationToken Cancellation { get; init; }
+
     /// <summary>Per-channel (mean, std) applied as images are read; null for pixel/255 as they are.</summary>
     public (float[] Mean, float[] Std)? Normalization { get; init; }
 
@@ -134,7 +139,7 @@ internal sealed record DataRequest(DatasetSource Source, Func<ImageFormat> Forma
     public ImageDataset Load(string split, IReadOnlyList<string>? classNames = null)
     {
         var format = Source.NativeFormat ?? Format();
-        var cached = Source.LoadCached(split, format, CacheRoot, classNames, message => AnsiConsole.MarkupLine(Markup.Escape(message)));
+        var cached = Source.LoadCached(split, format, CacheRoot, classNames, message => AnsiConsole.MarkupLine(Markup.Escape(message)), Cancellation);
         if (cached.Skipped.Count > 0)
         {
             var first = cached.Skipped[0];

@@ -82,7 +82,7 @@ internal static class DistillCommand
             job.Validate(); // a bad value or combination is refused before any data is read
             using var folderLock = OutputLock.Acquire(directory, "mtkd distill");
 
-            var request = data.Request(parse, teacherPaths);
+            var request = data.Request(parse, teacherPaths, cancellation);
             var extra = parse.GetValue(unlabeled) is { } folder ? request with { Source = DatasetSource.Resolve(folder, "--unlabeled") } : null;
             var images = training.LoadData(parse, request, parse.GetValue(labels), unlabeled: extra);
             using var onnxTeachers = teacherPaths.Length > 0 && readsTeachers ? LoadTeachers(teacherPaths, parse.GetValue(teacherFeatures), images.Train) : null;

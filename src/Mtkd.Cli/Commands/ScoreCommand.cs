@@ -59,7 +59,7 @@ internal static class ScoreCommand
             if (teacherPaths.Length == 0)
                 throw new ArgumentException("Give the teachers as --teacher A.onnx --teacher B.onnx …, or parts to join as --merge PART … .");
             var shardOf = parse.GetValue(shard) is { } text ? ScoreShards.Parse(text) : (ScoreShards.Shard?)null;
-            return Run(teacherPaths, data.Request(parse, teacherPaths), parse.GetValue(split)!, parse.GetValue(output)!, parse.GetValue(batch),
+            return Run(teacherPaths, data.Request(parse, teacherPaths, cancellation), parse.GetValue(split)!, parse.GetValue(output)!, parse.GetValue(batch),
                 parse.GetValue(topK), parse.GetValue(threads), parse.GetValue(gpu), parse.GetValue(json), shardOf, cancellation);
         })));
         return command;

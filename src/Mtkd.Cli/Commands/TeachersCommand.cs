@@ -62,7 +62,7 @@ internal static class TeachersCommand
             var options = training.Options(parse);
             // On accuracy: the validation loss turns up long before the accuracy stops rising; --patience 0 turns it off.
             if (leavesRowsOut && !training.PatienceGiven(parse)) options.EarlyStoppingPatience = DefaultPatience;
-            var images = training.LoadData(parse, data.Request(parse), holdOutForPatience: !leavesRowsOut);
+            var images = training.LoadData(parse, data.Request(parse, cancellation: cancellation), holdOutForPatience: !leavesRowsOut);
             var spec = NetworkPresets.Get(parse.GetValue(arch)!, parse.GetValue(width));
             if (how == "cross-fit" && k > images.Train.Count)
                 throw new ArgumentException($"--folds {k}: more folds than the {images.Train.Count} training images.");

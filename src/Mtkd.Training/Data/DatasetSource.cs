@@ -52,11 +52,12 @@ public abstract class DatasetSource
     /// <param name="cacheRoot">Where caches live; null for the user's cache folder (<c>~/.cache/mtkd</c>, or <c>$MTKD_CACHE</c>).</param>
     /// <param name="classNames">The class names to give the images (an unlabelled folder has none of its own); null for the source's.</param>
     /// <param name="log">Told when a cache is built and how many images were decoded.</param>
-    public ImageDataset Load(string split, ImageFormat format, string? cacheRoot = null, IReadOnlyList<string>? classNames = null, Action<string>? log = null) =>
-        LoadCached(split, format, cacheRoot, classNames, log).Images;
+    /// <param name="cancellation">Stops building a cache between blocks of images; nothing of the partial cache is kept.</param>
+    public ImageDataset Load(string split, ImageFormat format, string? cacheRoot = null, IReadOnlyList<string>? classNames = null, Action<string>? log = null, CancellationToken cancellation = default) =>
+        LoadCached(split, format, cacheRoot, classNames, log, cancellation).Images;
 
     /// <summary>As <see cref="Load"/>, with what the cache says: files that did not decode, and whether it was rebuilt.</summary>
-    internal abstract CachedImages LoadCached(string split, ImageFormat format, string? cacheRoot = null, IReadOnlyList<string>? classNames = null, Action<string>? log = null);
+    internal abstract CachedImages LoadCached(string split, ImageFormat format, string? cacheRoot = null, IReadOnlyList<string>? classNames = null, Action<string>? log = null, CancellationToken cancellation = default);
 
     /// <summary>
     /// Resolves a <c>--data</c> value. Refuses, naming the path, a value that is none of the kinds, a folder with fewer

@@ -50,10 +50,10 @@ public sealed class IdxSource : DatasetSource
         return (Existing(Location, $"{prefix}-images-idx3-ubyte"), Existing(Location, $"{prefix}-labels-idx1-ubyte"));
     }
 
-    internal override CachedImages LoadCached(string split, ImageFormat format, string? cacheRoot = null, IReadOnlyList<string>? classNames = null, Action<string>? log = null)
+    internal override CachedImages LoadCached(string split, ImageFormat format, string? cacheRoot = null, IReadOnlyList<string>? classNames = null, Action<string>? log = null, CancellationToken cancellation = default)
     {
         var (images, labels) = IdxFiles(split);
-        return ImageCache.LoadIdx(images, labels, classNames ?? ClassNames, cacheRoot, log);
+        return ImageCache.LoadIdx(images, labels, classNames ?? ClassNames, cacheRoot, log, cancellation);
     }
 
     private static string Existing(string folder, string name)

@@ -34,27 +34,32 @@ internal static class ImageCache
     private sealed record Manifest(int Version, string Format, string Table, string[] ClassNames, SourceFile[] Files, int[] Labels, SkippedImage[] Skipped);
 
     /// <summary>The images of <paramref name="entries"/> at <paramref name="format"/>, cached in <paramref name="directory"/>.</summary>
-    public static CachedImages LoadImages(string directory, IReadOnlyList<ImageEntry> entries, IReadOnlyList<string> classNames, ImageFormat format, Action<string>? log = null)
+    public static CachedImages LoadImages(string directory, IReadOnlyList<ImageEntry> entries, IReadOnlyList<string> classNames, ImageFormat format, Action<string>? log = null,
+        CancellationToken cancellation = default)
     {
         format.Validate();
         var files = entries.Select(e => Describe(e.Path, e.Label)).ToArray();
-        return Open(directory, format.ToString(), "b*(1/255)", PixelFile.TimesOneOver255, files, classNames, format.Channels, format.Height, format.Width, log,
-            build: writer => Decode(entries, format, writer, log));
+        return Open(directory, format.ToString(), "b*(1/255)", PixelFile.TimesOneOver255, files, entries.Count, classNames, format.Channels, format.Height, format.Width, log,
+            build: writer => Decode(entries, format, writer, log, directory, cancellation));
     }
 
     /// <summary>IDX images (uint8 already) and labels, copied once into the cache so batches are read from disk like any other source.</summary>
-    public static CachedImages LoadIdx(string imagesPath, string labelsPath, IReadOnlyList<string> classNames, string? cacheRoot = null, Action<string>? log = null)
+    public static CachedImages LoadIdx(string imagesPath, string labelsPath, IReadOnlyList<string> classNames, string? cacheRoot = null, Action<string>? log = null,
+        CancellationToken cancellation = default)
     {
         var files = new[] { Describe(imagesPath, 0), Describe(labelsPath, 0) };
         var directory = Path.Combine(cacheRoot ?? DefaultRoot, Key(Path.GetFullPath(imagesPath), "idx", ""));
         var shape = IdxReader.ReadShape(imagesPath, expectedRank: 3); // the header only: a reused cache decompresses nothing
         int height = shape[1], width = shape[2];
-        return Open(directory, $"idx 1x{height}x{width}", "b/255", PixelFile.DividedBy255, files, classNames, 1, height, width, log, build: writer =>
+        return Open(directory, $"idx 1x{height}x{width}", "b/255", PixelFile.DividedBy255, files, shape[0], classNames, 1, height, width, log, build: writer =>
         {
             var (images, labels) = IdxReader.ReadLabelledImages(imagesPath, labelsPath, classNames.Count);
             int size = height * width;
             for (int i = 0; i < labels.Length; i++)
+            {
+                if (i % 4096 == 0) Stopped(cancellation, i, labels.Length, directory);
                 writer.Append(images.Data.AsSpan(i * size, size));
+            }
             return (labels, []);
         });
     }
@@ -72,7 +77,7 @@ internal static class ImageCache
     // Writes the pixels; returns the label of each image written and the files left out.
     private delegate (int[] Labels, SkippedImage[] Skipped) Build(PixelFileWriter writer);
 
-    private static CachedImages Open(string directory, string format, string table, float[] lut, SourceFile[] files, IReadOnlyList<string> classNames,
+    private static CachedImages Open(string directory, string format, string table, float[] lut, SourceFile[] files, int imageCount, IReadOnlyList<string> classNames,
         int channels, int height, int width, Action<string>? log, Build build)
     {
         string manifestPath = Path.Combine(directory, ManifestName), pixelsPath = Path.Combine(directory, PixelsName);
@@ -84,6 +89,11 @@ internal static class ImageCache
             && manifest.ClassNames.SequenceEqual(classNames) && manifest.Files.SequenceEqual(files) && File.Exists(pixelsPath);
         if (!reuse)
         {
+            // The cache is written whole: refused before the first byte when the disk cannot hold it.
+            long bytes = (long)imageCount * imageSize, free = DiskSpace.Free(directory);
+            if (bytes > free)
+                throw new IOException($"The image cache {directory} needs about {DiskSpace.Size(bytes)} for {imageCount:N0} images of {channels}x{height}x{width}, " +
+                    $"and its disk has {DiskSpace.Size(free)} free; free some space, or put the cache on a larger disk (--cache DIR or MTKD_CACHE).");
             foreach (var stale in Directory.EnumerateFiles(directory, "*.tmp")) File.Delete(stale);
             if (File.Exists(manifestPath)) File.Delete(manifestPath); // pixels and manifest must never disagree
             log?.Invoke(manifest is null ? $"Decoding {files.Length:N0} files into the cache " +
@@ -133,8 +143,18 @@ internal static class ImageCache
         return "class names or order changed";
     }
 
+    // A stop while the cache is built: the writer's temporary file goes with it, and the manifest was removed first, so
+    // the next run builds the cache again.
+    private static void Stopped(CancellationToken cancellation, int done, int total, string directory)
+    {
+        if (cancellation.IsCancellationRequested)
+            throw new OperationCanceledException($"the run stopped while building the image cache {directory} ({done:N0} of {total:N0} images); " +
+                "nothing of it was kept, and the next run builds it again.", cancellation);
+    }
+
     // Decoded in parallel blocks, written in order: the cache is the same whatever the thread count.
-    private static (int[] Labels, SkippedImage[] Skipped) Decode(IReadOnlyList<ImageEntry> entries, ImageFormat format, PixelFileWriter writer, Action<string>? log)
+    private static (int[] Labels, SkippedImage[] Skipped) Decode(IReadOnlyList<ImageEntry> entries, ImageFormat format, PixelFileWriter writer, Action<string>? log,
+        string directory, CancellationToken cancellation)
     {
         const int block = 64;
         int size = format.ImageSize;
@@ -145,6 +165,7 @@ internal static class ImageCache
         var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int start = 0; start < entries.Count; start += block)
         {
+            Stopped(cancellation, start, entries.Count, directory);
             int n = Math.Min(block, entries.Count - start);
             Parallel.For(0, n, i => problems[i] = ImageDecoder.TryDecode(entries[start + i].Path, format, buffer.AsSpan(i * size, size)));
             for (int i = 0; i < n; i++)

@@ -45,11 +45,11 @@ public sealed class ImageFileSource : DatasetSource
         splits.TryGetValue(CheckSplit(split), out var entries) ? entries
             : throw new ArgumentException($"{Location} has no {split} split (it has {string.Join(", ", splits.Where(s => s.Value.Count > 0).Select(s => s.Key))}).");
 
-    internal override CachedImages LoadCached(string split, ImageFormat format, string? cacheRoot = null, IReadOnlyList<string>? classNames = null, Action<string>? log = null)
+    internal override CachedImages LoadCached(string split, ImageFormat format, string? cacheRoot = null, IReadOnlyList<string>? classNames = null, Action<string>? log = null, CancellationToken cancellation = default)
     {
         format.Validate();
         var key = ImageCache.Key(Location, split, format.ToString());
-        return ImageCache.LoadImages(System.IO.Path.Combine(cacheRoot ?? ImageCache.DefaultRoot, key), Files(split), classNames ?? ClassNames, format, log);
+        return ImageCache.LoadImages(System.IO.Path.Combine(cacheRoot ?? ImageCache.DefaultRoot, key), Files(split), classNames ?? ClassNames, format, log, cancellation);
     }
 
     private static DatasetSource Folder(string root, SplitOptions? split)

@@ -33,10 +33,10 @@ internal static class AugmentedViews
         TorchRuntime.EnsureLoaded();
         // The pool is written to the temporary folder whole: refused before the first byte when it cannot fit.
         long bytes = (long)views * data.Count * data.ImageSize * sizeof(float);
-        long free = FreeSpace(Path.GetTempPath());
+        long free = DiskSpace.Free(Path.GetTempPath());
         if (bytes > free)
-            throw new ArgumentException($"Views {views}: a pool of {views} × {data.Count:N0} images needs {Size(bytes)} in {Path.GetTempPath()}, " +
-                $"which has {Size(free)} free; use fewer views (or set TMPDIR to a larger disk).");
+            throw new ArgumentException($"Views {views}: a pool of {views} × {data.Count:N0} images needs {DiskSpace.Size(bytes)} in {Path.GetTempPath()}, " +
+                $"which has {DiskSpace.Size(free)} free; use fewer views (or set TMPDIR to a larger disk).");
 
         int imageSize = data.ImageSize;
         batchSize = PixelTensors.InferenceBatch(data, batchSize);
@@ -67,14 +67,4 @@ internal static class AugmentedViews
         var pool = writer.ToTemporaryStore();
         return new ImageDataset(pool, labels, data.Channels, data.Height, data.Width, data.ClassNames);
     }
-
-    /// <summary>Free bytes on the disk holding <c>folder</c>; tests replace it to try a pool that does not fit.</summary>
-    internal static Func<string, long> FreeSpace { get; set; } = folder => new DriveInfo(Path.GetFullPath(folder)).AvailableFreeSpace;
-
-    private static string Size(long bytes) => bytes switch
-    {
-        >= 1L << 40 => $"{bytes / (double)(1L << 40):F1} TiB",
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):F1} GiB",
-        _ => $"{bytes / (double)(1L << 20):F1} MiB",
-    };
 }

@@ -131,7 +131,7 @@ public sealed record DistillationJob
         var reads = method.Reads;
         var online = ConsistentTeaching ? Teachers : null;
         if (online is null && reads != TeacherSignal.None)
-            (train, teacherPasses) = WithStoredSignals(train, reads);
+            (train, teacherPasses) = WithStoredSignals(train, reads, cancellation);
         int classCount = train.ClassCount;
         int teacherCount = reads == TeacherSignal.None ? 0 : online?.TeacherCount ?? train.Column(TeacherColumns.Logits)!.Value.Width / classCount;
         int featureWidth = online is not null ? online.FeatureWidth : train.Column(TeacherColumns.Features)?.Width ?? 0;
@@ -189,18 +189,18 @@ public sealed record DistillationJob
     }
 
     // The columns the method reads, scored once by the teachers where the data does not carry them.
-    private (ImageDataset Train, long TeacherPasses) WithStoredSignals(ImageDataset train, TeacherSignal reads)
+    private (ImageDataset Train, long TeacherPasses) WithStoredSignals(ImageDataset train, TeacherSignal reads, CancellationToken cancellation)
     {
         long passes = 0;
         if (train.Column(TeacherColumns.Logits) is null)
         {
             if (Teachers is null)
                 throw new ArgumentException($"{Distillation.Method.Name} learns from teachers: give Teachers, or data with a '{TeacherColumns.Logits}' column (soft labels).");
-            train = train.WithColumn(TeacherColumns.Logits, TeacherScoring.Logits(Teachers, train), Teachers.TeacherCount * train.ClassCount);
+            train = train.WithColumn(TeacherColumns.Logits, TeacherScoring.Logits(Teachers, train, cancellation), Teachers.TeacherCount * train.ClassCount);
             passes = (long)train.Count * Teachers.TeacherCount;
         }
         if (reads.HasFlag(TeacherSignal.Features) && train.Column(TeacherColumns.Features) is null && Teachers is { FeatureWidth: > 0 } withFeatures)
-            train = train.WithColumn(TeacherColumns.Features, TeacherScoring.Features(withFeatures, train), withFeatures.FeatureWidth);
+            train = train.WithColumn(TeacherColumns.Features, TeacherScoring.Features(withFeatures, train, cancellation), withFeatures.FeatureWidth);
         var logits = train.Column(TeacherColumns.Logits)!.Value;
         if (logits.Width % train.ClassCount != 0)
             throw new InvalidDataException($"Column '{TeacherColumns.Logits}' has {logits.Width} values per image, not a whole number of teachers × {train.ClassCount} classes.");

@@ -36,15 +36,18 @@ internal sealed class PixelTensors(ImageDataset data, int batchSize)
     /// <summary>
     /// <paramref name="compute"/> run over every image in order, block by block (at most <paramref name="requested"/>
     /// images, see <see cref="InferenceBatch"/>), its <paramref name="width"/> values per image copied into one
-    /// [N × width] array: network logits, teacher logits and features alike. Each block runs in its own dispose scope.
+    /// [N × width] array: network logits, teacher logits and features alike. Each block runs in its own dispose scope;
+    /// <paramref name="cancellation"/> stops the loop before its next block.
     /// </summary>
-    public static float[] Outputs(ImageDataset data, int requested, int width, Func<Tensor, Tensor> compute)
+    public static float[] Outputs(ImageDataset data, int requested, int width, Func<Tensor, Tensor> compute, CancellationToken cancellation = default)
     {
         var result = new float[(long)data.Count * width];
         int batch = InferenceBatch(data, requested);
         var images = new PixelTensors(data, batch);
         for (int start = 0; start < data.Count; start += batch)
         {
+            if (cancellation.IsCancellationRequested)
+                throw new OperationCanceledException($"the run stopped after {start:N0} of {data.Count:N0} images were scored; nothing of the scores was kept.", cancellation);
             using var scope = NewDisposeScope();
             int n = Math.Min(batch, data.Count - start);
             var values = compute(images.Read(start, n)).contiguous();

@@ -10,10 +10,10 @@ internal static class TeacherScoring
     public const int BlockSize = 256;
 
     /// <summary>Every image's logits, [N, K, C] row-major (the <see cref="TeacherColumns.Logits"/> layout).</summary>
-    public static float[] Logits(IBatchTeachers teachers, ImageDataset data) =>
-        PixelTensors.Outputs(data, BlockSize, teachers.TeacherCount * data.ClassCount, teachers.Score);
+    public static float[] Logits(IBatchTeachers teachers, ImageDataset data, CancellationToken cancellation = default) =>
+        PixelTensors.Outputs(data, BlockSize, teachers.TeacherCount * data.ClassCount, teachers.Score, cancellation);
 
     /// <summary>Every image's features, [N, F] row-major.</summary>
-    public static float[] Features(IBatchTeachers teachers, ImageDataset data) =>
-        PixelTensors.Outputs(data, BlockSize, teachers.FeatureWidth, teachers.ScoreFeatures);
+    public static float[] Features(IBatchTeachers teachers, ImageDataset data, CancellationToken cancellation = default) =>
+        PixelTensors.Outputs(data, BlockSize, teachers.FeatureWidth, teachers.ScoreFeatures, cancellation);
 }

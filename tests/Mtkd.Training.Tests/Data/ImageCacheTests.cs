@@ -50,6 +50,39 @@ public sealed class ImageCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_stop_while_the_cache_is_built_keeps_nothing_and_the_next_load_builds_it()
+    {
+        var (source, cache) = Folder();
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+        var e = Assert.Throws<OperationCanceledException>(() => source.Load("train", Format, cache, cancellation: stop.Token));
+        Assert.Contains("while building the image cache", e.Message);
+        var folder = Assert.Single(Directory.GetDirectories(cache));
+        Assert.Equal([".lock"], Directory.EnumerateFiles(folder).Select(Path.GetFileName)); // no pixels, no manifest, no temporary file
+        Assert.True(source.LoadCached("train", Format, cache).Rebuilt);
+    }
+
+    [Fact]
+    public void A_cache_the_disk_cannot_hold_is_refused_before_a_byte_is_written()
+    {
+        var (source, cache) = Folder();
+        var real = DiskSpace.Free;
+        DiskSpace.Free = _ => 1_000; // a disk with 1,000 bytes free: not two images of 3×16×20
+        try
+        {
+            var e = Assert.Throws<IOException>(() => source.Load("train", Format, cache));
+            Assert.Contains("needs about", e.Message);
+            Assert.Contains("--cache DIR", e.Message);
+            var folder = Assert.Single(Directory.GetDirectories(cache));
+            Assert.Equal([".lock"], Directory.EnumerateFiles(folder).Select(Path.GetFileName));
+        }
+        finally
+        {
+            DiskSpace.Free = real;
+        }
+    }
+
+    [Fact]
     public void A_file_that_does_not_decode_is_named_and_left_out()
     {
         var (source, cache) = Folder();

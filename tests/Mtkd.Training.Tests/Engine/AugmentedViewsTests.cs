@@ -53,10 +53,10 @@ public sealed class AugmentedViewsTests
     [Fact]
     public void A_pool_that_would_not_fit_is_refused_before_a_byte_is_written()
     {
-        Assert.True(AugmentedViews.FreeSpace(Path.GetTempPath()) > 0);
+        Assert.True(DiskSpace.Free(Path.GetTempPath()) > 0);
         var before = OwnScratchFiles();
-        var real = AugmentedViews.FreeSpace;
-        AugmentedViews.FreeSpace = _ => 10L << 20; // a disk with 10 MiB free
+        var real = DiskSpace.Free;
+        DiskSpace.Free = _ => 10L << 20; // a disk with 10 MiB free
         try
         {
             var e = Assert.Throws<ArgumentException>(() =>
@@ -66,7 +66,7 @@ public sealed class AugmentedViewsTests
         }
         finally
         {
-            AugmentedViews.FreeSpace = real;
+            DiskSpace.Free = real;
         }
         Assert.Equal(before, OwnScratchFiles());
     }

@@ -94,6 +94,36 @@ public sealed class ConsistentTeachingTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Cancels its token after the first batch it scores.</summary>
+    private sealed class StoppingTeachers(CancellationTokenSource stop) : IBatchTeachers
+    {
+        public int Calls { get; private set; }
+
+        public int TeacherCount => 1;
+
+        public torch.Tensor Score(torch.Tensor images)
+        {
+            Calls++;
+            stop.Cancel();
+            return torch.zeros(images.shape[0], 1, 10);
+        }
+    }
+
+    [Fact]
+    public void A_stop_while_the_teachers_score_the_data_before_training_ends_the_run_at_the_next_block()
+    {
+        var data = TrainingFixtures.Train; // 400 images: two blocks of 256
+        using var stop = new CancellationTokenSource();
+        var teachers = new StoppingTeachers(stop);
+        var job = new DistillationJob
+        {
+            Data = data, Teachers = teachers, Student = NetworkPresets.Get(NetworkPresets.CnnSmall), Trainer = new TrainerOptions { Epochs = 1 },
+        };
+        var e = Assert.Throws<OperationCanceledException>(() => job.Run(stop.Token));
+        Assert.Equal(1, teachers.Calls);
+        Assert.Contains("stopped after 256 of 400 images were scored", e.Message);
+    }
+
     [Fact]
     public void Online_teachers_score_exactly_the_shifted_flipped_and_mixed_batch_the_student_sees()
     {
