@@ -72,12 +72,30 @@ public sealed class CommandLineConventionTests : IDisposable
         Assert.Equal(["teacher.onnx"], Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName));
     }
 
+    [Trait("Category", "EndToEnd")]
+    [Fact]
+    public void A_signal_while_the_pool_of_views_is_drawn_exits_130_and_leaves_no_scratch_file()
+    {
+        string teacher = Path.Combine(directory, "teacher.onnx");
+        File.WriteAllBytes(teacher, Google.Protobuf.MessageExtensions.ToByteArray(TeacherVariants.Base(channels: 1, size: 28, classes: 10)));
+        string scratch = Directory.CreateDirectory(Path.Combine(directory, "tmp")).FullName; // the run's TMPDIR: its scratch files land here
+        string output = Path.Combine(directory, "pool");
+        // 100 views of 2,000 images: a pool of 627 MB, seconds to draw.
+        var (code, said) = RunUntilThenSignal(["distill", "--teacher", teacher, "--quick", "--views", "100", "--shift", "2", "--out", output],
+            () => Directory.EnumerateFiles(scratch, "mtkd-pixels-*").Any(), "INT", environment: $"TMPDIR={scratch}");
+        Assert.Equal(130, code);
+        Assert.Contains("stopped:", said);
+        Assert.Contains("while drawing the pool of views", said);
+        Assert.Empty(Directory.EnumerateFiles(scratch, "mtkd-*")); // (the dotnet host writes a .ses file of its own there)
+    }
+
     // Starts mtkd, waits until ready (a committed checkpoint, a file being written) and the text, sends the signal, and returns the exit code and all output.
-    private static (int Code, string Output) RunUntilThenSignal(string[] arguments, Func<bool> ready, string signal, string? waitForOutput = null)
+    private static (int Code, string Output) RunUntilThenSignal(string[] arguments, Func<bool> ready, string signal, string? waitForOutput = null, string? environment = null)
     {
         // env --default-signal: a test run started in the background (nohup … &, as CI scripts do) inherits SIGINT
         // ignored, which would reach mtkd ignored too; a user's shell in the foreground does not do that.
-        using var process = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT,TERM", "dotnet", MtkdProcess.Dll(), .. arguments])
+        string[] variables = environment is null ? [] : [environment];
+        using var process = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT,TERM", .. variables, "dotnet", MtkdProcess.Dll(), .. arguments])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
         })!;
