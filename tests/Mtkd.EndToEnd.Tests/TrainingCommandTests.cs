@@ -23,6 +23,27 @@ public sealed class TrainingCommandTests : IDisposable
     }
 
     [Fact]
+    public void Seeds_teachers_train_on_every_image_and_cross_fitted_ones_leave_one_fold_out_for_out_of_bag_soft_labels()
+    {
+        Assert.Equal(0, Program.Main(["teachers", "--quick", "--method", "seeds", "--count", "2", "--epochs", "1", "--out", PathOf("seeds")]));
+        Assert.Equal("seeds", Json(PathOf("seeds", "teachers.json")).GetProperty("method").GetString());
+        Assert.All(new[] { 0, 1 }, t => Assert.Null(Mtkd.Training.SoftLabels.TrainingRowSet.FromOnnx(PathOf("seeds", $"teacher-{t}.onnx"))));
+
+        Assert.Equal(0, Program.Main(["teachers", "--quick", "--method", "cross-fit", "--folds", "3", "--epochs", "1", "--patience", "0", "--out", PathOf("folds")]));
+        var rows = Enumerable.Range(0, 3).Select(t => Mtkd.Training.SoftLabels.TrainingRowSet.FromOnnx(PathOf("folds", $"teacher-{t}.onnx"))!).ToArray();
+        int total = rows[0].RowCount;
+        // Each row is left out by exactly one teacher: the folds partition the training rows.
+        for (int r = 0; r < total; r++)
+            if (rows.Any(set => set.Contains(r)))
+                Assert.Equal(2, rows.Count(set => set.Contains(r)));
+        int covered = Enumerable.Range(0, total).Count(r => rows.Any(set => set.Contains(r)));
+        Assert.Equal(2000, covered); // --quick's training images, none held out with --patience 0
+        Assert.All(rows, set => Assert.InRange(set.Count, 2 * covered / 3 - 1, 2 * covered / 3 + 1));
+        Assert.Equal(0, Program.Main(["distill", "--teacher", PathOf("folds", "teacher-0.onnx"), "--teacher", PathOf("folds", "teacher-1.onnx"),
+            "--teacher", PathOf("folds", "teacher-2.onnx"), "--out-of-bag", "--quick", "--epochs", "1", "--out", PathOf("oob")]));
+    }
+
+    [Fact]
     public void The_proof_methods_run_from_their_generated_flags()
     {
         var teachers = Teachers();

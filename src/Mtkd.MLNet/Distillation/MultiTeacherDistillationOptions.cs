@@ -93,7 +93,7 @@ public sealed class MultiTeacherDistillationOptions
 
     /// <summary>
     /// The distillation loss, the engine's own object: the method (with its own settings), temperature T, α, label
-    /// smoothing, knowledge adjustment; its defaults apply (output_avg, T = 4, α = 0.5). α = 1 without teachers trains the same student
+    /// smoothing, knowledge adjustment; its defaults apply (output_avg, T = 1, α = 0.5: the few-labels recipe). α = 1 without teachers trains the same student
     /// the standard way (cross-entropy on the labels alone): the baseline to measure distillation by.
     /// </summary>
     public DistillationOptions Distillation { get; set; } = new();

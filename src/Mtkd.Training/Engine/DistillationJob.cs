@@ -46,7 +46,7 @@ public sealed record DistillationJob
     /// <summary>The optimization settings; their defaults apply.</summary>
     public TrainerOptions Trainer { get; init; } = new();
 
-    /// <summary>The method and its loss settings; their defaults apply (output_avg, T 4, α 0.5).</summary>
+    /// <summary>The method and its loss settings; their defaults apply (output_avg, T 1, α 0.5).</summary>
     public DistillationOptions Distillation { get; init; } = new();
 
     /// <summary>

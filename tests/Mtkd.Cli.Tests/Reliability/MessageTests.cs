@@ -170,6 +170,11 @@ public sealed class MessageTests : IDisposable
         { ["distill", "--teacher", "TEACHER", "--quick", "--patience", "-1", "--out", "OUT"], "--patience -1: expected 0 (off)" },
         { ["distill", "--teacher", "TEACHER", "--quick", "--unlabeled", "ABSENT", "--out", "OUT"], "--unlabeled ABSENT: no such folder or file" },
         { ["inspect", "FOLDER"], "FOLDER is a folder; give the ONNX model file itself" },
+        { ["teachers", "--quick", "--method", "boosting", "--out", "OUT"], "--method 'boosting': expected seeds, bagging, cross-fit or snapshot" },
+        { ["teachers", "--quick", "--method", "cross-fit", "--folds", "1", "--out", "OUT"], "--folds 1: cross-fitting needs two or more folds" },
+        { ["teachers", "--quick", "--folds", "3", "--out", "OUT"], "--folds is for --method cross-fit" },
+        { ["demo", "--labels", "-5"], "--labels -5: expected a positive number of labelled images, or 0 for all" },
+        { ["demo", "--alpha", "2"], "--alpha 2: expected a weight in [0, 1]" },
     };
 
     [Theory]

@@ -67,7 +67,7 @@ public sealed class ConsistentTeachingTests(ITestOutputHelper output)
             long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
             var history = JobRuns.Distill(student, data, new Signals([], 2, OnlineTeachers: new NetworkTeachers(teachers)),
                 new TrainerOptions { Epochs = 2, BatchSize = 50, Augmentation = new AugmentationOptions { ShiftPixels = 2, RotationDegrees = 10 } },
-                new DistillationOptions { Method = new Mtkd.Training.Distillation.Methods.LossAverage(), Alpha = 0 }, TrainingFixtures.Validation); // the teachers alone
+                new DistillationOptions { Method = new Mtkd.Training.Distillation.Methods.LossAverage(), Alpha = 0, Temperature = 4 }, TrainingFixtures.Validation); // the teachers alone
             Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
             Assert.True(history[^1].ValidationAccuracy > 0.3, $"validation accuracy {history[^1].ValidationAccuracy}");
             var ex = Assert.Throws<ArgumentException>(() => JobRuns.Distill(student, data, new Signals([], 2, OnlineTeachers: new NetworkTeachers(teachers)),

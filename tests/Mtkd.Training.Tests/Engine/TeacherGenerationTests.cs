@@ -32,6 +32,27 @@ public sealed class TeacherGenerationTests : IDisposable
     }
 
     [Fact]
+    public void Seeds_train_every_teacher_on_all_the_data_each_from_its_own_seed()
+    {
+        var data = TrainingFixtures.Train.Take(100);
+        var options = new TrainerOptions { Epochs = 1, BatchSize = 25, Seed = 10 };
+        var teachers = TeacherGeneration.Seeds(data, NetworkPresets.Get(NetworkPresets.CnnSmall), 2, options).ToArray();
+        try
+        {
+            Assert.All(teachers, t => Assert.Null(t.TrainingRows)); // every row
+            Assert.NotEqual(Weights(teachers[0].Network), Weights(teachers[1].Network));
+            // Teacher 1 is the network a plain training from seed 11 gives: the seed is the only difference between members.
+            using var alone = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, 11);
+            NetworkTrainer.TrainSupervised(alone, data, new TrainerOptions { Epochs = 1, BatchSize = 25, Seed = 11 });
+            Assert.Equal(Weights(alone), Weights(teachers[1].Network));
+        }
+        finally
+        {
+            foreach (var t in teachers) t.Network.Dispose();
+        }
+    }
+
+    [Fact]
     public void Snapshots_are_taken_at_the_end_of_each_cosine_cycle()
     {
         var options = new TrainerOptions { BatchSize = 50, Seed = 10, LearningRate = 5e-3 };
