@@ -58,12 +58,15 @@ internal sealed class OptionFlags
         var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
         if (type == typeof(bool))
             return new Option<bool>(flag.Name) { Description = flag.Help, DefaultValueFactory = _ => value is true };
-        string text = value is null ? (flag.ZeroIsNull ? "0" : "") : type.IsEnum ? ValueName((Enum)value) : System.Convert.ToString(value, CultureInfo.InvariantCulture)!;
+        string text = value is null ? (flag.ZeroIsNull ? "0" : "")
+            : type.IsEnum ? ValueName((Enum)value)
+            : value is double[] list ? string.Join(",", list.Select(v => v.ToString(CultureInfo.InvariantCulture)))
+            : System.Convert.ToString(value, CultureInfo.InvariantCulture)!;
         string help = type.IsEnum ? $"{flag.Help} One of {string.Join(", ", Enum.GetValues(type).Cast<Enum>().Select(ValueName))}." : flag.Help;
         return new Option<string>(flag.Name)
         {
             Description = help, DefaultValueFactory = _ => text,
-            HelpName = type.IsEnum ? "value" : type == typeof(int) ? "int" : type == typeof(double) ? "number" : "text",
+            HelpName = type.IsEnum ? "value" : type == typeof(int) ? "int" : type == typeof(double) ? "number" : type == typeof(double[]) ? "numbers" : "text",
         };
     }
 
@@ -72,6 +75,9 @@ internal sealed class OptionFlags
         var type = Nullable.GetUnderlyingType(propertyType) ?? propertyType;
         if (type == typeof(string))
             return text.Length == 0 && propertyType != type ? null : text;
+        if (type == typeof(double[]))
+            return text.Split(',').Select(part => double.TryParse(part.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+                : throw new ArgumentException($"{flag.Name} '{text}': expected numbers separated by commas, such as 1,0.5.")).ToArray();
         if (type.IsEnum)
             return Enum.GetValues(type).Cast<Enum>().FirstOrDefault(v => ValueName(v) == text.ToLowerInvariant())
                 ?? throw new ArgumentException($"{flag.Name} '{text}' is not one of {string.Join(", ", Enum.GetValues(type).Cast<Enum>().Select(ValueName))}.");

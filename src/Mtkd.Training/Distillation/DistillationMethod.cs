@@ -24,6 +24,7 @@ namespace Mtkd.Training.Distillation;
 [JsonDerivedType(typeof(LabelsOnly), "labels")]
 [JsonDerivedType(typeof(HintLearning), "hint")]
 [JsonDerivedType(typeof(MutualLearning), "mutual")]
+[JsonDerivedType(typeof(OnlineEnsemble), "online_ensemble")]
 public abstract record DistillationMethod
 {
     /// <summary>The registered name (snake_case, as the papers and the CLI say it).</summary>

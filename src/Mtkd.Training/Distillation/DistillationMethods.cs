@@ -17,9 +17,9 @@ public static class DistillationMethods
     /// <summary>The method types, in registration order.</summary>
     public static IReadOnlyList<Type> Types { get; } = Registered.Select(r => r.Type).ToArray();
 
-    /// <summary>A new method of that name with its default settings; an unknown name is refused naming the known ones.</summary>
+    /// <summary>A new method of that name (dashes read as underscores) with its default settings; an unknown name is refused naming the known ones.</summary>
     public static DistillationMethod Create(string name) =>
-        Registered.FirstOrDefault(r => r.Name == name.ToLowerInvariant()) is { Type: not null } found
+        Registered.FirstOrDefault(r => r.Name == name.ToLowerInvariant().Replace('-', '_')) is { Type: not null } found
             ? (DistillationMethod)Activator.CreateInstance(found.Type)!
             : throw new ArgumentException($"Unknown distillation method '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name));
 

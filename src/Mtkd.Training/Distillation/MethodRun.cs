@@ -20,7 +20,11 @@ internal sealed record StoredTeachers(float[] Logits, int Count, float[]? Featur
 /// <param name="TeacherCount">K.</param>
 /// <param name="FeatureWidth">Values per image of the teachers' features, 0 without them.</param>
 /// <param name="Options">The run's distillation options.</param>
-internal sealed record MethodStart(SequentialNetwork Student, Func<int, SequentialNetwork> CreatePeer, int TeacherCount, int FeatureWidth, DistillationOptions Options);
+internal sealed record MethodStart(SequentialNetwork Student, Func<int, SequentialNetwork> CreatePeer, int TeacherCount, int FeatureWidth, DistillationOptions Options)
+{
+    /// <summary>A network of another architecture on the same data, its weights seeded by the index (1, 2, …).</summary>
+    public Func<NetworkSpec, int, SequentialNetwork> CreateNetwork { get; init; } = (_, _) => throw new NotSupportedException("This run creates no other networks.");
+}
 
 /// <summary>One training step's inputs, on the training device, in the step's dispose scope.</summary>
 internal sealed class DistillationBatch(Tensor images, Tensor? teacherLogits, Tensor? teacherFeatures, LabelTargets targets, DistillationOptions options)
@@ -61,6 +65,12 @@ internal abstract class MethodRun(SequentialNetwork student) : IDisposable
 
     /// <summary>Every student this run trains, <see cref="Student"/> first.</summary>
     public virtual IReadOnlyList<SequentialNetwork> Students => [student];
+
+    /// <summary>
+    /// Which of <see cref="Students"/> the run's result exports, when the method decides it; null (the default): the
+    /// best on validation, else the first (students trained together that are alternatives of each other).
+    /// </summary>
+    public virtual int? ExportedStudent => null;
 
     /// <summary>The step's loss and the [B, C] logits whose accuracy is reported.</summary>
     public abstract (Tensor Loss, Tensor Predictions) Step(DistillationBatch batch);

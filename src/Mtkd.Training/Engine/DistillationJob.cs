@@ -145,12 +145,15 @@ public sealed record DistillationJob
         try
         {
             run = method.Start(new MethodStart(student, peer => NetworkTrainer.CreateNetwork(Student, train, unchecked(seed + 7919 * peer)),
-                teacherCount, featureWidth, Distillation));
+                teacherCount, featureWidth, Distillation)
+            {
+                CreateNetwork = (spec, peer) => NetworkTrainer.CreateNetwork(spec, train, unchecked(seed + 7919 * peer)),
+            });
             var history = Train(run, train, validation, trainer, online, stored, cancellation);
             if (online is not null) teacherPasses = (long)history.Count * train.Count * teacherCount;
             var students = run.Students;
-            int best = validation is null || students.Count == 1 ? 0
-                : Enumerable.Range(0, students.Count).MaxBy(i => NetworkTrainer.Evaluate(students[i], validation).Accuracy);
+            int best = run.ExportedStudent ?? (validation is null || students.Count == 1 ? 0
+                : Enumerable.Range(0, students.Count).MaxBy(i => NetworkTrainer.Evaluate(students[i], validation).Accuracy));
             return new DistillationResult(students, best, history, train, validation, teacherCount, teacherPasses, method);
         }
         catch

@@ -35,6 +35,15 @@ public abstract record LayerSpec
     /// </summary>
     internal virtual NetworkComplexity Cost(ActivationShape input, ActivationShape output) => default;
 
+    /// <summary>
+    /// The same layer with its channel or feature count multiplied by <paramref name="factor"/> (rounded, at least 1), for
+    /// networks of several widths from one definition; layers without such a count are returned as they are.
+    /// </summary>
+    internal virtual LayerSpec Narrowed(double factor) => this;
+
+    /// <summary><paramref name="count"/> × <paramref name="factor"/>, rounded, at least 1.</summary>
+    private protected static int Scaled(int count, double factor) => Math.Max(1, (int)Math.Round(count * factor, MidpointRounding.AwayFromZero));
+
     /// <summary>Writes the layer's ONNX nodes; returns how many spec layers they cover and the value that holds the result.</summary>
     internal abstract (int Layers, string Output) Export(OnnxGraphBuilder graph, OnnxLayerStep step);
 

@@ -11,6 +11,16 @@ public readonly record struct ActivationShape(int Channels, int Height, int Widt
 public sealed record NetworkSpec(string Name, IReadOnlyList<LayerSpec> Layers)
 {
     /// <summary>
+    /// The network at <paramref name="factor"/> of its width from layer <paramref name="fromLayer"/> on: every channel and
+    /// hidden feature count scaled (the classifier keeps the class count), the layers before kept as they are.
+    /// </summary>
+    public NetworkSpec Narrowed(double factor, int fromLayer = 0)
+    {
+        if (!(factor is > 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(factor), factor, "A width factor must be in (0, 1].");
+        return factor == 1 ? this : this with { Layers = Layers.Select((layer, i) => i < fromLayer ? layer : layer.Narrowed(factor)).ToArray() };
+    }
+
+    /// <summary>
     /// The activation shape after each layer for one input image (element 0 is the input itself). Throws with the
     /// layer's index when a layer does not fit its input (a convolution after Flatten, a kernel larger than the map).
     /// </summary>

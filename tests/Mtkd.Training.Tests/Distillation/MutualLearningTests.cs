@@ -76,7 +76,8 @@ public sealed class MutualLearningTests
         Assert.Equal(0, result.TeacherCount);
         var accuracies = result.Students.Select(s => NetworkTrainer.Evaluate(s, TrainingFixtures.Validation).Accuracy).ToArray();
         Assert.Equal(accuracies.Max(), NetworkTrainer.Evaluate(result.Student, TrainingFixtures.Validation).Accuracy);
-        Assert.True(accuracies.Max() > 0.3, $"best student {accuracies.Max():P1} after one epoch (chance 10 %)");
+        // Every student trains, peers too (they were once left out of the optimizer: a bare ModuleList registers nothing).
+        Assert.True(accuracies.All(a => a > 0.3), $"students at {string.Join(", ", accuracies.Select(a => a.ToString("P1")))} after one epoch (chance 10 %)");
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed record MutualLearning : DistillationMethod
 
     private sealed class Run(SequentialNetwork student, SequentialNetwork[] peers) : MethodRun(student)
     {
-        private readonly ModuleList<SequentialNetwork> companions = nn.ModuleList(peers);
+        private readonly CompanionModules companions = new(peers);
 
         public override nn.Module Companions => companions;
 

@@ -10,6 +10,8 @@ public sealed record Conv2dLayer(int OutChannels, int Kernel = 3, int Stride = 1
     internal override ActivationShape OutputShape(ActivationShape input, int classCount) =>
         Spatial(input, OutChannels, (input.Height + 2 * Padding - Kernel) / Stride + 1, (input.Width + 2 * Padding - Kernel) / Stride + 1);
 
+    internal override LayerSpec Narrowed(double factor) => this with { OutChannels = Scaled(OutChannels, factor) };
+
     internal override nn.Module<Tensor, Tensor> CreateModule(ActivationShape input, ActivationShape output) =>
         nn.Conv2d(input.Channels, OutChannels, Kernel, stride: Stride, padding: Padding);
 

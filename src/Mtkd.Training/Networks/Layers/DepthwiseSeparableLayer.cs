@@ -7,6 +7,8 @@ namespace Mtkd.Training.Networks;
 /// <summary>A MobileNet block (Howard et al. 2017): 3×3 depthwise conv (stride) → BN → ReLU → 1×1 conv → BN → ReLU, without biases.</summary>
 public sealed record DepthwiseSeparableLayer(int OutChannels, int Stride = 1) : LayerSpec
 {
+    internal override LayerSpec Narrowed(double factor) => this with { OutChannels = Scaled(OutChannels, factor) };
+
     internal override ActivationShape OutputShape(ActivationShape input, int classCount) =>
         Spatial(input, OutChannels, (input.Height - 1) / Stride + 1, (input.Width - 1) / Stride + 1);
 

@@ -7,6 +7,9 @@ namespace Mtkd.Training.Networks;
 /// <summary>Fully connected layer; <see cref="OutFeatures"/> = 0 means "the number of classes".</summary>
 public sealed record LinearLayer(int OutFeatures = 0) : LayerSpec
 {
+    // The classifier (OutFeatures 0: the class count) keeps its size.
+    internal override LayerSpec Narrowed(double factor) => OutFeatures == 0 ? this : this with { OutFeatures = Scaled(OutFeatures, factor) };
+
     internal override ActivationShape OutputShape(ActivationShape input, int classCount) => input.Flat
         ? new ActivationShape(OutFeatures > 0 ? OutFeatures : classCount, 1, 1, true)
         : throw new LayerMisfitException("a flat input; add a Flatten layer before it");

@@ -10,6 +10,8 @@ namespace Mtkd.Training.Networks;
 /// </summary>
 public sealed record ResidualBlockLayer(int OutChannels, int Stride = 1) : LayerSpec
 {
+    internal override LayerSpec Narrowed(double factor) => this with { OutChannels = Scaled(OutChannels, factor) };
+
     internal override ActivationShape OutputShape(ActivationShape input, int classCount) =>
         Spatial(input, OutChannels, (input.Height - 1) / Stride + 1, (input.Width - 1) / Stride + 1);
 
