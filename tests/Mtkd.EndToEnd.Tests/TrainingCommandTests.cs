@@ -55,6 +55,17 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.Equal((0, "mutual"), (mutual.GetProperty("teachers").GetInt32(), mutual.GetProperty("mode").GetString()));
         Assert.InRange(mutual.GetProperty("testAccuracy").GetDouble(), 0.2, 1);
         Assert.Equal(2, Program.Main(["distill", "--method", "mutual", "--teacher", teachers[0], "--quick", "--out", PathOf("refused")]));
+
+        // Online ensemble compression: a student per width, each its own ONNX file; the narrowest is student.onnx.
+        Assert.Equal(0, Program.Main(["distill", "--method", "online-ensemble", "--widths", "1,0.5", "--temperature", "2", "--quick", "--epochs", "1",
+            "--out", PathOf("branches")]));
+        var branches = Json(PathOf("branches", "report.json"));
+        Assert.Equal(("online_ensemble", "cnn-small-w0.5"), (branches.GetProperty("mode").GetString(), branches.GetProperty("student").GetString()));
+        var widths = branches.GetProperty("students").EnumerateArray().ToArray();
+        Assert.Equal(["cnn-small", "cnn-small-w0.5"], widths.Select(w => w.GetProperty("student").GetString()));
+        Assert.True(widths[1].GetProperty("parameters").GetInt64() < widths[0].GetProperty("parameters").GetInt64());
+        Assert.Equal(File.ReadAllBytes(PathOf("branches", "student-1.onnx")), File.ReadAllBytes(PathOf("branches", "student.onnx")));
+        Assert.Equal(2, Program.Main(["distill", "--method", "online-ensemble", "--widths", "1,x", "--quick", "--out", PathOf("bad-widths")]));
     }
 
     [Fact]

@@ -18,7 +18,14 @@ namespace Mtkd.Cli.Commands;
 internal static class DistillCommand
 {
     public sealed record Report(string Mode, string Student, long Parameters, long MultiplyAccumulates, int Teachers, int EpochsRun,
-        double TestAccuracy, double? BestValidationAccuracy, double Seconds, string Onnx, string Metrics);
+        double TestAccuracy, double? BestValidationAccuracy, double Seconds, string Onnx, string Metrics)
+    {
+        /// <summary>With a method that trains several students (mutual learning's peers, online ensemble compression's branches): each, as written.</summary>
+        public IReadOnlyList<StudentFigures>? Students { get; init; }
+    }
+
+    /// <summary>One of several students a run trained: its network, size, test accuracy and ONNX file.</summary>
+    public sealed record StudentFigures(string Student, long Parameters, long MultiplyAccumulates, double TestAccuracy, string Onnx);
 
     public static Command Create()
     {
@@ -95,17 +102,27 @@ internal static class DistillCommand
             }).Run(cancellation));
 
             var network = result.Student;
+            var exportOptions = new OnnxExportOptions { ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization };
             string onnx = Path.Combine(directory, "student.onnx");
-            OnnxExporter.Export(network, onnx, new OnnxExportOptions { ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization });
+            OnnxExporter.Export(network, onnx, exportOptions);
             var (_, accuracy) = NetworkTrainer.Evaluate(network, images.Test);
             var complexity = network.Complexity;
             var history = result.History;
-            var report = new Report(distillation.Method.Name, spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, result.TeacherCount, history.Count,
-                accuracy, result.BestValidationAccuracy, clock.Elapsed.TotalSeconds, onnx, options.MetricsPath);
+            // Several students (peers, branches of several widths): each is a model of its own, student-<k>.onnx in the method's order.
+            var students = result.Students.Count < 2 ? null : result.Students.Select((s, k) =>
+            {
+                string path = Path.Combine(directory, $"student-{k}.onnx");
+                OnnxExporter.Export(s, path, exportOptions);
+                return new StudentFigures(s.Spec.Name, s.Complexity.Parameters, s.Complexity.MultiplyAccumulates, NetworkTrainer.Evaluate(s, images.Test).Accuracy, path);
+            }).ToArray();
+            var report = new Report(distillation.Method.Name, network.Spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, result.TeacherCount, history.Count,
+                accuracy, result.BestValidationAccuracy, clock.Elapsed.TotalSeconds, onnx, options.MetricsPath) { Students = students };
             var taught = result.TeacherCount > 0 ? $"from {result.TeacherCount} teachers" : $"{result.Students.Count} student(s) without teachers";
-            AnsiConsole.MarkupLine(Markup.Escape($"Student {spec.Name} ({complexity.Parameters:N0} parameters, {complexity.MultiplyAccumulates:N0} MACs per image), " +
+            AnsiConsole.MarkupLine(Markup.Escape($"Student {network.Spec.Name} ({complexity.Parameters:N0} parameters, {complexity.MultiplyAccumulates:N0} MACs per image), " +
                 $"{distillation.Method.Name} {taught} on {result.TrainedOn.Count:N0} images ({result.TrainedOn.LabeledCount:N0} labelled): " +
                 $"test accuracy {accuracy * 100:0.00} % after {history.Count} epochs ({report.Seconds:0} s)."));
+            foreach (var (s, k) in (students ?? []).Select((s, k) => (s, k)))
+                AnsiConsole.MarkupLine(Markup.Escape($"  student {k}: {s.Student}, {s.Parameters:N0} parameters, {s.MultiplyAccumulates:N0} MACs, test accuracy {s.TestAccuracy * 100:0.00} % ({s.Onnx})"));
             AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(onnx)}[/] and [blue]{Markup.Escape(options.MetricsPath)}[/].");
             Mtkd.Training.AtomicFile.WriteAllText(Path.Combine(directory, "report.json"), System.Text.Json.JsonSerializer.Serialize(report,
                 new System.Text.Json.JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase }));

@@ -36,7 +36,7 @@ internal sealed class MethodFlags
                     var value = property.GetValue(defaults);
                     option = new Option<string>(name)
                     {
-                        Description = $"{DistillationMethods.NameOf(type)}: {flag.Help} Default: {(value is null ? "none" : Convert.ToString(value, CultureInfo.InvariantCulture))}.",
+                        Description = $"{DistillationMethods.NameOf(type)}: {flag.Help} Default: {(value is null ? "none" : OptionFlags.Text(value, flag))}.",
                         HelpName = Nullable.GetUnderlyingType(property.PropertyType)?.Name.ToLowerInvariant() ?? property.PropertyType.Name.ToLowerInvariant(),
                     };
                     byName[name] = option;
@@ -64,15 +64,7 @@ internal sealed class MethodFlags
             var property = settings.FirstOrDefault(s => s.Option == option && s.Property.DeclaringType!.IsInstanceOfType(chosen)).Property
                 ?? throw new ArgumentException($"{option.Name} is a setting of " +
                     $"{string.Join(", ", settings.Where(s => s.Option == option).Select(s => DistillationMethods.NameOf(s.Property.DeclaringType!)))}, not of {chosen.Name}.");
-            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-            try
-            {
-                property.SetValue(chosen, Convert.ChangeType(text, type, CultureInfo.InvariantCulture));
-            }
-            catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
-            {
-                throw new ArgumentException($"{option.Name} '{text}': expected {(type == typeof(int) ? "a whole number" : "a number")}.");
-            }
+            property.SetValue(chosen, OptionFlags.Convert(text, property.PropertyType, property.GetCustomAttribute<FlagAttribute>()!));
         }
         chosen.Validate();
         return chosen;

@@ -58,10 +58,7 @@ internal sealed class OptionFlags
         var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
         if (type == typeof(bool))
             return new Option<bool>(flag.Name) { Description = flag.Help, DefaultValueFactory = _ => value is true };
-        string text = value is null ? (flag.ZeroIsNull ? "0" : "")
-            : type.IsEnum ? ValueName((Enum)value)
-            : value is double[] list ? string.Join(",", list.Select(v => v.ToString(CultureInfo.InvariantCulture)))
-            : System.Convert.ToString(value, CultureInfo.InvariantCulture)!;
+        string text = Text(value, flag);
         string help = type.IsEnum ? $"{flag.Help} One of {string.Join(", ", Enum.GetValues(type).Cast<Enum>().Select(ValueName))}." : flag.Help;
         return new Option<string>(flag.Name)
         {
@@ -70,7 +67,17 @@ internal sealed class OptionFlags
         };
     }
 
-    private static object? Convert(string text, Type propertyType, FlagAttribute flag)
+    /// <summary>A default as the command line writes it: an enum's spelling, a list as "1,0.5", 0 for an off setting.</summary>
+    public static string Text(object? value, FlagAttribute flag) => value switch
+    {
+        null => flag.ZeroIsNull ? "0" : "",
+        Enum e => ValueName(e),
+        double[] list => string.Join(",", list.Select(v => v.ToString(CultureInfo.InvariantCulture))),
+        _ => System.Convert.ToString(value, CultureInfo.InvariantCulture)!,
+    };
+
+    /// <summary>A flag's text as the property's type (numbers, lists of numbers, enums, text); a value that is none is refused naming the flag.</summary>
+    public static object? Convert(string text, Type propertyType, FlagAttribute flag)
     {
         var type = Nullable.GetUnderlyingType(propertyType) ?? propertyType;
         if (type == typeof(string))
