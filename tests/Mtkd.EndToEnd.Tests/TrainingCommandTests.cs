@@ -58,13 +58,17 @@ public sealed class TrainingCommandTests : IDisposable
 
         // Online ensemble compression: a student per width, each its own ONNX file; the narrowest is student.onnx.
         Assert.Equal(0, Program.Main(["distill", "--method", "online-ensemble", "--widths", "1,0.5", "--temperature", "2", "--quick", "--epochs", "1",
-            "--out", PathOf("branches")]));
+            "--baseline", "--out", PathOf("branches")]));
         var branches = Json(PathOf("branches", "report.json"));
         Assert.Equal(("online_ensemble", "cnn-small-w0.5"), (branches.GetProperty("mode").GetString(), branches.GetProperty("student").GetString()));
         var widths = branches.GetProperty("students").EnumerateArray().ToArray();
         Assert.Equal(["cnn-small", "cnn-small-w0.5"], widths.Select(w => w.GetProperty("student").GetString()));
         Assert.True(widths[1].GetProperty("parameters").GetInt64() < widths[0].GetProperty("parameters").GetInt64());
         Assert.Equal(File.ReadAllBytes(PathOf("branches", "student-1.onnx")), File.ReadAllBytes(PathOf("branches", "student.onnx")));
+        // --baseline: each width also trained alone on the labels, with its own checkpoints.
+        Assert.All(widths, w => Assert.InRange(w.GetProperty("baselineAccuracy").GetDouble(), 0.1, 1));
+        Assert.Equal(widths[1].GetProperty("baselineAccuracy").GetDouble(), branches.GetProperty("baselineAccuracy").GetDouble());
+        Assert.True(File.Exists(PathOf("branches", "baseline-1", "metrics.csv")));
         Assert.Equal(2, Program.Main(["distill", "--method", "online-ensemble", "--widths", "1,x", "--quick", "--out", PathOf("bad-widths")]));
     }
 

@@ -22,10 +22,17 @@ internal static class DistillCommand
     {
         /// <summary>With a method that trains several students (mutual learning's peers, online ensemble compression's branches): each, as written.</summary>
         public IReadOnlyList<StudentFigures>? Students { get; init; }
+
+        /// <summary>With --baseline: the student's network trained on the labels alone, same schedule and images seen.</summary>
+        public double? BaselineAccuracy { get; init; }
     }
 
     /// <summary>One of several students a run trained: its network, size, test accuracy and ONNX file.</summary>
-    public sealed record StudentFigures(string Student, long Parameters, long MultiplyAccumulates, double TestAccuracy, string Onnx);
+    public sealed record StudentFigures(string Student, long Parameters, long MultiplyAccumulates, double TestAccuracy, string Onnx)
+    {
+        /// <summary>With --baseline: this network trained on the labels alone.</summary>
+        public double? BaselineAccuracy { get; init; }
+    }
 
     public static Command Create()
     {
@@ -48,10 +55,12 @@ internal static class DistillCommand
                 "best recipe, with --shift 2 --flip on Fashion-MNIST: 5). 1 is off.", DefaultValueFactory = _ => 1 };
         var labels = new Option<int?>("--labels") { Description = "Keep the labels of the first N training images; the rest train unlabelled, taught " +
             "by the teachers alone (validation comes from the labelled)." };
+        var baseline = new Option<bool>("--baseline") { Description = "Also train each student's network the standard way (the labels alone; same " +
+            "schedule, augmentation, seed and images seen) and report what distillation gained over it." };
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
-            unlabeled, teachers, softLabels, teacherFeatures, consistent, student, width, output, json, labels, views,
+            unlabeled, teachers, softLabels, teacherFeatures, consistent, student, width, output, json, labels, views, baseline,
         };
         method.AddTo(command);
         loss.AddTo(command);
@@ -109,20 +118,34 @@ internal static class DistillCommand
             var complexity = network.Complexity;
             var history = result.History;
             // Several students (peers, branches of several widths): each is a model of its own, student-<k>.onnx in the method's order.
-            var students = result.Students.Count < 2 ? null : result.Students.Select((s, k) =>
+            var several = result.Students.Count > 1 ? result.Students : null;
+            var baselines = !parse.GetValue(baseline) ? null
+                : TrainingConsole.Run("baselines", stage => DistillBaselines.Run(job with { Validation = images.Validation }, train,
+                    (several ?? [network]).Select(s => s.Spec).ToArray(), images.Test, directory, stage, cancellation));
+            var students = several?.Select((s, k) =>
             {
                 string path = Path.Combine(directory, $"student-{k}.onnx");
                 OnnxExporter.Export(s, path, exportOptions);
-                return new StudentFigures(s.Spec.Name, s.Complexity.Parameters, s.Complexity.MultiplyAccumulates, NetworkTrainer.Evaluate(s, images.Test).Accuracy, path);
+                return new StudentFigures(s.Spec.Name, s.Complexity.Parameters, s.Complexity.MultiplyAccumulates, NetworkTrainer.Evaluate(s, images.Test).Accuracy, path)
+                {
+                    BaselineAccuracy = baselines?[k],
+                };
             }).ToArray();
             var report = new Report(distillation.Method.Name, network.Spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, result.TeacherCount, history.Count,
-                accuracy, result.BestValidationAccuracy, clock.Elapsed.TotalSeconds, onnx, options.MetricsPath) { Students = students };
+                accuracy, result.BestValidationAccuracy, clock.Elapsed.TotalSeconds, onnx, options.MetricsPath)
+            {
+                Students = students,
+                BaselineAccuracy = baselines is null ? null : several is null ? baselines[0] : baselines[result.Students.ToList().IndexOf(network)],
+            };
             var taught = result.TeacherCount > 0 ? $"from {result.TeacherCount} teachers" : $"{result.Students.Count} student(s) without teachers";
             AnsiConsole.MarkupLine(Markup.Escape($"Student {network.Spec.Name} ({complexity.Parameters:N0} parameters, {complexity.MultiplyAccumulates:N0} MACs per image), " +
                 $"{distillation.Method.Name} {taught} on {result.TrainedOn.Count:N0} images ({result.TrainedOn.LabeledCount:N0} labelled): " +
                 $"test accuracy {accuracy * 100:0.00} % after {history.Count} epochs ({report.Seconds:0} s)."));
             foreach (var (s, k) in (students ?? []).Select((s, k) => (s, k)))
-                AnsiConsole.MarkupLine(Markup.Escape($"  student {k}: {s.Student}, {s.Parameters:N0} parameters, {s.MultiplyAccumulates:N0} MACs, test accuracy {s.TestAccuracy * 100:0.00} % ({s.Onnx})"));
+                AnsiConsole.MarkupLine(Markup.Escape($"  student {k}: {s.Student}, {s.Parameters:N0} parameters, {s.MultiplyAccumulates:N0} MACs, test accuracy {s.TestAccuracy * 100:0.00} %" +
+                    (s.BaselineAccuracy is { } b ? $" (alone on the labels {b * 100:0.00} %: {(s.TestAccuracy - b) * 100:+0.00;-0.00} points)" : "") + $" ({s.Onnx})"));
+            if (report.BaselineAccuracy is { } alone)
+                AnsiConsole.MarkupLine(Markup.Escape($"The same network trained on the labels alone: {alone * 100:0.00} % ({(accuracy - alone) * 100:+0.00;-0.00} points for distillation)."));
             AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(onnx)}[/] and [blue]{Markup.Escape(options.MetricsPath)}[/].");
             Mtkd.Training.AtomicFile.WriteAllText(Path.Combine(directory, "report.json"), System.Text.Json.JsonSerializer.Serialize(report,
                 new System.Text.Json.JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase }));
