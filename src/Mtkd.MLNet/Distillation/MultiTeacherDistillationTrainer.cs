@@ -134,7 +134,10 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         using var stop = new CancellationTokenSource();
         using var result = job(new ChannelProgress(channel, options.Progress, isCanceled, stop)).Run(stop.Token);
         var (gpu, fallback) = Gpu();
-        return StudentTransformer.Create(env, result.TakeStudent(), classNames, schema, options.FeatureColumnName, options.LabelColumnName, result.History, gpu, fallback);
+        // A transformer holds the student's ONNX model, not the network: the result frees the networks when done.
+        var students = result.Students.Select(s => StudentTransformer.Create(env, s, classNames, schema, options.FeatureColumnName, options.LabelColumnName,
+            result.History, gpu, fallback)).ToArray();
+        return StudentTransformer.WithStudents(students, result.Students.ToList().IndexOf(result.Student));
     }
 
     // The options' GPU settings, else the MLContext's (MLContext.GpuDeviceId and FallbackToCpu), as ML.NET's own components take them.

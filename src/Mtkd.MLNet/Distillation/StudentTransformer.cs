@@ -40,8 +40,23 @@ public sealed class StudentTransformer : ITransformer
     public IReadOnlyList<string> ClassNames { get; }
     public IReadOnlyList<EpochSummary> TrainingHistory { get; }
 
+    /// <summary>
+    /// Every student the run trained, each a transformer of its own, this one among them: one for most methods;
+    /// mutual learning's peers; online ensemble compression's branches, widest first (this one is the narrowest).
+    /// </summary>
+    public IReadOnlyList<StudentTransformer> Students => students ?? [this];
+
+    private IReadOnlyList<StudentTransformer>? students;
+
     /// <summary>Writes <see cref="OnnxModel"/> to a file, for use outside ML.NET.</summary>
     public void SaveOnnx(string path) => AtomicFile.WriteAllBytes(path, OnnxModel);
+
+    /// <summary>The student at <paramref name="chosen"/>, each of <paramref name="students"/> knowing them all.</summary>
+    internal static StudentTransformer WithStudents(StudentTransformer[] students, int chosen)
+    {
+        foreach (var s in students) s.students = students;
+        return students[chosen];
+    }
 
     internal static StudentTransformer Create(IHostEnvironment env, SequentialNetwork student, IReadOnlyList<string> classNames,
         DataViewSchema trainSchema, string featureColumn, string labelColumn, IReadOnlyList<EpochSummary> history,

@@ -70,6 +70,23 @@ public sealed class StudentModelTests(TinyFashionMnist data)
     }
 
     [Fact]
+    public void OnlineEnsembleCompressionGivesEveryWidthAsATransformerTheNarrowestFirstInLine()
+    {
+        var mlContext = new MLContext(seed: 1);
+        var student = mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(new MultiTeacherDistillationOptions
+        {
+            Trainer = { Epochs = 1 }, Distillation = { Method = new Mtkd.Training.Distillation.Methods.OnlineEnsemble { Widths = [1, 0.5] } },
+        }).Fit(data.Train.ToDataView(mlContext));
+        Assert.Equal("cnn-small-w0.5", student.Network.Name);
+        Assert.Equal(["cnn-small", "cnn-small-w0.5"], student.Students.Select(s => s.Network.Name));
+        Assert.Same(student, student.Students[1]);
+        var test = data.Test.ToDataView(mlContext);
+        foreach (var width in student.Students)
+            Assert.All(Scores(width.Transform(test)), row => Assert.Equal(1.0, row.Sum(), 4)); // each scores every class on its own
+        Assert.NotEqual(Scores(student.Students[0].Transform(test))[0], Scores(student.Transform(test))[0]); // two models
+    }
+
+    [Fact]
     public void StandaloneOnnxIsWrittenAndLoads()
     {
         var (_, student, _) = Distill();
