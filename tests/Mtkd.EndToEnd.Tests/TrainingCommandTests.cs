@@ -18,7 +18,7 @@ public sealed class TrainingCommandTests : IDisposable
 
     private string[] Teachers()
     {
-        Assert.Equal(0, Program.Main(["teachers", "--quick", "--count", "2", "--epochs", "1", "--out", PathOf("teachers")]));
+        Assert.Equal(0, Program.Main(["teachers", "--quick", "--method", "bagging", "--count", "2", "--epochs", "1", "--out", PathOf("teachers")]));
         return [PathOf("teachers", "teacher-0.onnx"), PathOf("teachers", "teacher-1.onnx")];
     }
 

@@ -29,7 +29,7 @@ internal static class TeachersCommand
             Description = "seeds (each teacher on all the training images from its own seed: a deep ensemble, the teachers that teach best), " +
                 "bagging (each on a random --fraction of them), cross-fit (--folds K: teacher k on every fold but k, for --out-of-bag soft labels) " +
                 "or snapshot (one run, a snapshot per cosine cycle).",
-            DefaultValueFactory = _ => "bagging",
+            DefaultValueFactory = _ => "seeds",
         };
         OutputChecks.OneOf(method, Methods);
         var folds = new Option<int?>("--folds") { Description = "Cross-fit: number of folds, and of teachers (default --count)." };
@@ -57,6 +57,8 @@ internal static class TeachersCommand
                 throw new ArgumentException($"--folds {k}: cross-fitting needs two or more folds.");
             if (how != "cross-fit" && parse.GetValue(folds) is not null)
                 throw new ArgumentException("--folds is for --method cross-fit.");
+            if (how != "bagging" && parse.GetResult(fraction) is { Implicit: false })
+                throw new ArgumentException($"--fraction is for --method bagging; --method {how} trains every teacher on {(how == "cross-fit" ? "all folds but one" : "all the training images")}.");
             if (how == "bagging" && !(parse.GetValue(fraction) is > 0 and <= 1)) // NaN fails too
                 throw new ArgumentException($"--fraction {parse.GetValue(fraction)} is not in (0, 1]: it is the share of the training images each teacher trains on.");
             var options = training.Options(parse);

@@ -173,6 +173,7 @@ public sealed class MessageTests : IDisposable
         { ["teachers", "--quick", "--method", "boosting", "--out", "OUT"], "--method 'boosting': expected seeds, bagging, cross-fit or snapshot" },
         { ["teachers", "--quick", "--method", "cross-fit", "--folds", "1", "--out", "OUT"], "--folds 1: cross-fitting needs two or more folds" },
         { ["teachers", "--quick", "--folds", "3", "--out", "OUT"], "--folds is for --method cross-fit" },
+        { ["teachers", "--quick", "--fraction", "0.5", "--out", "OUT"], "--fraction is for --method bagging; --method seeds trains every teacher on all the training images" },
         { ["demo", "--labels", "-5"], "--labels -5: expected a positive number of labelled images, or 0 for all" },
         { ["demo", "--alpha", "2"], "--alpha 2: expected a weight in [0, 1]" },
     };

@@ -164,7 +164,7 @@ public sealed class NonFiniteNumberTests : IDisposable
     {
         var teacher = Save(TeacherVariants.Base(channels: 1, size: 28, classes: 10), "teacher.onnx");
         string[] arguments = command == "teachers"
-            ? ["teachers", "--quick", flag, "NaN", "--out", PathOf("t")]
+            ? ["teachers", "--quick", "--method", "bagging", flag, "NaN", "--out", PathOf("t")]
             : ["distill", "--teacher", teacher, "--quick", flag, "NaN", .. flag == "--mean" ? new[] { "--std", "1" } : [], "--out", PathOf("d")];
         var (code, said) = CliOutput.Capture(() => Program.Main(arguments));
         Assert.Equal(2, code);
