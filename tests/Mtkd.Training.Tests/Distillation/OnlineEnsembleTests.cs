@@ -105,6 +105,7 @@ public sealed class OnlineEnsembleTests : IDisposable
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new OnlineEnsemble { Widths = [0.5, 0.25] }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new OnlineEnsemble { Widths = [1, 1.5] }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new OnlineEnsemble { Widths = [1, 0.25, 0.5] }.Validate());
         Assert.Throws<ArgumentException>(() => new OnlineEnsemble { Widths = [1] }.Validate());
         var job = Job(1);
         job.Distillation.Method = new OnlineEnsemble { StemLayers = 9 };

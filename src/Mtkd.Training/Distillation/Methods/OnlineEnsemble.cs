@@ -49,6 +49,9 @@ public sealed record OnlineEnsemble : DistillationMethod
         foreach (var w in Widths)
             if (!(w is > 0 and <= 1))
                 throw new ArgumentOutOfRangeException(nameof(Widths), w, "Every width is a share of the student's, in (0, 1].");
+        for (int i = 1; i < Widths.Length; i++)
+            if (Widths[i] >= Widths[i - 1])
+                throw new ArgumentOutOfRangeException(nameof(Widths), Widths[i], "Widths go from the widest to the narrowest, each narrower than the one before.");
         if (StemLayers < 0) throw new ArgumentOutOfRangeException(nameof(StemLayers), StemLayers, "The stem has 0 or more layers.");
         foreach (var (name, value) in new[] { (nameof(LabelWeight), LabelWeight), (nameof(EnsembleWeight), EnsembleWeight), (nameof(FeatureWeight), FeatureWeight) })
             if (!(value >= 0) || double.IsInfinity(value))
