@@ -13,14 +13,16 @@ namespace Mtkd.Cli.Commands;
 /// </summary>
 internal static class DistillBaselines
 {
-    /// <summary>The test accuracy of each network in <paramref name="students"/> trained alone on the labels.</summary>
+    /// <summary>The test accuracy of each network in <paramref name="students"/> trained alone on the labels (networks alike, such as mutual learning's peers, trained once).</summary>
     public static double[] Run(DistillationJob job, ImageDataset train, IReadOnlyList<NetworkSpec> students, ImageDataset test, string directory,
         Func<string, IProgress<TrainingProgress>> stage, CancellationToken cancellation)
     {
         // Label training keeps the labelled rows only; more epochs over them see as many images as the distilled run.
         int labeled = Math.Max(1, train.LabeledCount);
-        return students.Select((spec, k) =>
+        var distinct = students.Select(s => System.Text.Json.JsonSerializer.Serialize(s)).Distinct().ToList();
+        var accuracies = distinct.Select((_, k) =>
         {
+            var spec = students.First(s => System.Text.Json.JsonSerializer.Serialize(s) == distinct[k]);
             var trainer = job.Trainer.Clone();
             trainer.Epochs = (int)Math.Ceiling((double)job.Trainer.Epochs * train.Count / labeled);
             trainer.CheckpointDirectory = Path.Combine(directory, $"baseline-{k}", "checkpoints");
@@ -33,5 +35,6 @@ internal static class DistillBaselines
             }).Run(cancellation);
             return NetworkTrainer.Evaluate(alone.Student, test).Accuracy;
         }).ToArray();
+        return students.Select(s => accuracies[distinct.IndexOf(System.Text.Json.JsonSerializer.Serialize(s))]).ToArray();
     }
 }
