@@ -19,10 +19,11 @@ internal static class DistillBaselines
     {
         // Label training keeps the labelled rows only; more epochs over them see as many images as the distilled run.
         int labeled = Math.Max(1, train.LabeledCount);
-        var distinct = students.Select(s => System.Text.Json.JsonSerializer.Serialize(s)).Distinct().ToList();
-        var accuracies = distinct.Select((_, k) =>
+        var keys = students.Select(s => System.Text.Json.JsonSerializer.Serialize(s)).ToArray();
+        var distinct = keys.Distinct().ToList();
+        var accuracies = distinct.Select((key, k) =>
         {
-            var spec = students.First(s => System.Text.Json.JsonSerializer.Serialize(s) == distinct[k]);
+            var spec = students[Array.IndexOf(keys, key)];
             var trainer = job.Trainer.Clone();
             trainer.Epochs = (int)Math.Ceiling((double)job.Trainer.Epochs * train.Count / labeled);
             trainer.CheckpointDirectory = Path.Combine(directory, $"baseline-{k}", "checkpoints");
@@ -35,6 +36,6 @@ internal static class DistillBaselines
             }).Run(cancellation);
             return NetworkTrainer.Evaluate(alone.Student, test).Accuracy;
         }).ToArray();
-        return students.Select(s => accuracies[distinct.IndexOf(System.Text.Json.JsonSerializer.Serialize(s))]).ToArray();
+        return keys.Select(key => accuracies[distinct.IndexOf(key)]).ToArray();
     }
 }

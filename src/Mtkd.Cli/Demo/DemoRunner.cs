@@ -81,7 +81,7 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
         // The distilled student: a pool of views of every image (the image, shifted and flipped), which the teachers score once.
         var student = Timed("Score teachers and distill the student", progress =>
         {
-            var options = StudentOptions(progress, settings.StudentEpochs, settings);
+            var options = StudentOptions(progress, settings.StudentEpochs);
             options.Teachers = teacherPaths.Select(TeacherModel.FromFile).ToArray();
             options.Views = settings.Views;
             options.UnlabeledData = unlabeledView;
@@ -95,7 +95,7 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
         int baselineEpochs = (int)Math.Ceiling((double)settings.StudentEpochs * train.Count / labeledCount);
         var baseline = Timed("Train the same student on the labels only", progress =>
         {
-            var options = StudentOptions(progress, baselineEpochs, settings);
+            var options = StudentOptions(progress, baselineEpochs);
             options.Distillation.Method = new LabelsOnly();
             return mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation(options).Fit(labeledView);
         });
@@ -137,7 +137,7 @@ public sealed class DemoRunner(DemoSettings settings, IStageObserver observer)
     }
 
     // What the distilled and the label-trained student share: network, seed, schedule and augmentation.
-    private static MultiTeacherDistillationOptions StudentOptions(IProgress<double> progress, int epochs, DemoSettings settings) => new()
+    private MultiTeacherDistillationOptions StudentOptions(IProgress<double> progress, int epochs) => new()
     {
         Trainer =
         {
