@@ -28,9 +28,9 @@ public sealed class StudentRunner(StudyData data, ResultCache cache, TeacherRunn
     // Everything that shapes the student; a baseline's key names no teachers, so regimes that differ only in them share it.
     private string Key(StudentId s)
     {
-        var teacherKeys = s.Recipe.IsBaseline ? "" : " teachers=" + string.Join(",", Enumerable.Range(0, s.Regime.Teachers.Count).Select(k => Path.GetFileName(teachers.Folder(s.Teacher(k)))));
+        var teacherKeys = !s.Recipe.UsesTeachers ? "" : " teachers=" + string.Join(",", Enumerable.Range(0, s.Regime.Teachers.Count).Select(k => Path.GetFileName(teachers.Folder(s.Teacher(k)))));
         return string.Create(CultureInfo.InvariantCulture,
-            $"student {s.Regime.StudentArchitecture} width={s.Regime.StudentWidth} labels={s.Labels} rows={TrainingData(s).Count} samples={s.Regime.StudentSamples} " +
+            $"student {s.Regime.StudentArchitecture} width={s.Regime.StudentWidth} labels={s.Labels} rows={TrainingData(s).Count} samples={s.Regime.SamplesOf(s.Recipe)} " +
             $"test={data.Test.Count} seed={s.Seed} shift=2 flip adam lr=0.002 cosine batch=128 {s.Recipe.Key}{teacherKeys}");
     }
 
@@ -46,7 +46,7 @@ public sealed class StudentRunner(StudyData data, ResultCache cache, TeacherRunn
         var folder = Folder(s);
         ResultCache.Prepare(folder, Key(s));
         var train = TrainingData(s);
-        int epochs = (int)Math.Ceiling(s.Regime.StudentSamples / (double)train.Count);
+        int epochs = (int)Math.Ceiling(s.Regime.SamplesOf(s.Recipe) / (double)train.Count);
         var options = new TrainerOptions
         {
             Epochs = epochs, Seed = s.Seed * 1000 + 500, Schedule = ScheduleKind.Cosine, MetricsPath = Path.Combine(folder, "metrics.csv"),
@@ -55,9 +55,17 @@ public sealed class StudentRunner(StudyData data, ResultCache cache, TeacherRunn
         var spec = NetworkPresets.Get(s.Regime.StudentArchitecture, s.Regime.StudentWidth);
         log.Line($"student {s.Regime.Key}/{s.Recipe.Name} ({s.Labels:N0} labels, seed {s.Seed}): {train.Count:N0} rows ({train.LabeledCount:N0} labelled), {epochs} epochs");
         var started = DateTime.UtcNow;
-        var (run, teacherPasses) = s.Recipe.IsBaseline
-            ? (new DistillationJob { Data = train, Student = spec, Trainer = options, Distillation = { Method = new LabelsOnly() }, Progress = log.Progress("student") }.Run(), 0)
-            : Distill(s, spec, train, options);
+        var (run, teacherPasses) = s.Recipe.Signal switch
+        {
+            TeacherSignal.None => (new DistillationJob { Data = train, Student = spec, Trainer = options, Distillation = { Method = new LabelsOnly() }, Progress = log.Progress("student") }.Run(), 0L),
+            // The peers start from the student's weights (peer k from its own seed) and see the same batches.
+            TeacherSignal.Mutual => (new DistillationJob
+            {
+                Data = train, Student = spec, Trainer = options, Progress = log.Progress("student"),
+                Distillation = new DistillationOptions { Temperature = s.Recipe.Temperature, Alpha = s.Recipe.Alpha, Method = new MutualLearning { Students = s.Recipe.Peers } },
+            }.Run(), 0L),
+            _ => Distill(s, spec, train, options),
+        };
         using var trained = run;
         var student = run.Student;
         double seconds = (DateTime.UtcNow - started).TotalSeconds;

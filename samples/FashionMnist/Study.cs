@@ -50,7 +50,7 @@ public sealed class Study
         {
             cancellation.ThrowIfCancellationRequested();
             var run = runs[i];
-            if (!run.Recipe.IsBaseline)
+            if (run.Recipe.UsesTeachers)
                 for (int k = 0; k < run.Regime.Teachers.Count; k++) Teachers.Result(run.Teacher(k));
             var result = Students.Result(run);
             log.Line($"[{i + 1}/{runs.Count}] {run.Regime.Key}/{run.Recipe.Name} labels={run.Labels} seed={run.Seed}: {result.TestAccuracy:P2}");

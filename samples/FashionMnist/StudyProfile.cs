@@ -40,6 +40,12 @@ public enum TeacherSignal
     /// student step, which pays for long schedules. The student trains on the pool without further shifts or flips.
     /// </summary>
     Pool,
+
+    /// <summary>
+    /// No pre-trained teachers: <see cref="StudentRecipe.Peers"/> students of the same network train together and
+    /// learn from each other's predictions (deep mutual learning); the first is reported.
+    /// </summary>
+    Mutual,
 }
 
 /// <summary>One way to train the student. Baselines (<see cref="Signal"/> None) learn the labels with the same augmentation and steps.</summary>
@@ -51,19 +57,31 @@ public enum TeacherSignal
 /// <param name="Mixup">Mixup's Beta parameter (0: off).</param>
 /// <param name="Unlabeled">Train on the labelled images and every other training image without its label.</param>
 /// <param name="Views">For <see cref="TeacherSignal.Pool"/>: views per image in the pool.</param>
+/// <param name="Budget">Images seen, as a multiple of the regime's <see cref="Regime.StudentSamples"/> (the budget curve: a recipe at 2× is compared with the baseline at 2×).</param>
+/// <param name="Peers">For <see cref="TeacherSignal.Mutual"/>: students trained together.</param>
 public sealed record StudentRecipe(string Name, string Description, TeacherSignal Signal, double Alpha = 0.5, double Temperature = 4, double Mixup = 0,
-    bool Unlabeled = false, int Views = 0)
+    bool Unlabeled = false, int Views = 0, int Budget = 1, int Peers = 0)
 {
     public bool IsBaseline => Signal == TeacherSignal.None;
 
-    /// <summary>The baseline a distilled recipe is compared with: the same augmentation (mixup included) and the same steps.</summary>
-    public string BaselineName => Mixup > 0 ? LabelsWithMixup.Name : Labels.Name;
+    /// <summary>Whether the recipe needs the regime's trained teachers (mutual learning trains its own peers).</summary>
+    public bool UsesTeachers => Signal is not (TeacherSignal.None or TeacherSignal.Mutual);
+
+    /// <summary>The baseline a distilled recipe is compared with: the same augmentation (mixup included), the same steps and budget.</summary>
+    public string BaselineName => Mixup > 0 ? LabelsWithMixup.Name : Budget == 1 ? Labels.Name : LabelsAt(Budget).Name;
+
+    /// <summary>The labels-only baseline at <paramref name="budget"/>× the regime's images seen.</summary>
+    public static StudentRecipe LabelsAt(int budget) => budget == 1 ? Labels
+        : new($"labels {budget}x", $"the baseline at {budget}× the images seen", TeacherSignal.None, Budget: budget);
 
     // "pool=job": since issue 24 the distillation job draws the pool of views (from the student's seed) and scores it
     // for each student, where the study drew it from its own seed and scored it once per seed; the old results differ.
-    public string Key => IsBaseline
+    // The budget and the peers enter the key only when set, so the keys of earlier runs are unchanged.
+    public string Key => (IsBaseline
         ? string.Create(CultureInfo.InvariantCulture, $"labels mixup={Mixup}")
-        : string.Create(CultureInfo.InvariantCulture, $"{Signal} alpha={Alpha} T={Temperature} mixup={Mixup} unlabeled={Unlabeled}{(Views > 0 ? $" views={Views} pool=job" : "")}");
+        : string.Create(CultureInfo.InvariantCulture, $"{Signal} alpha={Alpha} T={Temperature} mixup={Mixup} unlabeled={Unlabeled}{(Views > 0 ? $" views={Views} pool=job" : "")}"))
+        + (Budget != 1 ? string.Create(CultureInfo.InvariantCulture, $" budget={Budget}x") : "")
+        + (Peers > 0 ? string.Create(CultureInfo.InvariantCulture, $" peers={Peers}") : "");
 
     public static readonly StudentRecipe Labels = new("labels", "cross-entropy on the labels (the baseline)", TeacherSignal.None);
     public static readonly StudentRecipe LabelsWithMixup = new("labels+mixup", "cross-entropy on mixed labels, mixup Beta(1, 1) (the baseline of mixup recipes)", TeacherSignal.None, Mixup: 1);
@@ -110,6 +128,12 @@ public sealed record Regime(string Key, string Title, int Labels, TeacherRecipe 
     };
 
     public IEnumerable<StudentRecipe> Distilled => Recipes.Where(r => !r.IsBaseline);
+
+    /// <summary>Images a student of <paramref name="recipe"/> sees.</summary>
+    public long SamplesOf(StudentRecipe recipe) => StudentSamples * recipe.Budget;
+
+    /// <summary>Whether any recipe of the regime needs its teachers.</summary>
+    public bool UsesTeachers => Recipes.Any(r => r.UsesTeachers);
 }
 
 /// <summary>How big a study is: the regimes, the seeds, and the label-count curve of regime C's headline recipe.</summary>
@@ -130,6 +154,12 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
         TeacherSignal.Pool, Unlabeled: true, Views: 5);
     private static readonly StudentRecipe UnlabeledT1 = new("unlabelled T1", "as unlabelled, at T 1 (the teachers' own probabilities: easier for a small student to match)",
         TeacherSignal.Pool, Temperature: 1, Unlabeled: true, Views: 5);
+
+    private static readonly StudentRecipe PoolT1 = new("pool T1", "a pool of 5 views per image scored once by the teachers, α 0.5, T 1", TeacherSignal.Pool, Temperature: 1, Views: 5);
+    private static readonly StudentRecipe PoolT1Twice = PoolT1 with { Name = "pool T1 2x", Description = "pool T1 at 2× the images seen", Budget = 2 };
+    private static readonly StudentRecipe Mutual2 = new("mutual 2", "two peers of the student's network trained together (deep mutual learning, α 0.5, T 1); no teachers",
+        TeacherSignal.Mutual, Temperature: 1, Peers: 2);
+    private static readonly StudentRecipe Mutual3 = Mutual2 with { Name = "mutual 3", Description = "three peers trained together (deep mutual learning, α 0.5, T 1); no teachers", Peers = 3 };
 
     public IEnumerable<Regime> AllRegimes => Regimes;
 
@@ -162,6 +192,17 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
             new("B", "compression: 20,000 labels; teachers 13× the student's multiply-accumulates each", 20_000,
                 new TeacherRecipe("cnn-small", 32, Count: 3, Fraction: 0.7, MaxEpochs: 15, Patience: 4), "cnn-small", 8, 400_000,
                 [StudentRecipe.Labels, Pool, Online, Stored, StudentRecipe.LabelsWithMixup, OnlineMixup], new RegimeTarget(0, 0.5, false)) { Primary = 2 },
+            // Issue 25's regimes: teachers each on all the labels from its own seed (a deep ensemble), mutual learning,
+            // and a second budget point (2× the images seen) for the baseline and the pool.
+            new("A5", "same complexity, full-data teachers: 5,000 labels; 5 teachers of the student's architecture, each on all the labels from its own seed", 5_000,
+                new TeacherRecipe("cnn-small", 16, Count: 5, Fraction: 1, MaxEpochs: 60, Patience: 0), "cnn-small", 16, 400_000,
+                [StudentRecipe.Labels, PoolT1, Mutual2, StudentRecipe.LabelsAt(2), PoolT1Twice, Mutual3], new RegimeTarget(0, 0.5, true)) { Primary = 5 },
+            new("A60", "same complexity on all 60,000 labels (MTKD's own claim); 3 full-data teachers of the student's architecture", 60_000,
+                new TeacherRecipe("cnn-small", 16, Count: 3, Fraction: 1, MaxEpochs: 10, Patience: 0), "cnn-small", 16, 600_000,
+                [StudentRecipe.Labels, PoolT1, Mutual2], new RegimeTarget(0, 0.5, true)),
+            new("B1", "compression, full-data teachers: 20,000 labels; 3 teachers 13× the student's multiply-accumulates, each on all the labels from its own seed", 20_000,
+                new TeacherRecipe("cnn-small", 32, Count: 3, Fraction: 1, MaxEpochs: 15, Patience: 0), "cnn-small", 8, 400_000,
+                [StudentRecipe.Labels, PoolT1, Pool], new RegimeTarget(0, 0.5, false)),
         ],
         CurveLabels: [1_000, 20_000, 60_000], CurveRecipe: "unlabelled T1");
 

@@ -61,7 +61,7 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
     // Seconds recorded by the cached teachers and students a plan needs (each teacher once, however many students use it).
     private (double Teachers, double Students) ComputeSeconds(IReadOnlyList<StudentId> plan)
     {
-        var teachers = plan.Where(s => !s.Recipe.IsBaseline).SelectMany(s => Enumerable.Range(0, s.Regime.Teachers.Count).Select(s.Teacher))
+        var teachers = plan.Where(s => s.Recipe.UsesTeachers).SelectMany(s => Enumerable.Range(0, s.Regime.Teachers.Count).Select(s.Teacher))
             .Select(study.Teachers.Folder).Distinct()
             .Sum(folder => ResultCache.TryRead<TeacherResult>(Path.Combine(folder, "result.json"))?.Seconds ?? 0);
         return (teachers, plan.Sum(s => study.Students.Cached(s)?.Seconds ?? 0));

@@ -137,7 +137,7 @@ internal static class DistillCommand
                 Students = students,
                 BaselineAccuracy = baselines is null ? null : several is null ? baselines[0] : baselines[result.Students.ToList().IndexOf(network)],
             };
-            var taught = result.TeacherCount > 0 ? $"from {result.TeacherCount} teachers" : $"{result.Students.Count} student(s) without teachers";
+            var taught = result.TeacherCount > 0 ? $"from {result.TeacherCount} {(result.TeacherCount == 1 ? "teacher" : "teachers")}" : $"{result.Students.Count} student(s) without teachers";
             AnsiConsole.MarkupLine(Markup.Escape($"Student {network.Spec.Name} ({complexity.Parameters:N0} parameters, {complexity.MultiplyAccumulates:N0} MACs per image), " +
                 $"{distillation.Method.Name} {taught} on {result.TrainedOn.Count:N0} images ({result.TrainedOn.LabeledCount:N0} labelled): " +
                 $"test accuracy {accuracy * 100:0.00} % after {history.Count} epochs ({report.Seconds:0} s)."));

@@ -91,7 +91,8 @@ internal static class ScoreCommand
 
         // Teachers from mtkd teachers record the rows they trained on; the file keeps them so distill can go out-of-bag.
         var trainingRows = split == "train" && !csv ? teacherPaths.Select(TrainingRowSet.FromOnnx).ToArray() : null;
-        var keptRows = trainingRows?.Any(r => r is not null) == true ? trainingRows : null;
+        // Specialists are scored as one unified teacher, which has no training rows of its own (each trained on all of them).
+        var keptRows = trainingRows?.Any(r => r is not null) == true && trainingRows.Length == scorer.TeacherCount ? trainingRows : null;
         var clock = Stopwatch.StartNew();
         SoftLabelFileSummary summary;
         try

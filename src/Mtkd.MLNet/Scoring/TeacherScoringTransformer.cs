@@ -19,7 +19,7 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
         BatchSize = batchSize;
     }
 
-    /// <summary>Each teacher as it runs: detected layout and output kind, class count, execution provider.</summary>
+    /// <summary>Each teacher model as it runs: detected layout and output kind, class count, execution provider, a specialist's classes.</summary>
     public IReadOnlyList<TeacherDescription> TeacherDescriptions => Teachers.Descriptions;
 
     /// <summary>The engine's teachers this scorer runs.</summary>
@@ -56,7 +56,7 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
                 values[i] = $"t{i / ClassCount}_c{i % ClassCount}".AsMemory();
             names = new VBuffer<ReadOnlyMemory<char>>(width, values);
         });
-        ArrayDataView.AddText(annotations, SoftLabelColumns.TeacherNamesKind, TeacherDescriptions.Select(t => t.Name).ToArray());
+        ArrayDataView.AddText(annotations, SoftLabelColumns.TeacherNamesKind, Teachers.TeacherNames.ToArray());
         builder.AddColumn(OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, width), annotations.ToAnnotations());
         return builder.ToSchema();
     }

@@ -10,6 +10,9 @@ public sealed record GeneratedTeacher(int Index, SequentialNetwork Network, IRea
     /// <summary>The rows of the training data this teacher trained on (in the order it took them: a bagged teacher's seeded draw, a cross-fitted one's ascending); null when it trained on
     /// all of them.</summary>
     public int[]? TrainingRows { get; init; }
+
+    /// <summary>A specialist's classes (its outputs: those classes, then "other"); null for a teacher of all the classes.</summary>
+    public Teachers.SpecialistClasses? Specialist { get; init; }
 }
 
 /// <summary>
@@ -29,6 +32,40 @@ public static class TeacherGeneration
     public static IEnumerable<GeneratedTeacher> Seeds(ImageDataset data, NetworkSpec spec, int count, TrainerOptions options,
         ImageDataset? validation = null, IProgress<(int Teacher, TrainingProgress Progress)>? progress = null, CancellationToken cancellation = default) =>
         Bagging(data, spec, count, fraction: 1, options, validation, progress, cancellation);
+
+    /// <summary>
+    /// Specialists (Zaras, Passalis and Tefas 2021): teacher k, from seed <c>options.Seed + k</c>, learns on all of
+    /// <paramref name="data"/> to tell the classes of <paramref name="groups"/>[k] apart and every other image as
+    /// "other" (<see cref="Teachers.SpecialistClasses.Relabel"/>). Export each with its classes
+    /// (<see cref="Onnx.OnnxExportOptions.Specialist"/>) and the teachers read from the files form the unified ensemble.
+    /// The groups must cover every class (<see cref="Teachers.SpecialistClasses.DefaultGroups"/> covers each twice).
+    /// Paths as in <see cref="Bagging"/>.
+    /// </summary>
+    public static IEnumerable<GeneratedTeacher> Specialists(ImageDataset data, NetworkSpec spec, IReadOnlyList<Teachers.SpecialistClasses> groups, TrainerOptions options,
+        ImageDataset? validation = null, IProgress<(int Teacher, TrainingProgress Progress)>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        if (groups.Count == 0) throw new ArgumentException("Give one or more specialist groups.", nameof(groups));
+        foreach (var g in groups)
+            if (g.ClassCount != data.ClassCount)
+                throw new ArgumentException($"Specialist {g} is for {g.ClassCount} classes; the data has {data.ClassCount}.", nameof(groups));
+        try
+        {
+            Teachers.SpecialistEnsemble.CheckCoverage(groups, groups.Select(g => g.ToString()).ToArray(), data.ClassNames);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ArgumentException(e.Message, nameof(groups), e); // here the groups are a setting, not a file
+        }
+        return Generate();
+
+        IEnumerable<GeneratedTeacher> Generate()
+        {
+            for (int k = 0; k < groups.Count; k++)
+                yield return TrainOn(groups[k].Relabel(data), null, spec, k, options.Seed + k, options, validation is null ? null : groups[k].Relabel(validation),
+                    progress, cancellation) with { Specialist = groups[k] };
+        }
+    }
 
     /// <summary>
     /// K teachers, teacher k trained with seed <c>options.Seed + k</c> on a random <paramref name="fraction"/> of

@@ -45,6 +45,12 @@ public sealed class OnnxExportOptions
     /// </summary>
     public Data.ResizeMode? Resize { get; set; }
 
+    /// <summary>
+    /// A specialist's classes (its outputs are those classes and "other"), stored as metadata "mtkd.specialist" so that
+    /// teachers read from the file are unified with the other specialists. Default null: a model of all the classes.
+    /// </summary>
+    public Teachers.SpecialistClasses? Specialist { get; set; }
+
     /// <summary>How pixels were scaled for training, stored as metadata "normalization". Default "pixel/255".</summary>
     public string Normalization { get; set; } = "pixel/255";
 }

@@ -116,6 +116,12 @@ public static class OnnxExporter
             AddMetadata(model, "class_names", JsonSerializer.Serialize(names));
         if (options.TrainingRows is { } rows)
             AddMetadata(model, SoftLabels.TrainingRowSet.MetadataKey, rows.Encode());
+        if (options.Specialist is { } specialist)
+        {
+            if (specialist.OutputCount != network.ClassCount)
+                throw new ArgumentException($"A specialist of classes {specialist} has {specialist.OutputCount} outputs (its classes and \"other\"); the network gives {network.ClassCount}.", nameof(options));
+            AddMetadata(model, Teachers.SpecialistClasses.MetadataKey, specialist.Encode());
+        }
         return model;
     }
 

@@ -135,8 +135,9 @@ internal sealed class OnnxTeacher : IDisposable
         var kind = model.OutputKind != TeacherOutputKind.Auto ? model.OutputKind
             : info.IsProbabilityOutput(outputName) ? TeacherOutputKind.Probabilities : TeacherOutputKind.Logits;
 
+        var specialist = info.Metadata.TryGetValue(SpecialistClasses.MetadataKey, out var classes) ? SpecialistClasses.Decode(classes, name) : null;
         return new TeacherDescription(name, inputName, imageShape, layout, model.InputLayout == TeacherInputLayout.Auto && guess.Ambiguous,
-            outputName, kind, outputDims[1], dims[0] > 0 ? dims[0] : null, info.Opset, provider);
+            outputName, kind, outputDims[1], dims[0] > 0 ? dims[0] : null, info.Opset, provider) { Specialist = specialist };
     }
 
     private static string ChooseOutput(TeacherModel model, InferenceSession session)

@@ -15,14 +15,20 @@ namespace Mtkd.Training.Teachers;
 public sealed class OnnxTeachers : IBatchTeachers, IDisposable
 {
     private readonly OnnxTeacher[] teachers;
+    private readonly OnnxTeacher[] generalists;
+    private readonly OnnxTeacher[] specialists;
+    private readonly SpecialistClasses[] groups;
     private readonly OnnxTeacher[] featureTeachers;
 
     private OnnxTeachers(OnnxTeacher[] teachers, OnnxTeacher[] featureTeachers)
     {
         this.teachers = teachers;
         this.featureTeachers = featureTeachers;
-        ClassCount = teachers[0].ClassCount;
-        var first = teachers[0].Description;
+        generalists = teachers.Where(t => t.Description.Specialist is null).ToArray();
+        specialists = teachers.Where(t => t.Description.Specialist is not null).ToArray();
+        groups = specialists.Select(t => t.Description.Specialist!).ToArray();
+        var first = (generalists.FirstOrDefault() ?? teachers[0]).Description;
+        ClassCount = generalists.Length > 0 ? generalists[0].ClassCount : groups[0].ClassCount;
         foreach (var t in teachers.Concat(featureTeachers))
         {
             long values = t.Description.ImageShape.Aggregate(1L, (a, b) => a * b);
@@ -32,13 +38,23 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
         }
         foreach (var t in teachers)
         {
-            if (t.ClassCount != ClassCount)
+            if (t.Description.Specialist is { } specialist)
+            {
+                if (t.ClassCount != specialist.OutputCount)
+                    throw new InvalidDataException($"Teacher '{t.Name}' is a specialist of classes {specialist} (metadata {SpecialistClasses.MetadataKey}), which needs " +
+                        $"{specialist.OutputCount} outputs (one per class and \"other\"); output '{t.Description.OutputName}' gives {t.ClassCount}.");
+                if (specialist.ClassCount != ClassCount)
+                    throw new InvalidDataException($"Teacher '{t.Name}' is a specialist of {specialist.ClassCount} classes; expected {ClassCount} like '{first.Name}'.");
+            }
+            else if (t.ClassCount != ClassCount)
                 throw new InvalidDataException($"Teacher '{t.Name}' has {t.ClassCount} classes; expected {ClassCount} like '{first.Name}'.");
             if (t.InputSize != first.InputSize)
                 throw new InvalidDataException($"Teacher '{t.Name}' takes {t.InputSize} input values; expected {first.InputSize} like '{first.Name}'.");
             if (ImageChw(t.Description) is { } chw && ImageChw(first) is { } firstChw && chw != firstChw)
                 throw new InvalidDataException($"Teacher '{t.Name}' takes {chw} images (C×H×W); expected {firstChw} like '{first.Name}'.");
         }
+        if (specialists.Length > 0)
+            SpecialistEnsemble.CheckCoverage(groups, specialists.Select(t => t.Name).ToArray());
     }
 
     /// <summary>Loads the teachers on the CPU, or on CUDA device <paramref name="gpuDeviceId"/> (with the GPU build of ONNX Runtime).</summary>
@@ -92,20 +108,31 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
                 throw new InvalidDataException($"Teacher '{t.Name}' takes images of {ImageChw(t.Description) ?? string.Join("×", t.Description.ImageShape)} " +
                     $"({t.InputSize:N0} values); the data's images are {data.Channels}×{data.Height}×{data.Width} ({data.ImageSize:N0} values). Give the data at the " +
                     "teachers' size (--image-size and --channels for image folders), or teachers made for this data.");
+        if (ClassCount != data.ClassCount && generalists.Length == 0)
+            throw new InvalidDataException($"The specialists ({string.Join(", ", specialists.Select(t => $"'{t.Name}'"))}) are for {ClassCount} classes; the data has " +
+                $"{data.ClassCount} ({Listed(data.ClassNames)}). Give specialists made for this data.");
         if (ClassCount != data.ClassCount)
-            throw new InvalidDataException($"Teacher '{teachers[0].Name}' gives {ClassCount} {(ClassCount == 1 ? "score" : "scores")} per image (output " +
-                $"'{teachers[0].Description.OutputName}'); the data has {data.ClassCount} classes ({Listed(data.ClassNames)}). A teacher must give one score per class " +
+            throw new InvalidDataException($"Teacher '{generalists[0].Name}' gives {ClassCount} {(ClassCount == 1 ? "score" : "scores")} per image (output " +
+                $"'{generalists[0].Description.OutputName}'); the data has {data.ClassCount} classes ({Listed(data.ClassNames)}). A teacher must give one score per class " +
                 (ClassCount == 1 ? $"(a single sigmoid output is not a {data.ClassCount}-class classifier)." : "of the data, in the data's class order."));
     }
 
     private static string Listed(IReadOnlyList<string> names) => names.Count <= 12 ? string.Join(", ", names) : string.Join(", ", names.Take(12)) + ", …";
 
-    /// <summary>Each teacher as it runs: detected layout and output kind, class count, execution provider.</summary>
+    /// <summary>Each model as it runs, in the order given: detected layout and output kind, class count, execution provider, specialist classes.</summary>
     public IReadOnlyList<TeacherDescription> Descriptions => teachers.Select(t => t.Description).ToArray();
 
     internal IReadOnlyList<OnnxTeacher> Models => teachers;
 
-    public int TeacherCount => teachers.Length;
+    /// <summary>
+    /// The teachers as scored, one name each: every teacher of all the classes in the order given, then, when
+    /// specialists are among the models, their unified ensemble as one more teacher.
+    /// </summary>
+    public IReadOnlyList<string> TeacherNames =>
+        [.. generalists.Select(t => t.Name), .. specialists.Length > 0 ? [$"specialists ({string.Join(", ", specialists.Select(t => t.Name))})"] : Array.Empty<string>()];
+
+    /// <summary>K: the teachers of all the classes, plus one for the specialists' unified ensemble when there are specialists.</summary>
+    public int TeacherCount => generalists.Length + (specialists.Length > 0 ? 1 : 0);
 
     /// <summary>C, the classes every teacher gives.</summary>
     public int ClassCount { get; }
@@ -118,7 +145,14 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
 
     public int FeatureWidth => featureTeachers.Sum(t => t.ClassCount);
 
-    public Tensor Score(Tensor images) => Run(teachers, images, ClassCount).reshape(images.shape[0], TeacherCount, ClassCount);
+    public Tensor Score(Tensor images)
+    {
+        int count = (int)images.shape[0];
+        var pixels = Pixels(images, teachers);
+        var values = new float[(long)count * TeacherCount * ClassCount];
+        Score(pixels, count, values);
+        return tensor(values, [count, TeacherCount, ClassCount], device: images.device);
+    }
 
     public Tensor ScoreFeatures(Tensor images) =>
         featureTeachers.Length == 0 ? throw new NotSupportedException("These teachers were loaded without a features output.") : Run(featureTeachers, images, 0);
@@ -130,25 +164,40 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
     internal void Score(float[] images, int count, float[] destination, long? firstRow = null)
     {
         int width = TeacherCount * ClassCount;
-        for (int t = 0; t < teachers.Length; t++)
-            teachers[t].Score(images, count, destination, t * ClassCount, width, firstRow);
+        for (int t = 0; t < generalists.Length; t++)
+            generalists[t].Score(images, count, destination, t * ClassCount, width, firstRow);
+        if (specialists.Length == 0) return;
+        var outputs = new float[specialists.Length][];
+        for (int s = 0; s < specialists.Length; s++)
+        {
+            outputs[s] = new float[count * specialists[s].ClassCount];
+            specialists[s].Score(images, count, outputs[s], 0, specialists[s].ClassCount, firstRow);
+        }
+        SpecialistEnsemble.Unify(groups, outputs, count, destination, generalists.Length * ClassCount, width);
     }
 
     // Every model's output for the batch, concatenated model by model per image: [B, Σ widths]. classes > 0: all alike.
     private static Tensor Run(OnnxTeacher[] models, Tensor images, int classes)
     {
-        int count = (int)images.shape[0], imageSize = models[0].InputSize;
-        if (images.numel() != (long)count * imageSize)
-            throw new ArgumentException($"A batch of {count} images holds {images.numel()} values; the teachers take {imageSize} per image " +
-                $"({string.Join("×", models[0].Description.ImageShape)}).", nameof(images));
+        int count = (int)images.shape[0];
+        var pixels = Pixels(images, models);
         var widths = models.Select(m => m.ClassCount).ToArray();
         int width = widths.Sum();
-        using var cpu = images.detach().cpu().contiguous();
-        var pixels = cpu.data<float>().ToArray();
         var values = new float[count * width];
         for (int t = 0, offset = 0; t < models.Length; offset += widths[t], t++)
             models[t].Score(pixels, count, values, offset, width);
         return tensor(values, [count, width], device: images.device);
+    }
+
+    // The batch's pixels on the CPU, after checking that they are whole images of the size the models take.
+    private static float[] Pixels(Tensor images, OnnxTeacher[] models)
+    {
+        int count = (int)images.shape[0], imageSize = models[0].InputSize;
+        if (images.numel() != (long)count * imageSize)
+            throw new ArgumentException($"A batch of {count} images holds {images.numel()} values; the teachers take {imageSize} per image " +
+                $"({string.Join("×", models[0].Description.ImageShape)}).", nameof(images));
+        using var cpu = images.detach().cpu().contiguous();
+        return cpu.data<float>().ToArray();
     }
 
     public void Dispose()

@@ -18,4 +18,7 @@ public sealed record TeacherDescription(
 {
     /// <summary>Values per image: the product of <see cref="ImageShape"/>.</summary>
     public int InputSize => (int)ImageShape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>A specialist's classes (its ONNX metadata "mtkd.specialist"); null for a teacher of all the classes.</summary>
+    public SpecialistClasses? Specialist { get; init; }
 }

@@ -106,6 +106,34 @@ public sealed class TeacherScoringTests : IDisposable
     }
 
     [Fact]
+    public void Specialists_are_scored_as_one_teacher_of_every_class_by_the_unified_rule()
+    {
+        // A 4-class task: specialist A knows {0, 1}, B {1, 3, 2} (three outputs and four, each with "other"). Random
+        // weights (synthetic), which is all the rule needs.
+        var a = TeacherVariants.Base(classes: 3, seed: 2);
+        var b = TeacherVariants.Base(classes: 4, seed: 3);
+        a.MetadataProps.Add(new StringStringEntryProto { Key = SpecialistClasses.MetadataKey, Value = """{"classes":[0,1],"class_count":4}""" });
+        b.MetadataProps.Add(new StringStringEntryProto { Key = SpecialistClasses.MetadataKey, Value = """{"classes":[1,3,2],"class_count":4}""" });
+        var (logits, scorer) = Score(new TeacherScoringEstimator.Options { Teachers = [Save(a, "a.onnx"), Save(b, "b.onnx")] });
+        using (scorer)
+        {
+            Assert.Equal((1, 4), (scorer.TeacherCount, scorer.ClassCount));
+            Assert.Equal(["0,1", "1,3,2"], scorer.TeacherDescriptions.Select(d => d.Specialist!.ToString()));
+        }
+        var pa = LogSoftmax(Reference(a), 3).Select(v => Math.Exp(v)).ToArray();
+        var pb = LogSoftmax(Reference(b), 4).Select(v => Math.Exp(v)).ToArray();
+        var expected = new float[Rows * 4];
+        for (int i = 0; i < Rows; i++)
+        {
+            expected[i * 4 + 0] = (float)Math.Log(pa[i * 3 + 0]);                         // A alone
+            expected[i * 4 + 1] = (float)Math.Log((pa[i * 3 + 1] + pb[i * 4 + 0]) / 2);  // both
+            expected[i * 4 + 2] = (float)Math.Log(pb[i * 4 + 2]);                         // B's third output
+            expected[i * 4 + 3] = (float)Math.Log(pb[i * 4 + 1]);                         // B's second
+        }
+        AssertClose(expected, logits);
+    }
+
+    [Fact]
     public void A_pytorch_teacher_with_a_softmax_output_gives_log_probabilities()
     {
         var model = TeacherVariants.Base();
