@@ -85,6 +85,9 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.Equal(["cnn-small", "cnn-small-w0.5"], widths.Select(w => w.GetProperty("student").GetString()));
         Assert.True(widths[1].GetProperty("parameters").GetInt64() < widths[0].GetProperty("parameters").GetInt64());
         Assert.Equal(File.ReadAllBytes(PathOf("branches", "student-1.onnx")), File.ReadAllBytes(PathOf("branches", "student.onnx")));
+        // The branch ensemble as one model, the mean of both widths' logits, scored by ONNX Runtime.
+        Assert.Equal(PathOf("branches", "ensemble.onnx"), branches.GetProperty("ensembleOnnx").GetString());
+        Assert.InRange(branches.GetProperty("ensembleAccuracy").GetDouble(), 0.1, 1);
         // --baseline: each width also trained alone on the labels, with its own checkpoints.
         Assert.All(widths, w => Assert.InRange(w.GetProperty("baselineAccuracy").GetDouble(), 0.1, 1));
         Assert.Equal(widths[1].GetProperty("baselineAccuracy").GetDouble(), branches.GetProperty("baselineAccuracy").GetDouble());

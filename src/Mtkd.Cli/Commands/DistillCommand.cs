@@ -11,6 +11,7 @@ using Mtkd.Training.SoftLabels;
 using Mtkd.Training.Engine;
 using Spectre.Console;
 using Mtkd.Training.Teachers;
+using Mtkd.Training.Fusion;
 
 namespace Mtkd.Cli.Commands;
 
@@ -25,6 +26,12 @@ internal static class DistillCommand
 
         /// <summary>With --baseline: the student's network trained on the labels alone, same schedule and images seen.</summary>
         public double? BaselineAccuracy { get; init; }
+
+        /// <summary>With several students: all of them as one ONNX model (ensemble.onnx, the mean of their logits).</summary>
+        public string? EnsembleOnnx { get; init; }
+
+        /// <summary>That model's test accuracy, scored by ONNX Runtime.</summary>
+        public double? EnsembleAccuracy { get; init; }
     }
 
     /// <summary>One of several students a run trained: its network, size, test accuracy and ONNX file.</summary>
@@ -131,10 +138,21 @@ internal static class DistillCommand
                     BaselineAccuracy = baselines?[k],
                 };
             }).ToArray();
+            // The students together (the branch ensemble, the peers) as one ONNX model: the mean of their logits, read back and scored by ONNX Runtime.
+            string? ensembleOnnx = students is null ? null : Path.Combine(directory, "ensemble.onnx");
+            double? ensembleAccuracy = null;
+            if (ensembleOnnx is not null)
+            {
+                OnnxEnsemble.Merge(students!.Select(s => s.Onnx).ToArray(), ensembleOnnx, new OnnxEnsembleOptions { ClassNames = images.Test.ClassNames });
+                using var merged = OnnxTeachers.Load([TeacherModel.FromFile(ensembleOnnx)]);
+                ensembleAccuracy = SoftLabelAccuracy.MeanProbability(TeacherScoring.Logits(merged, images.Test, cancellation), images.Test.Labels, 1, images.Test.ClassCount);
+            }
             var report = new Report(distillation.Method.Name, network.Spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, result.TeacherCount, history.Count,
                 accuracy, result.BestValidationAccuracy, clock.Elapsed.TotalSeconds, onnx, options.MetricsPath)
             {
                 Students = students,
+                EnsembleOnnx = ensembleOnnx,
+                EnsembleAccuracy = ensembleAccuracy,
                 BaselineAccuracy = baselines is null ? null : several is null ? baselines[0] : baselines[result.Students.ToList().IndexOf(network)],
             };
             var taught = result.TeacherCount > 0 ? $"from {result.TeacherCount} {(result.TeacherCount == 1 ? "teacher" : "teachers")}" : $"{result.Students.Count} student(s) without teachers";
@@ -144,6 +162,8 @@ internal static class DistillCommand
             foreach (var (s, k) in (students ?? []).Select((s, k) => (s, k)))
                 AnsiConsole.MarkupLine(Markup.Escape($"  student {k}: {s.Student}, {s.Parameters:N0} parameters, {s.MultiplyAccumulates:N0} MACs, test accuracy {s.TestAccuracy * 100:0.00} %" +
                     (s.BaselineAccuracy is { } b ? $" (alone on the labels {b * 100:0.00} %: {(s.TestAccuracy - b) * 100:+0.00;-0.00} points)" : "") + $" ({s.Onnx})"));
+            if (ensembleAccuracy is { } together)
+                AnsiConsole.MarkupLine(Markup.Escape($"  the {students!.Length} students as one model (mean of their logits): test accuracy {together * 100:0.00} % ({ensembleOnnx})"));
             if (report.BaselineAccuracy is { } alone)
                 AnsiConsole.MarkupLine(Markup.Escape($"The same network trained on the labels alone: {alone * 100:0.00} % ({(accuracy - alone) * 100:+0.00;-0.00} points for distillation)."));
             AnsiConsole.MarkupLine($"Wrote [blue]{Markup.Escape(onnx)}[/] and [blue]{Markup.Escape(options.MetricsPath)}[/].");

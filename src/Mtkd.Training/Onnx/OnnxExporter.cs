@@ -152,7 +152,7 @@ public static class OnnxExporter
         graph.AddNode("Log", "heads.log", ["heads.mean_probabilities"], logitsName);
     }
 
-    private static ValueInfoProto TensorValue(string name, string batchDimension, params int[] dimensions)
+    internal static ValueInfoProto TensorValue(string name, string batchDimension, params int[] dimensions)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = batchDimension });
