@@ -5,6 +5,7 @@ using Mtkd.Training.Distillation.Methods;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Engine;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Samples.FashionMnist;
 
@@ -88,6 +89,20 @@ public sealed class StudentRunner(StudyData data, ResultCache cache, TeacherRunn
         {
             Temperature = s.Recipe.Temperature, Alpha = s.Recipe.Alpha, OutOfBagTeachers = s.Recipe.Signal == TeacherSignal.OutOfBag,
         };
+        if (s.Regime.Teachers.Specialists)
+        {
+            // Specialists teach as one unified teacher, which their ONNX files (with their classes) make: online or from a pool.
+            if (s.Recipe.Signal is not (TeacherSignal.Online or TeacherSignal.Pool))
+                throw new ArgumentException($"Regime {s.Regime.Key}: specialists teach online or from a pool of views, not '{s.Recipe.Name}'.");
+            using var unified = OnnxTeachers.Load(ids.Select(t => { teachers.Result(t); return TeacherModel.FromFile(teachers.OnnxPath(t)); }).ToArray());
+            var taught = new DistillationJob
+            {
+                Data = train, Teachers = unified, ConsistentTeaching = s.Recipe.Signal == TeacherSignal.Online,
+                Views = s.Recipe.Signal == TeacherSignal.Pool ? s.Recipe.Views : 1, Student = spec, Trainer = options, Distillation = distillation,
+                Progress = log.Progress("student"),
+            }.Run();
+            return (taught, taught.TeacherPasses);
+        }
         if (s.Recipe.Signal is TeacherSignal.Online or TeacherSignal.Pool)
         {
             // Online: the teachers score every augmented batch. Pool: they score a pool of views once, which replaces

@@ -1,5 +1,6 @@
 using Mtkd.Training.Engine;
 using Mtkd.Training.Fusion;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Samples.FashionMnist;
 
@@ -76,6 +77,12 @@ public sealed class RegimeFigures
     private double EnsembleAccuracy(TeacherId[] ids)
     {
         var test = study.Data.Test;
+        if (ids[0].Recipe.Specialists)
+        {
+            // The unified ensemble, as distillation sees it: the specialists' ONNX files read together.
+            using var unified = OnnxTeachers.Load(ids.Select(t => TeacherModel.FromFile(study.Teachers.OnnxPath(t))).ToArray());
+            return SoftLabelAccuracy.MeanProbability(unified.Logits(test), test.Labels, 1, test.ClassCount);
+        }
         int c = test.ClassCount, k = ids.Length;
         var perTeacher = ids.Select(study.Teachers.TestLogits).ToArray();
         var all = new float[(long)test.Count * k * c];

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Samples.FashionMnist;
 
@@ -11,12 +12,18 @@ namespace Mtkd.Samples.FashionMnist;
 /// <param name="MaxEpochs">Epochs at most (the cosine schedule spans them).</param>
 /// <param name="Patience">Early-stopping patience in epochs, on the validation accuracy (the loss turns up long before the accuracy stops rising).</param>
 /// <param name="RandAugmentOps">RandAugment operations per image on top of shifts and flips, at magnitude 9 (0: none).</param>
-public sealed record TeacherRecipe(string Architecture, int? Width, int Count, double Fraction, int MaxEpochs, int Patience, int RandAugmentOps = 0)
+/// <param name="Specialists">Whether the K teachers are specialists (Zaras 2021): teacher k learns the k-th of the default groups of
+/// <see cref="SpecialistClasses.DefaultGroups"/> (every class covered twice) and "other", and the K form one unified teacher.</param>
+public sealed record TeacherRecipe(string Architecture, int? Width, int Count, double Fraction, int MaxEpochs, int Patience, int RandAugmentOps = 0, bool Specialists = false)
 {
     /// <summary>Everything that shapes a teacher, for cache keys.</summary>
     public string Key => string.Create(CultureInfo.InvariantCulture,
         $"{Architecture} width={Width} fraction={Fraction} epochs={MaxEpochs} patience={Patience} on accuracy shift=2 flip adam lr=0.002 cosine batch=128") +
-        (RandAugmentOps > 0 ? string.Create(CultureInfo.InvariantCulture, $" randaugment={RandAugmentOps}x9") : "");
+        (RandAugmentOps > 0 ? string.Create(CultureInfo.InvariantCulture, $" randaugment={RandAugmentOps}x9") : "") +
+        (Specialists ? string.Create(CultureInfo.InvariantCulture, $" specialists={Count}") : "");
+
+    /// <summary>Teacher k's classes when the teachers are specialists of <paramref name="classCount"/> classes; null otherwise.</summary>
+    public SpecialistClasses? SpecialistOf(int k, int classCount) => Specialists ? SpecialistClasses.DefaultGroups(classCount, Count)[k] : null;
 }
 
 /// <summary>Where a distilled student's teacher signal comes from.</summary>
@@ -175,6 +182,9 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
             new("C", "few labels, many images", 1_000,
                 new TeacherRecipe("cnn-small", 8, Count: 2, Fraction: 0.7, MaxEpochs: 10, Patience: 3), "cnn-small", 8, 10_000,
                 [StudentRecipe.Labels, Unlabeled with { Views = 2 }], new RegimeTarget(0.01, 0.6, false)),
+            new("S", "specialists and mutual learning", 1_000,
+                new TeacherRecipe("cnn-small", 8, Count: 3, Fraction: 1, MaxEpochs: 5, Patience: 0, Specialists: true), "cnn-small", 8, 10_000,
+                [StudentRecipe.Labels, PoolT1 with { Views = 2 }, Mutual2], new RegimeTarget(0, 0.5, true)),
         ],
         CurveLabels: [500], CurveRecipe: "unlabelled")
     { UnlabeledImages = 3_000 };
@@ -197,6 +207,9 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
             new("A5", "same complexity, full-data teachers: 5,000 labels; 5 teachers of the student's architecture, each on all the labels from its own seed", 5_000,
                 new TeacherRecipe("cnn-small", 16, Count: 5, Fraction: 1, MaxEpochs: 60, Patience: 0), "cnn-small", 16, 400_000,
                 [StudentRecipe.Labels, PoolT1, Mutual2, StudentRecipe.LabelsAt(2), PoolT1Twice, Mutual3], new RegimeTarget(0, 0.5, true)) { Primary = 5 },
+            new("A5s", "same complexity, specialists: 5,000 labels; 5 specialists of the student's architecture, each on all the labels, 4 classes and \"other\" each, unified", 5_000,
+                new TeacherRecipe("cnn-small", 16, Count: 5, Fraction: 1, MaxEpochs: 60, Patience: 0, Specialists: true), "cnn-small", 16, 400_000,
+                [StudentRecipe.Labels, PoolT1], new RegimeTarget(0, 0.5, true)),
             new("A60", "same complexity on all 60,000 labels (MTKD's own claim); 3 full-data teachers of the student's architecture", 60_000,
                 new TeacherRecipe("cnn-small", 16, Count: 3, Fraction: 1, MaxEpochs: 10, Patience: 0), "cnn-small", 16, 600_000,
                 [StudentRecipe.Labels, PoolT1, Mutual2], new RegimeTarget(0, 0.5, true)),

@@ -4,6 +4,7 @@ using Mtkd.Training.Fusion;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training.Engine;
+using Mtkd.Training.Teachers;
 
 namespace Mtkd.Samples.FashionMnist;
 
@@ -35,7 +36,10 @@ public sealed class TeacherRunner(StudyData data, ResultCache cache, IStudyLog l
         if (ResultCache.TryRead<TeacherResult>(resultPath) is { } cached) return cached;
 
         ResultCache.Prepare(folder, Key(t));
-        var labeled = data.Labeled(t.Labels);
+        // A specialist learns its classes and "other" (the relabelled images); every figure of it is on its own outputs.
+        var specialist = t.Recipe.SpecialistOf(t.K, data.Test.ClassCount);
+        var labeled = specialist?.Relabel(data.Labeled(t.Labels)) ?? data.Labeled(t.Labels);
+        var test = specialist?.Relabel(data.Test) ?? data.Test;
         var rows = TrainingRows(t);
         var inBag = rows.ToHashSet();
         var train = labeled.Subset(rows);
@@ -54,10 +58,10 @@ public sealed class TeacherRunner(StudyData data, ResultCache cache, IStudyLog l
         double seconds = (DateTime.UtcNow - started).TotalSeconds;
 
         network.save(Path.Combine(folder, "weights.bin"));
-        OnnxExporter.Export(network, Path.Combine(folder, "model.onnx"), new OnnxExportOptions { FoldBatchNorm = true, ProbabilitiesName = null });
-        var testLogits = NetworkTrainer.PredictLogits(network, data.Test);
+        OnnxExporter.Export(network, Path.Combine(folder, "model.onnx"), new OnnxExportOptions { FoldBatchNorm = true, ProbabilitiesName = null, Specialist = specialist });
+        var testLogits = NetworkTrainer.PredictLogits(network, test);
         FloatFile.Write(Path.Combine(folder, "test-logits.bin"), testLogits);
-        var result = new TeacherResult(t.K, t.Seed, SoftLabelAccuracy.Teacher(testLogits, data.Test.Labels, teacherCount: 1, data.Test.ClassCount, teacher: 0),
+        var result = new TeacherResult(t.K, t.Seed, SoftLabelAccuracy.Teacher(testLogits, test.Labels, teacherCount: 1, test.ClassCount, teacher: 0),
             network.ParameterCount, network.Complexity.MultiplyAccumulates, seconds, history.Count, (long)history.Count * train.Count);
         ResultCache.Write(resultPath, result);
         log.Line($"teacher {t.K}: {result.TestAccuracy:P2} after {history.Count} epochs in {seconds:F0} s");
@@ -68,14 +72,15 @@ public sealed class TeacherRunner(StudyData data, ResultCache cache, IStudyLog l
     public SequentialNetwork Load(TeacherId t)
     {
         Result(t);
-        var network = NetworkTrainer.CreateNetwork(Spec(t.Recipe), data.Test, t.TeacherSeed);
+        var test = t.Recipe.SpecialistOf(t.K, data.Test.ClassCount)?.Relabel(data.Test) ?? data.Test;
+        var network = NetworkTrainer.CreateNetwork(Spec(t.Recipe), test, t.TeacherSeed);
         network.load(Path.Combine(Folder(t), "weights.bin"));
         network.eval();
         return network;
     }
 
     public float[] TestLogits(TeacherId t) =>
-        FloatFile.Read(Path.Combine(Folder(t), "test-logits.bin"), (long)data.Test.Count * data.Test.ClassCount);
+        FloatFile.Read(Path.Combine(Folder(t), "test-logits.bin"), (long)data.Test.Count * (t.Recipe.SpecialistOf(t.K, data.Test.ClassCount)?.OutputCount ?? data.Test.ClassCount));
 
     /// <summary>The teacher's logits on the clean images of <paramref name="images"/>, cached under <paramref name="name"/>.</summary>
     public float[] Logits(TeacherId t, ImageDataset images, string name)

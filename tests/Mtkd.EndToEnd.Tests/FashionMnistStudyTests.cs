@@ -23,6 +23,8 @@ public sealed class FashionMnistStudyTests
         Assert.Contains("## Regime C: few labels", markdown);
         Assert.Contains("| out-of-bag |", markdown); // every recipe has a row
         Assert.Contains("| unlabelled |", markdown);
+        Assert.Contains("## Regime S: specialists and mutual learning", markdown); // the specialists' unified ensemble, and peers without teachers
+        Assert.Contains("| mutual 2 |", markdown);
         Assert.Contains("against the number of labels", markdown);
         foreach (var plot in new[] { "gain-by-regime.png", "accuracy-vs-labels.png" })
         {
@@ -32,7 +34,7 @@ public sealed class FashionMnistStudyTests
         }
 
         var regimes = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "summary.json"))).RootElement.EnumerateArray().ToArray();
-        Assert.Equal(["A", "C"], regimes.Select(r => r.GetProperty("regime").GetString()));
+        Assert.Equal(["A", "C", "S"], regimes.Select(r => r.GetProperty("regime").GetString()));
         foreach (var regime in regimes)
         {
             Assert.Equal(2, regime.GetProperty("baseline").GetProperty("Count").GetInt32()); // both seeds

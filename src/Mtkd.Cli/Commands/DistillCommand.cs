@@ -145,7 +145,7 @@ internal static class DistillCommand
             {
                 OnnxEnsemble.Merge(students!.Select(s => s.Onnx).ToArray(), ensembleOnnx, new OnnxEnsembleOptions { ClassNames = images.Test.ClassNames });
                 using var merged = OnnxTeachers.Load([TeacherModel.FromFile(ensembleOnnx)]);
-                ensembleAccuracy = SoftLabelAccuracy.MeanProbability(TeacherScoring.Logits(merged, images.Test, cancellation), images.Test.Labels, 1, images.Test.ClassCount);
+                ensembleAccuracy = SoftLabelAccuracy.MeanProbability(merged.Logits(images.Test, cancellation), images.Test.Labels, 1, images.Test.ClassCount);
             }
             var report = new Report(distillation.Method.Name, network.Spec.Name, complexity.Parameters, complexity.MultiplyAccumulates, result.TeacherCount, history.Count,
                 accuracy, result.BestValidationAccuracy, clock.Elapsed.TotalSeconds, onnx, options.MetricsPath)

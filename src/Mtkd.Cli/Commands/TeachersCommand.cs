@@ -140,7 +140,7 @@ internal static class TeachersCommand
         // The ensemble as every consumer will see it: read back from the files (specialists unified), on the test images.
         double ensemble;
         using (var onnx = OnnxTeachers.Load(teachers.Select(t => TeacherModel.FromFile(t.Path)).ToArray()))
-            ensemble = SoftLabelAccuracy.MeanProbability(TeacherScoring.Logits(onnx, images.Test), images.Test.Labels, onnx.TeacherCount, onnx.ClassCount);
+            ensemble = SoftLabelAccuracy.MeanProbability(onnx.Logits(images.Test), images.Test.Labels, onnx.TeacherCount, onnx.ClassCount);
         bool specialists = teachers.Any(t => t.Classes is not null);
         var table = new Table().AddColumn("Teacher");
         if (specialists) table.AddColumn("Classes");

@@ -145,6 +145,13 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
 
     public int FeatureWidth => featureTeachers.Sum(t => t.ClassCount);
 
+    /// <summary>Every image of <paramref name="data"/> scored, [N, K, C] row-major (image by image, teacher by teacher), block by block.</summary>
+    public float[] Logits(ImageDataset data, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Engine.TeacherScoring.Logits(this, data, cancellation);
+    }
+
     public Tensor Score(Tensor images)
     {
         int count = (int)images.shape[0];

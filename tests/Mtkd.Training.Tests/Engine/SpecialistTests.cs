@@ -169,7 +169,7 @@ public sealed class SpecialistTests : IDisposable
             foreach (var s in specialists) s.Network.Dispose();
         }
         using var teachers = OnnxTeachers.Load(paths.ToArray());
-        double ensemble = Mtkd.Training.Fusion.SoftLabelAccuracy.MeanProbability(TeacherScoring.Logits(teachers, TrainingFixtures.Validation), TrainingFixtures.Validation.Labels, 1, 10);
+        double ensemble = Mtkd.Training.Fusion.SoftLabelAccuracy.MeanProbability(teachers.Logits(TrainingFixtures.Validation), TrainingFixtures.Validation.Labels, 1, 10);
         // α 0: no label reaches the student; everything it learns comes from the unified distribution.
         using var result = new DistillationJob
         {
