@@ -215,7 +215,7 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
                 [StudentRecipe.Labels, PoolT1, Mutual2], new RegimeTarget(0, 0.5, true)),
             new("B1", "compression, full-data teachers: 20,000 labels; 3 teachers 13× the student's multiply-accumulates, each on all the labels from its own seed", 20_000,
                 new TeacherRecipe("cnn-small", 32, Count: 3, Fraction: 1, MaxEpochs: 15, Patience: 0), "cnn-small", 8, 400_000,
-                [StudentRecipe.Labels, PoolT1, Pool], new RegimeTarget(0, 0.5, false)),
+                [StudentRecipe.Labels, Pool], new RegimeTarget(0, 0.5, false)),
         ],
         CurveLabels: [1_000, 20_000, 60_000], CurveRecipe: "unlabelled T1");
 

@@ -88,6 +88,11 @@ public sealed class TrainingCommandTests : IDisposable
         // The branch ensemble as one model, the mean of both widths' logits, scored by ONNX Runtime.
         Assert.Equal(PathOf("branches", "ensemble.onnx"), branches.GetProperty("ensembleOnnx").GetString());
         Assert.InRange(branches.GetProperty("ensembleAccuracy").GetDouble(), 0.1, 1);
+        // mtkd export of such a checkpoint writes its first student and says that there are others, and where.
+        var (exported, said) = CliOutput.Capture(() => Program.Main(["export", PathOf("branches"), "--out", PathOf("first.onnx")]));
+        Assert.Equal(0, exported);
+        Assert.Contains("holds several students trained together", said);
+        Assert.Contains("student-<k>.onnx", said);
         // --baseline: each width also trained alone on the labels, with its own checkpoints.
         Assert.All(widths, w => Assert.InRange(w.GetProperty("baselineAccuracy").GetDouble(), 0.1, 1));
         Assert.Equal(widths[1].GetProperty("baselineAccuracy").GetDouble(), branches.GetProperty("baselineAccuracy").GetDouble());

@@ -29,6 +29,11 @@ internal static class ExportCommand
                 var complexity = network.Complexity;
                 AnsiConsole.MarkupLine(Markup.Escape($"Wrote {path}: {model.Spec.Name}, {complexity.Parameters:N0} parameters, " +
                     $"{complexity.MultiplyAccumulates:N0} MACs per image, {new FileInfo(path).Length:N0} bytes."));
+                // Mutual learning's peers and online ensemble compression's branches train beside this network; say which one this is.
+                if (StudentCheckpoint.HasCompanions(parse.GetValue(checkpoint)!))
+                    AnsiConsole.MarkupLine(Markup.Escape($"This checkpoint holds several students trained together; {path} is the first ({model.Spec.Name}: " +
+                        "peer 0, or the widest branch). A finished mtkd distill run writes every one as student-<k>.onnx, the run's student as student.onnx, " +
+                        "and all of them as ensemble.onnx."));
             }
             return 0;
         }));

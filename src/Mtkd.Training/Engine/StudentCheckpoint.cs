@@ -18,9 +18,7 @@ internal static class StudentCheckpoint
     /// </summary>
     public static (SequentialNetwork Network, CheckpointModel Model) Load(string directory)
     {
-        if (TrainingCheckpoint.CurrentFolder(directory) is null && Directory.Exists(Path.Combine(directory, "checkpoints")))
-            directory = Path.Combine(directory, "checkpoints");
-        directory = TrainingCheckpoint.CurrentFolder(directory) ?? directory;
+        directory = Resolve(directory);
         var modelPath = Path.Combine(directory, TrainingCheckpoint.ModelFile);
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"No checkpoint in {directory}: expected a mtkd distill output folder (holding checkpoints/), " +
@@ -41,5 +39,19 @@ internal static class StudentCheckpoint
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Whether the checkpoint also holds companions trained with its network (mutual learning's peers, online ensemble
+    /// compression's branches): its network is then only the first of several students.
+    /// </summary>
+    public static bool HasCompanions(string directory) => File.Exists(Path.Combine(Resolve(directory), TrainingCheckpoint.CompanionsFile));
+
+    // An output folder → its checkpoints/ → the current epoch folder.
+    private static string Resolve(string directory)
+    {
+        if (TrainingCheckpoint.CurrentFolder(directory) is null && Directory.Exists(Path.Combine(directory, "checkpoints")))
+            directory = Path.Combine(directory, "checkpoints");
+        return TrainingCheckpoint.CurrentFolder(directory) ?? directory;
     }
 }
