@@ -70,6 +70,14 @@ public sealed class TrainingCommandTests : IDisposable
         Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--method", "hint", "--teacher-features", "features",
             "--hint-weight", "0.5", "--quick", "--epochs", "1", "--out", PathOf("hint")]));
         Assert.Equal("hint", Json(PathOf("hint", "report.json")).GetProperty("mode").GetString());
+        // T chosen on the validation images (10 % held out): every setting in the report, the chosen one the student's.
+        Assert.Equal(0, Program.Main(["distill", "--teacher", teachers[0], "--teacher", teachers[1], "--sweep-temperature", "1,4", "--quick", "--epochs", "1",
+            "--out", PathOf("sweep")]));
+        var sweep = Json(PathOf("sweep", "report.json"));
+        var points = sweep.GetProperty("sweep").EnumerateArray().ToArray();
+        Assert.Equal([1.0, 4.0], points.Select(p => p.GetProperty("temperature").GetDouble()));
+        var chosen = points.MaxBy(p => p.GetProperty("validationAccuracy").GetDouble());
+        Assert.Equal(chosen.GetProperty("temperature").GetDouble(), sweep.GetProperty("temperature").GetDouble());
         Assert.Equal(0, Program.Main(["distill", "--method", "mutual", "--students", "2", "--quick", "--epochs", "1", "--validation-fraction", "0.1", "--out", PathOf("mutual")]));
         var mutual = Json(PathOf("mutual", "report.json"));
         Assert.Equal((0, "mutual"), (mutual.GetProperty("teachers").GetInt32(), mutual.GetProperty("mode").GetString()));

@@ -27,6 +27,15 @@ internal static class DistillCommand
         /// <summary>With --baseline: the student's network trained on the labels alone, same schedule and images seen.</summary>
         public double? BaselineAccuracy { get; init; }
 
+        /// <summary>The temperature and α the student was trained with (with a sweep, the ones chosen on validation).</summary>
+        public double Temperature { get; init; }
+
+        /// <inheritdoc cref="Temperature"/>
+        public double Alpha { get; init; }
+
+        /// <summary>With --sweep-temperature or --sweep-alpha: every setting tried and its validation accuracy.</summary>
+        public IReadOnlyList<SweepPoint>? Sweep { get; init; }
+
         /// <summary>With several students: all of them as one ONNX model (ensemble.onnx, the mean of their logits).</summary>
         public string? EnsembleOnnx { get; init; }
 
@@ -64,10 +73,13 @@ internal static class DistillCommand
             "by the teachers alone (validation comes from the labelled)." };
         var baseline = new Option<bool>("--baseline") { Description = "Also train each student's network the standard way (the labels alone; same " +
             "schedule, augmentation, seed and images seen) and report what distillation gained over it." };
+        var sweepTemperature = new Option<string?>("--sweep-temperature") { Description = "Temperatures to try, such as 1,2,4: one run each (with every " +
+            "--sweep-alpha), the best on the validation images kept (10 % of the labelled held out unless --validation-fraction says otherwise); never chosen on the test set." };
+        var sweepAlpha = new Option<string?>("--sweep-alpha") { Description = "Hard-label weights α to try, such as 0.3,0.5,0.7 (with every --sweep-temperature)." };
         var training = new TrainingFlags(defaultEpochs: 8);
         var command = new Command("distill", "Distill a student from teachers (or their soft labels); run again on the same --out to resume.")
         {
-            unlabeled, teachers, softLabels, teacherFeatures, consistent, student, width, output, json, labels, views, baseline,
+            unlabeled, teachers, softLabels, teacherFeatures, consistent, student, width, output, json, labels, views, baseline, sweepTemperature, sweepAlpha,
         };
         method.AddTo(command);
         loss.AddTo(command);
@@ -103,19 +115,36 @@ internal static class DistillCommand
                 Student = NetworkPresets.Get(parse.GetValue(student)!, parse.GetValue(width)),
             };
             job.Validate(); // a bad value or combination is refused before any data is read
+            // A sweep: every (T, α) of the lists, the flags' own value where a list is not given.
+            (double[] Temperatures, double[] Alphas)? sweep = parse.GetValue(sweepTemperature) is null && parse.GetValue(sweepAlpha) is null ? null
+                : (Temperatures: Numbers(parse.GetValue(sweepTemperature), "--sweep-temperature") ?? [distillation.Temperature],
+                   Alphas: Numbers(parse.GetValue(sweepAlpha), "--sweep-alpha") ?? [distillation.Alpha]);
+            if (sweep?.Temperatures.FirstOrDefault(t => !(t > 0)) is { } badT && sweep.Value.Temperatures.Any(t => !(t > 0)))
+                throw new ArgumentException($"--sweep-temperature {badT}: expected positive temperatures.");
+            if (sweep?.Alphas.FirstOrDefault(a => a is < 0 or > 1) is { } badA && sweep.Value.Alphas.Any(a => a is < 0 or > 1))
+                throw new ArgumentException($"--sweep-alpha {badA}: expected weights in [0, 1].");
             using var folderLock = OutputLock.Acquire(directory, "mtkd distill");
 
             var request = data.Request(parse, teacherPaths, cancellation);
             var extra = parse.GetValue(unlabeled) is { } folder ? request with { Source = DatasetSource.Resolve(folder, "--unlabeled") } : null;
-            var images = training.LoadData(parse, request, parse.GetValue(labels), unlabeled: extra);
+            var images = training.LoadData(parse, request, parse.GetValue(labels), unlabeled: extra, choosesSettings: sweep is not null);
+            if (sweep is not null && images.Validation is null)
+                throw new ArgumentException("--sweep-temperature and --sweep-alpha choose on validation images; --validation-fraction 0 leaves none.");
             using var onnxTeachers = teacherPaths.Length > 0 && readsTeachers ? LoadTeachers(teacherPaths, parse.GetValue(teacherFeatures), images.Train) : null;
             var train = softLabelPath is not null ? WithSoftLabels(images, softLabelPath, distillation.OutOfBagTeachers)
                 : distillation.OutOfBagTeachers ? WithInBag(images, teacherPaths) : images.Train;
             var spec = job.Student;
-            using var result = TrainingConsole.Run("distill", stage => (job with
+            IReadOnlyList<SweepPoint>? sweepPoints = null;
+            using var result = TrainingConsole.Run("distill", stage =>
             {
-                Data = train, Validation = images.Validation, Teachers = onnxTeachers, Progress = stage($"{distillation.Method.Name} → {spec.Name}"),
-            }).Run(cancellation));
+                var ready = job with { Data = train, Validation = images.Validation, Teachers = onnxTeachers, Progress = stage($"{distillation.Method.Name} → {spec.Name}") };
+                if (sweep is not { } grid) return ready.Run(cancellation);
+                var (best, chosen, points) = DistillationSweep.Run(ready, grid.Temperatures, grid.Alphas, cancellation);
+                sweepPoints = points;
+                distillation.Temperature = chosen.Temperature;
+                distillation.Alpha = chosen.Alpha;
+                return best;
+            });
 
             var network = result.Student;
             var exportOptions = new OnnxExportOptions { ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization };
@@ -151,6 +180,9 @@ internal static class DistillCommand
                 accuracy, result.BestValidationAccuracy, clock.Elapsed.TotalSeconds, onnx, options.MetricsPath)
             {
                 Students = students,
+                Sweep = sweepPoints,
+                Temperature = distillation.Temperature,
+                Alpha = distillation.Alpha,
                 EnsembleOnnx = ensembleOnnx,
                 EnsembleAccuracy = ensembleAccuracy,
                 BaselineAccuracy = baselines is null ? null : several is null ? baselines[0] : baselines[result.Students.ToList().IndexOf(network)],
@@ -162,6 +194,9 @@ internal static class DistillCommand
             foreach (var (s, k) in (students ?? []).Select((s, k) => (s, k)))
                 AnsiConsole.MarkupLine(Markup.Escape($"  student {k}: {s.Student}, {s.Parameters:N0} parameters, {s.MultiplyAccumulates:N0} MACs, test accuracy {s.TestAccuracy * 100:0.00} %" +
                     (s.BaselineAccuracy is { } b ? $" (alone on the labels {b * 100:0.00} %: {(s.TestAccuracy - b) * 100:+0.00;-0.00} points)" : "") + $" ({s.Onnx})"));
+            foreach (var p in sweepPoints ?? [])
+                AnsiConsole.MarkupLine(Markup.Escape($"  sweep: T {p.Temperature:0.###}, α {p.Alpha:0.###}: validation accuracy {p.ValidationAccuracy * 100:0.00} %" +
+                    (p.Temperature == distillation.Temperature && p.Alpha == distillation.Alpha ? " (chosen)" : "")));
             if (ensembleAccuracy is { } together)
                 AnsiConsole.MarkupLine(Markup.Escape($"  the {students!.Length} students as one model (mean of their logits): test accuracy {together * 100:0.00} % ({ensembleOnnx})"));
             if (report.BaselineAccuracy is { } alone)
@@ -173,6 +208,18 @@ internal static class DistillCommand
             return 0;
         })));
         return command;
+    }
+
+    // A comma-separated list of numbers, or null when the flag is not given.
+    private static double[]? Numbers(string? text, string flag)
+    {
+        if (text is null) return null;
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var values = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!double.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out values[i]) || !double.IsFinite(values[i]))
+                throw new ArgumentException($"{flag} '{text}': '{parts[i]}' is not a number; expected numbers separated by commas, such as {(flag == "--sweep-alpha" ? "0.3,0.5,0.7" : "1,2,4")}.");
+        return values;
     }
 
     // The --teacher models as the job's teachers (their features too with --teacher-features), checked against the data.

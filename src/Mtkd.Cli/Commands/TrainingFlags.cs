@@ -30,13 +30,15 @@ internal sealed class TrainingFlags
     /// <summary>
     /// The images these flags ask for: --data (and --labels) are read by the command, the split and --quick here.
     /// With <paramref name="holdOutForPatience"/>, 10 % are held out for early stopping when --patience is on and
-    /// --validation-fraction is not given (bagged teachers validate on their out-of-bag images instead).
+    /// --validation-fraction is not given (bagged teachers validate on their out-of-bag images instead); with
+    /// <paramref name="choosesSettings"/> (a sweep), as well.
     /// </summary>
-    public TrainingData LoadData(ParseResult parse, DataRequest data, int? labels = null, bool holdOutForPatience = true, DataRequest? unlabeled = null) =>
-        TrainingData.Load(data, ValidationFraction(parse, holdOutForPatience), Seed(parse), parse.GetValue(quick), labels, unlabeled);
+    public TrainingData LoadData(ParseResult parse, DataRequest data, int? labels = null, bool holdOutForPatience = true, DataRequest? unlabeled = null,
+        bool choosesSettings = false) =>
+        TrainingData.Load(data, ValidationFraction(parse, holdOutForPatience, choosesSettings), Seed(parse), parse.GetValue(quick), labels, unlabeled);
 
-    public double ValidationFraction(ParseResult parse, bool holdOutForPatience = true) => holdOutForPatience
-        ? DistillationJob.HeldOutShare(parse.GetValue(validationFraction), Options(parse))
+    public double ValidationFraction(ParseResult parse, bool holdOutForPatience = true, bool choosesSettings = false) => holdOutForPatience
+        ? DistillationJob.HeldOutShare(parse.GetValue(validationFraction), Options(parse), choosesSettings)
         : parse.GetValue(validationFraction) ?? 0;
 
     /// <summary>Whether --patience was given at all (0, off, included).</summary>

@@ -49,6 +49,14 @@ public sealed class DistillationOptions
     [Flag("--out-of-bag", "Teach each image by the teachers that did not train on it (cross-fitted soft labels): needs teachers from mtkd teachers, or a soft-label file mtkd score wrote from them.")]
     public bool OutOfBagTeachers { get; set; }
 
+    /// <summary>A copy with the same settings, the method's included.</summary>
+    public DistillationOptions Clone()
+    {
+        var copy = (DistillationOptions)MemberwiseClone();
+        copy.Method = Method with { };
+        return copy;
+    }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

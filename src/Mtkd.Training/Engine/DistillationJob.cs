@@ -103,10 +103,11 @@ public sealed record DistillationJob
 
     /// <summary>
     /// The share of the labelled training images held out for validation: <paramref name="validationFraction"/> when
-    /// given, else 0.1 when early stopping needs validation data, else none. The rule every front end follows.
+    /// given, else 0.1 when early stopping or a sweep (<paramref name="choosesSettings"/>, <see cref="DistillationSweep"/>)
+    /// needs validation data, else none. The rule every front end follows.
     /// </summary>
-    public static double HeldOutShare(double? validationFraction, TrainerOptions trainer) =>
-        validationFraction ?? (trainer.EarlyStoppingPatience is not null ? 0.1 : 0);
+    public static double HeldOutShare(double? validationFraction, TrainerOptions trainer, bool choosesSettings = false) =>
+        validationFraction ?? (trainer.EarlyStoppingPatience is not null || choosesSettings ? 0.1 : 0);
 
     /// <summary>Trains the student(s); the result owns them.</summary>
     public DistillationResult Run(CancellationToken cancellation = default)

@@ -178,6 +178,9 @@ public sealed class MessageTests : IDisposable
         { ["teachers", "--quick", "--method", "cross-fit", "--folds", "1", "--out", "OUT"], "--folds 1: cross-fitting needs two or more folds" },
         { ["teachers", "--quick", "--folds", "3", "--out", "OUT"], "--folds is for --method cross-fit" },
         { ["teachers", "--quick", "--fraction", "0.5", "--out", "OUT"], "--fraction is for --method bagging; --method seeds trains every teacher on all the training images" },
+        { ["distill", "--teacher", "TEACHER", "--quick", "--sweep-alpha", "0.3,x", "--out", "OUT"], "--sweep-alpha '0.3,x': 'x' is not a number" },
+        { ["distill", "--teacher", "TEACHER", "--quick", "--sweep-temperature", "1,0", "--out", "OUT"], "--sweep-temperature 0: expected positive temperatures" },
+        { ["distill", "--teacher", "TEACHER", "--quick", "--sweep-alpha", "0.5,1.5", "--out", "OUT"], "--sweep-alpha 1.5: expected weights in [0, 1]" },
         { ["demo", "--labels", "-5"], "--labels -5: expected a positive number of labelled images, or 0 for all" },
         { ["demo", "--alpha", "2"], "--alpha 2: expected a weight in [0, 1]" },
     };
