@@ -1,23 +1,22 @@
 using Google.Protobuf;
+using Mtkd.Training.Fusion;
 using Mtkd.Training.Onnx.Proto;
 
 namespace Mtkd.Training.Onnx;
 
-/// <summary>How the members' outputs become the ensemble's.</summary>
-public enum OnnxEnsembleFusion
-{
-    /// <summary>The mean of the members' logits (online ensemble compression's teacher; "logits" = the mean, "probabilities" its softmax).</summary>
-    MeanLogits,
-
-    /// <summary>The mean of the members' softmax probabilities ("probabilities"; "logits" = their logarithm, valid logits for the same distribution).</summary>
-    MeanProbability,
-}
-
 /// <summary>Options of <see cref="OnnxEnsemble"/>.Merge.</summary>
 public sealed class OnnxEnsembleOptions
 {
-    /// <summary>How the members are fused. Default <see cref="OnnxEnsembleFusion.MeanLogits"/>.</summary>
-    public OnnxEnsembleFusion Fusion { get; set; } = OnnxEnsembleFusion.MeanLogits;
+    /// <summary>
+    /// How the members are fused, as <see cref="EnsembleFusion"/> does it: <see cref="FusionMethod.MeanProbability"/>,
+    /// <see cref="FusionMethod.MeanLogit"/>, <see cref="FusionMethod.Product"/>, <see cref="FusionMethod.MaxConfidence"/>
+    /// or <see cref="FusionMethod.WeightedAverage"/>. Ranked votes are refused: their tie-breaks and tallies are not
+    /// written in ONNX operators here. Default <see cref="FusionMethod.MeanProbability"/>.
+    /// </summary>
+    public FusionMethod Fusion { get; set; } = FusionMethod.MeanProbability;
+
+    /// <summary>For <see cref="FusionMethod.WeightedAverage"/>: one non-negative weight per member (see <see cref="TeacherWeights"/>). Default null.</summary>
+    public IReadOnlyList<double>? Weights { get; set; }
 
     /// <summary>Class names, stored in the metadata property "class_names" (JSON array); null stores none. Default null.</summary>
     public IReadOnlyList<string>? ClassNames { get; set; }
@@ -29,9 +28,10 @@ public sealed class OnnxEnsembleOptions
 /// <summary>
 /// K ONNX classifiers merged into one ONNX model that runs them all on one shared input and fuses their outputs:
 /// each member's nodes, initializers and values are prefixed ("m{k}."), its image input becomes the shared "input",
-/// and the graph outputs "logits" and "probabilities" of the ensemble (and, by default, each member's logits). A
-/// member whose output is a softmax contributes the logarithm of it. One ONNX Runtime session then runs the whole
-/// ensemble, in any runtime, without Mtkd.
+/// and the graph outputs "probabilities" of the ensemble (as <see cref="EnsembleFusion"/> fuses them), "logits" (their
+/// logarithm, or the mean logits for <see cref="FusionMethod.MeanLogit"/>: logits of the same distribution) and, by
+/// default, each member's logits. A member whose output is a softmax contributes the logarithm of it. One ONNX
+/// Runtime session then runs the whole ensemble, in any runtime, without Mtkd.
 /// </summary>
 public static class OnnxEnsemble
 {
@@ -46,6 +46,11 @@ public static class OnnxEnsemble
         if (members.Count == 0) throw new ArgumentException("An ensemble needs one or more members.", nameof(members));
         if (names.Count != members.Count) throw new ArgumentException($"{members.Count} members but {names.Count} names.", nameof(names));
         options ??= new OnnxEnsembleOptions();
+        if (EnsembleFusion.IsRankedVote(options.Fusion) || !Enum.IsDefined(options.Fusion))
+            throw new ArgumentException($"{options.Fusion} is a ranked vote, which is not written as one ONNX model (its tallies and tie-breaks are not ONNX " +
+                "operators here); save the ensemble with MeanProbability, MeanLogit, Product, MaxConfidence or WeightedAverage.", nameof(options));
+        if (options.Fusion == FusionMethod.WeightedAverage)
+            _ = new EnsembleFusion(FusionMethod.WeightedAverage, members.Count, 1, options.Weights); // the weights' own checks and messages
 
         var graph = new GraphProto { Name = "ensemble" };
         var builder = new OnnxGraphBuilder(graph);
@@ -82,18 +87,7 @@ public static class OnnxEnsemble
         }
 
         graph.Input.Add(input);
-        if (options.Fusion == OnnxEnsembleFusion.MeanLogits)
-        {
-            builder.AddNode("Mean", "fusion.mean", outputs.ToArray(), "logits");
-            builder.AddNode("Softmax", "fusion.softmax", ["logits"], "probabilities", OnnxGraphBuilder.Int("axis", 1));
-        }
-        else
-        {
-            for (int k = 0; k < outputs.Count; k++)
-                builder.AddNode("Softmax", $"fusion.softmax.{k}", [outputs[k]], $"fusion.p{k}", OnnxGraphBuilder.Int("axis", 1));
-            builder.AddNode("Mean", "fusion.mean", outputs.Select((_, k) => $"fusion.p{k}").ToArray(), "probabilities");
-            builder.AddNode("Log", "fusion.log", ["probabilities"], "logits");
-        }
+        AddFusion(builder, options, outputs, opsets!.GetValueOrDefault("", 0));
         graph.Output.Add(OnnxExporter.TensorValue("logits", "batch", classes));
         graph.Output.Add(OnnxExporter.TensorValue("probabilities", "batch", classes));
         if (options.MemberOutputs)
@@ -127,6 +121,82 @@ public static class OnnxEnsemble
             throw new InvalidDataException($"The ensemble of {string.Join(", ", names)} does not load in ONNX Runtime: {e.Message}", e);
         }
         return bytes;
+    }
+
+    // The fusion nodes, from each member's logits to "probabilities" and "logits", as EnsembleFusion computes them.
+    private static void AddFusion(OnnxGraphBuilder builder, OnnxEnsembleOptions options, List<string> logits, long opset)
+    {
+        var axis = OnnxGraphBuilder.Int("axis", 1);
+        string[] Each(string op, string name) => logits.Select((z, k) =>
+        {
+            builder.AddNode(op, $"fusion.{name}.{k}", [z], $"fusion.{name}{k}", axis);
+            return $"fusion.{name}{k}";
+        }).ToArray();
+        switch (options.Fusion)
+        {
+            case FusionMethod.MeanLogit:
+                builder.AddNode("Mean", "fusion.mean", logits.ToArray(), "logits");
+                builder.AddNode("Softmax", "fusion.softmax", ["logits"], "probabilities", axis);
+                return;
+            case FusionMethod.Product: // the normalised geometric mean: softmax of the mean log-probability
+                builder.AddNode("Mean", "fusion.mean", Each("LogSoftmax", "logp"), "logits");
+                builder.AddNode("Softmax", "fusion.softmax", ["logits"], "probabilities", axis);
+                return;
+            case FusionMethod.MeanProbability:
+                builder.AddNode("Mean", "fusion.mean", Each("Softmax", "p"), "probabilities");
+                break;
+            case FusionMethod.WeightedAverage:
+            {
+                var p = Each("Softmax", "p");
+                double total = options.Weights!.Sum();
+                var weighted = p.Select((pk, k) =>
+                {
+                    builder.AddNode("Mul", $"fusion.weight.{k}", [pk, builder.Scalar($"fusion.w{k}", (float)(options.Weights![k] / total))], $"fusion.wp{k}");
+                    return $"fusion.wp{k}";
+                }).ToArray();
+                builder.AddNode("Sum", "fusion.sum", weighted, "probabilities");
+                break;
+            }
+            case FusionMethod.MaxConfidence:
+            {
+                // Each member's top probability; a later member replaces the best so far only when strictly more confident (the lower index wins a tie).
+                var p = Each("Softmax", "p");
+                var top = p.Select((pk, k) =>
+                {
+                    var keep = OnnxGraphBuilder.Int("keepdims", 1);
+                    if (opset >= 18)
+                        builder.AddNode("ReduceMax", $"fusion.top.{k}", [pk, AxesInitializer(builder)], $"fusion.top{k}", keep);
+                    else
+                        builder.AddNode("ReduceMax", $"fusion.top.{k}", [pk], $"fusion.top{k}", OnnxGraphBuilder.Ints("axes", 1), keep);
+                    return $"fusion.top{k}";
+                }).ToArray();
+                string best = p[0], confidence = top[0];
+                for (int k = 1; k < p.Length; k++)
+                {
+                    builder.AddNode("Greater", $"fusion.better.{k}", [top[k], confidence], $"fusion.better{k}");
+                    string nextBest = k == p.Length - 1 ? "probabilities" : $"fusion.best{k}";
+                    builder.AddNode("Where", $"fusion.best.{k}", [$"fusion.better{k}", p[k], best], nextBest);
+                    builder.AddNode("Where", $"fusion.confidence.{k}", [$"fusion.better{k}", top[k], confidence], $"fusion.confidence{k}");
+                    (best, confidence) = (nextBest, $"fusion.confidence{k}");
+                }
+                if (p.Length == 1) builder.AddNode("Identity", "fusion.only", [p[0]], "probabilities");
+                break;
+            }
+        }
+        builder.AddNode("Log", "fusion.log", ["probabilities"], "logits");
+    }
+
+    private static string AxesInitializer(OnnxGraphBuilder builder)
+    {
+        const string name = "fusion.axes";
+        if (builder.Graph.Initializer.All(i => i.Name != name))
+        {
+            var axes = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+            axes.Dims.Add(1);
+            axes.Int64Data.Add(1);
+            builder.Graph.Initializer.Add(axes);
+        }
+        return name;
     }
 
     /// <summary>Merges ONNX files into <paramref name="path"/> (written to a temporary file first, then renamed).</summary>
