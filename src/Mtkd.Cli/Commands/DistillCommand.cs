@@ -172,7 +172,7 @@ internal static class DistillCommand
             double? ensembleAccuracy = null;
             if (ensembleOnnx is not null)
             {
-                OnnxEnsemble.Merge(students!.Select(s => s.Onnx).ToArray(), ensembleOnnx, new OnnxEnsembleOptions { Fusion = FusionMethod.MeanLogit, ClassNames = images.Test.ClassNames });
+                OnnxEnsemble.Merge(students!.Select(s => TeacherModel.FromFile(s.Onnx)).ToArray(), ensembleOnnx, new OnnxEnsembleOptions { Fusion = FusionMethod.MeanLogit, ClassNames = images.Test.ClassNames });
                 using var merged = OnnxTeachers.Load([TeacherModel.FromFile(ensembleOnnx)]);
                 ensembleAccuracy = SoftLabelAccuracy.MeanProbability(merged.Logits(images.Test, cancellation), images.Test.Labels, 1, images.Test.ClassCount);
             }

@@ -1,14 +1,18 @@
 using Microsoft.ML.OnnxRuntime;
+using Mtkd.Tests;
 using Mtkd.Training.Fusion;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
+using Mtkd.Training.Onnx.Proto;
+using Mtkd.Training.Teachers;
 using static TorchSharp.torch;
 
 namespace Mtkd.Training.Tests.Onnx;
 
 /// <summary>
-/// Several ONNX classifiers merged into one model: in ONNX Runtime the merged model gives each member's logits as
-/// the member does alone, and their mean logits or mean probability; members that do not fit together are refused by name.
+/// Teachers merged into one ONNX model: in ONNX Runtime the merged model gives the teacher logits the engine's own
+/// scorer (<see cref="OnnxTeachers"/>) gives, for teachers in every form it accepts, and the fusion
+/// <see cref="EnsembleFusion"/> gives; what cannot be merged is refused by name.
 /// </summary>
 public sealed class OnnxEnsembleTests
 {
@@ -16,18 +20,16 @@ public sealed class OnnxEnsembleTests
 
     public OnnxEnsembleTests() => TorchRuntime.EnsureLoaded();
 
-    // Untrained networks of different architectures (random weights: all a merge needs), one with a softmax output.
-    private static byte[] Member(string preset, int seed, int classes = 10, int size = 28, bool probabilitiesOnly = false, int opset = 13)
+    // Untrained networks (random weights: all a merge needs).
+    private static byte[] Member(string preset, int seed, int classes = 10, int size = 28, int opset = 13)
     {
         manual_seed(seed);
         using var network = new SequentialNetwork(NetworkPresets.Get(preset), 1, size, size, classes);
         network.eval();
-        var bytes = OnnxExporter.Export(network, new OnnxExportOptions { FoldBatchNorm = seed % 2 == 0, Opset = opset });
-        if (!probabilitiesOnly) return bytes;
-        var model = Mtkd.Training.Onnx.Proto.ModelProto.Parser.ParseFrom(bytes);
-        model.Graph.Output.RemoveAt(0); // keep "probabilities" alone: a Keras-style softmax output
-        return Google.Protobuf.MessageExtensions.ToByteArray(model);
+        return OnnxExporter.Export(network, new OnnxExportOptions { FoldBatchNorm = seed % 2 == 0, Opset = opset });
     }
+
+    private static TeacherModel Teacher(byte[] bytes, string name) => TeacherModel.FromBytes(bytes, name);
 
     private static float[] Images(int size = 28)
     {
@@ -44,7 +46,16 @@ public sealed class OnnxEnsembleTests
         return names.Select((n, i) => (n, outputs[i].GetTensorDataAsSpan<float>().ToArray())).ToDictionary(p => p.n, p => p.Item2);
     }
 
-    private static void AssertClose(IReadOnlyList<double> expected, IReadOnlyList<float> actual, double tolerance = 1e-5)
+    // The engine's scorer on the same images: [Rows, K, C].
+    private static float[] Scored(IReadOnlyList<TeacherModel> teachers, float[] images, int size = 28)
+    {
+        using var loaded = OnnxTeachers.Load(teachers);
+        using var batch = tensor(images, [Rows, 1, size, size]);
+        using var scores = loaded.Score(batch);
+        return scores.data<float>().ToArray();
+    }
+
+    private static void AssertClose(IReadOnlyList<float> expected, IReadOnlyList<float> actual, double tolerance = 1e-4)
     {
         Assert.Equal(expected.Count, actual.Count);
         double worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
@@ -52,38 +63,31 @@ public sealed class OnnxEnsembleTests
     }
 
     [Fact]
-    public void The_merged_model_gives_each_member_and_their_mean_logits()
+    public void Teachers_in_every_form_give_in_the_merged_model_what_the_scorer_gives_them()
     {
-        byte[][] members = [Member(NetworkPresets.CnnSmall, 1), Member(NetworkPresets.ResNet8, 2), Member(NetworkPresets.CnnSmall, 3)];
-        var images = Images();
-        var alone = members.Select(m => Run(m, images)["logits"]).ToArray();
-        var merged = Run(OnnxEnsemble.Merge(members, ["a", "b", "c"], new OnnxEnsembleOptions
+        // An NCHW logits teacher, a Keras-style one (channels last, a softmax output) and three specialists of 4 classes,
+        // the specialists unified into one teacher after the others, as OnnxTeachers does.
+        var keras = ModelProto.Parser.ParseFrom(Member(NetworkPresets.CnnSmall, 2)).ChannelsLast().Outputs("probabilities").Bytes();
+        SpecialistClasses[] groups = [new([0, 1, 2, 3, 4, 5, 6], 10), new([3, 4, 5, 6, 7, 8, 9], 10), new([6, 7, 8, 9, 0, 1, 2], 10)];
+        var specialists = groups.Select((g, k) =>
         {
-            Fusion = FusionMethod.MeanLogit, ClassNames = Enumerable.Range(0, 10).Select(c => $"c{c}").ToArray(),
-        }), images);
-        for (int k = 0; k < 3; k++)
-            AssertClose(alone[k].Select(v => (double)v).ToArray(), merged[$"member_{k}_logits"]);
-        var mean = Enumerable.Range(0, Rows * 10).Select(i => alone.Average(a => (double)a[i])).ToArray();
-        AssertClose(mean, merged["logits"]);
-        AssertClose(Softmax(mean), merged["probabilities"]);
-    }
-
-    [Fact]
-    public void Mean_probability_fusion_takes_a_softmax_output_as_it_is()
-    {
-        byte[][] members = [Member(NetworkPresets.CnnSmall, 1), Member(NetworkPresets.CnnSmall, 3, probabilitiesOnly: true)];
+            var model = ModelProto.Parser.ParseFrom(Member(NetworkPresets.CnnSmall, 10 + k, classes: 8));
+            model.MetadataProps.Add(new StringStringEntryProto { Key = SpecialistClasses.MetadataKey, Value = $$"""{"classes":[{{string.Join(",", g.Classes)}}],"class_count":10}""" });
+            return Teacher(model.Bytes(), $"specialist-{k}");
+        });
+        TeacherModel[] teachers = [Teacher(Member(NetworkPresets.ResNet8, 1), "resnet"), Teacher(keras, "keras"), .. specialists];
         var images = Images();
-        var p0 = Softmax(Run(members[0], images)["logits"].Select(v => (double)v).ToArray());
-        var p1 = Run(members[1], images)["probabilities"].Select(v => (double)v).ToArray();
-        var merged = Run(OnnxEnsemble.Merge(members, ["logits.onnx", "softmax.onnx"], new OnnxEnsembleOptions { Fusion = FusionMethod.MeanProbability, MemberOutputs = false }), images);
-        Assert.Equal(["logits", "probabilities"], merged.Keys.Order());
-        var mean = p0.Zip(p1, (a, b) => (a + b) / 2).ToArray();
-        AssertClose(mean, merged["probabilities"]);
-        AssertClose(mean.Select(v => Math.Log(v)).ToArray(), merged["logits"], 1e-4);
+        var merged = Run(OnnxEnsemble.Merge(teachers, new OnnxEnsembleOptions { Fusion = FusionMethod.MeanProbability }), images);
+        var scored = Scored(teachers, images);
+        Assert.Equal(Rows * 3 * 10, merged["teacher_logits"].Length); // two teachers and the unified specialists
+        AssertClose(scored, merged["teacher_logits"]);
+        // The merged file is a teacher like any other: its "logits" are the fused distribution's.
+        var again = Scored([Teacher(OnnxEnsemble.Merge(teachers), "ensemble.onnx")], images);
+        AssertClose(merged["logits"], again);
     }
 
-    // Every fusion ONNX can express, against the engine's own EnsembleFusion on the same members' logits, at an
-    // opset whose ReduceMax takes its axes as an attribute (13) and one that takes them as an input (18).
+    // Every fusion ONNX can express, against the engine's own EnsembleFusion on the same logits, at an opset whose
+    // ReduceMax takes its axes as an attribute (13) and one that takes them as an input (18).
     [Theory]
     [InlineData(FusionMethod.MeanProbability, 13)]
     [InlineData(FusionMethod.MeanLogit, 13)]
@@ -93,56 +97,54 @@ public sealed class OnnxEnsembleTests
     [InlineData(FusionMethod.WeightedAverage, 13)]
     public void Each_fusion_gives_what_EnsembleFusion_gives(FusionMethod method, int opset)
     {
-        byte[][] members = [.. new[] { 1, 2, 3 }.Select(seed => Member(NetworkPresets.CnnSmall, seed, opset: opset))];
+        TeacherModel[] teachers = [.. new[] { 1, 2, 3 }.Select(seed => Teacher(Member(NetworkPresets.CnnSmall, seed, opset: opset), $"t{seed}"))];
         var images = Images();
-        var alone = members.Select(m => Run(m, images)["logits"]).ToArray();
         double[] weights = [0.5, 0.2, 0.3];
-        var merged = Run(OnnxEnsemble.Merge(members, ["a", "b", "c"], new OnnxEnsembleOptions { Fusion = method, Weights = weights }), images);
+        var options = new OnnxEnsembleOptions { Fusion = method, Weights = weights };
+        var merged = Run(OnnxEnsemble.Merge(teachers, options), images);
+        var logits = merged["teacher_logits"];
         var fusion = new EnsembleFusion(method, 3, 10, weights);
-        var expected = new double[Rows * 10];
-        var score = new float[10];
-        var row = new float[30];
+        var expected = new float[Rows * 10];
         for (int i = 0; i < Rows; i++)
         {
-            for (int k = 0; k < 3; k++) Array.Copy(alone[k], i * 10, row, k * 10, 10);
-            int predicted = fusion.Fuse(row, score);
-            for (int c = 0; c < 10; c++) expected[i * 10 + c] = score[c];
+            int predicted = fusion.Fuse(logits.AsSpan(i * 30, 30), expected.AsSpan(i * 10, 10));
             Assert.Equal(predicted, Enumerable.Range(0, 10).MaxBy(c => merged["probabilities"][i * 10 + c]));
         }
-        AssertClose(expected, merged["probabilities"]);
-        // "logits" are logits of the same distribution.
-        AssertClose(expected, Softmax(merged["logits"].Select(v => (double)v).ToArray()).Select(v => (float)v).ToArray());
+        AssertClose(expected, merged["probabilities"], 1e-5);
+        AssertClose(expected, Softmax(merged["logits"]), 1e-5); // logits of the same distribution
+
+        // The fusion alone, from ScoreTeachers' column, gives the same.
+        using var session = new InferenceSession(OnnxEnsemble.Fusion(3, 10, options));
+        using var input = OrtValue.CreateTensorValueFromMemory(logits, [Rows, 30]);
+        using var outputs = session.Run(new RunOptions(), ["teacher_logits"], [input], ["probabilities"]);
+        AssertClose(expected, outputs[0].GetTensorDataAsSpan<float>().ToArray(), 1e-5);
     }
 
     [Fact]
-    public void Ranked_votes_are_refused_with_the_methods_that_can_be_saved()
+    public void Ranked_votes_and_teachers_that_cannot_be_merged_are_refused_by_name()
     {
-        var a = Member(NetworkPresets.CnnSmall, 1);
-        var e = Assert.Throws<ArgumentException>(() => OnnxEnsemble.Merge([a, a], ["a", "b"], new OnnxEnsembleOptions { Fusion = FusionMethod.Borda }));
+        var a = Teacher(Member(NetworkPresets.CnnSmall, 1), "a.onnx");
+        var e = Assert.Throws<ArgumentException>(() => OnnxEnsemble.Merge([a, a], new OnnxEnsembleOptions { Fusion = FusionMethod.Borda }));
         Assert.Contains("Borda is a ranked vote", e.Message);
         Assert.Contains("MeanProbability, MeanLogit, Product, MaxConfidence or WeightedAverage", e.Message);
-        Assert.Throws<ArgumentException>(() => OnnxEnsemble.Merge([a, a], ["a", "b"], new OnnxEnsembleOptions { Fusion = FusionMethod.WeightedAverage, Weights = [1] }));
+        Assert.Throws<ArgumentException>(() => OnnxEnsemble.Merge([a, a], new OnnxEnsembleOptions { Fusion = FusionMethod.WeightedAverage, Weights = [1] }));
+        Assert.Contains("'b.onnx' uses operator sets ai.onnx 11; 'a.onnx' uses ai.onnx 13",
+            Assert.Throws<InvalidDataException>(() => OnnxEnsemble.Merge([a, Teacher(Member(NetworkPresets.CnnSmall, 2, opset: 11), "b.onnx")])).Message);
+        var fixedBatch = ModelProto.Parser.ParseFrom(Member(NetworkPresets.CnnSmall, 2)).FixedBatch(4).Bytes();
+        Assert.Contains("takes batches of exactly 4 images", Assert.Throws<InvalidDataException>(() => OnnxEnsemble.Merge([a, Teacher(fixedBatch, "fixed.onnx")])).Message);
+        // What the scorer refuses (other classes) is refused in the same words.
+        Assert.Contains("'c.onnx' has 5 classes", Assert.Throws<InvalidDataException>(() => OnnxEnsemble.Merge([a, Teacher(Member(NetworkPresets.CnnSmall, 2, classes: 5), "c.onnx")])).Message);
     }
 
-    [Fact]
-    public void Members_that_do_not_fit_together_are_refused_by_name()
+    private static float[] Softmax(float[] logits, int classes = 10)
     {
-        var a = Member(NetworkPresets.CnnSmall, 1);
-        Assert.Contains("'b.onnx' gives 5 classes; 'a.onnx' gives 10",
-            Assert.Throws<InvalidDataException>(() => OnnxEnsemble.Merge([a, Member(NetworkPresets.CnnSmall, 2, classes: 5)], ["a.onnx", "b.onnx"])).Message);
-        Assert.Contains("'b.onnx' takes [batch, 1, 16, 16]; 'a.onnx' takes [batch, 1, 28, 28]",
-            Assert.Throws<InvalidDataException>(() => OnnxEnsemble.Merge([a, Member(NetworkPresets.CnnSmall, 2, size: 16)], ["a.onnx", "b.onnx"])).Message);
-        Assert.Contains("'junk' is not an ONNX model", Assert.Throws<InvalidDataException>(() => OnnxEnsemble.Merge([a, [1, 2, 3, 4, 5]], ["a", "junk"])).Message);
-    }
-
-    private static double[] Softmax(double[] logits, int classes = 10)
-    {
-        var result = new double[logits.Length];
+        var result = new float[logits.Length];
         for (int i = 0; i < logits.Length; i += classes)
         {
             double max = logits.Skip(i).Take(classes).Max(), sum = 0;
-            for (int c = 0; c < classes; c++) sum += result[i + c] = Math.Exp(logits[i + c] - max);
-            for (int c = 0; c < classes; c++) result[i + c] /= sum;
+            var e = new double[classes];
+            for (int c = 0; c < classes; c++) sum += e[c] = Math.Exp(logits[i + c] - max);
+            for (int c = 0; c < classes; c++) result[i + c] = (float)(e[c] / sum);
         }
         return result;
     }
