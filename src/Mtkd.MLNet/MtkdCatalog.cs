@@ -44,7 +44,8 @@ public static class MtkdCatalog
         });
 
     /// <summary>The teachers' ensemble as a model; see <see cref="TeacherFusionEstimator.Options"/>.</summary>
-    public static TeacherFusionEstimator FuseTeachers(this TransformsCatalog catalog, TeacherFusionEstimator.Options options) => new(options);
+    public static TeacherFusionEstimator FuseTeachers(this TransformsCatalog catalog, TeacherFusionEstimator.Options options) =>
+        new(MlNetInternals.GetEnvironment(catalog), options);
 
     /// <summary>Distills the teachers' logits into a compact student network; see <see cref="MultiTeacherDistillationOptions"/>.</summary>
     public static MultiTeacherDistillationTrainer MultiTeacherDistillation(

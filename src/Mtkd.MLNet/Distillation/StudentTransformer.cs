@@ -72,12 +72,8 @@ public sealed class StudentTransformer : ITransformer
             ClassNames = classNames,
         });
 
-        // ApplyOnnxModel hangs off a TransformsCatalog; the catalog's environment is the user's MLContext in every
-        // ordinary use, and any other host environment gets a private context for this stage alone.
-        var mlContext = env as MLContext ?? new MLContext();
-        var (device, provider) = CudaProvider.Resolve(gpuDeviceId, fallbackToCpu, "The student");
-        var onnx = mlContext.Transforms.ApplyOnnxModel([LogitsColumnName], [featureColumn], new MemoryStream(forMlNet), device, fallbackToCpu)
-            .Fit(new EmptyDataView(trainSchema));
+        var (_, provider) = CudaProvider.Resolve(gpuDeviceId, fallbackToCpu, "The student");
+        var onnx = StockTransformers.ApplyOnnx(env, forMlNet, LogitsColumnName, featureColumn, trainSchema, gpuDeviceId, fallbackToCpu, "The student");
         var head = MlNetInternals.CreateSoftmaxPredictionHead(env, student.ClassCount, onnx.GetOutputSchema(trainSchema), LogitsColumnName, labelColumn);
         var chain = new TransformerChain<ITransformer>(onnx, head);
         return new StudentTransformer(chain, standalone, student.Spec, student.ParameterCount, classNames, history) { ExecutionProvider = provider };
@@ -93,16 +89,4 @@ public sealed class StudentTransformer : ITransformer
 
     // The zip holds the stock chain; loading it needs only Microsoft.ML and Microsoft.ML.OnnxTransformer.
     void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)chain).Save(ctx);
-
-    /// <summary>A row-less view with a given schema, to fit trivial estimators without touching data.</summary>
-    private sealed class EmptyDataView(DataViewSchema schema) : IDataView
-    {
-        public DataViewSchema Schema { get; } = schema;
-        public bool CanShuffle => false;
-        public long? GetRowCount() => 0;
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null) =>
-            throw new NotSupportedException("An empty schema view has no rows.");
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
-            throw new NotSupportedException("An empty schema view has no rows.");
-    }
 }

@@ -40,9 +40,11 @@ public sealed class TeacherFusionEstimator : IEstimator<TeacherFusionTransformer
     }
 
     private readonly Options options;
+    private readonly Microsoft.ML.Runtime.IHostEnvironment env;
 
-    internal TeacherFusionEstimator(Options options)
+    internal TeacherFusionEstimator(Microsoft.ML.Runtime.IHostEnvironment env, Options options)
     {
+        this.env = env;
         if (!Enum.IsDefined(options.Method))
             throw new ArgumentOutOfRangeException(nameof(options), options.Method, "Unknown fusion method.");
         this.options = options;
@@ -63,7 +65,7 @@ public sealed class TeacherFusionEstimator : IEstimator<TeacherFusionTransformer
         if (options.Method == FusionMethod.WeightedAverage)
             weights = options.Weights?.ToArray() ?? AccuracyWeights(input, logits, label, teachers, classes);
         return new TeacherFusionTransformer(options.Method, teachers, classes, weights, classNames?.Length == classes ? classNames : null,
-            options.TeacherLogitsColumnName);
+            options.TeacherLogitsColumnName, env, schema);
     }
 
     private double[] AccuracyWeights(IDataView input, DataViewSchema.Column logits, DataViewSchema.Column? label, int teachers, int classes)

@@ -3,16 +3,28 @@ using Microsoft.ML.Data;
 using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.SoftLabels;
 using Mtkd.Training.Fusion;
+using Mtkd.Training.Onnx;
 
 namespace Mtkd.MLNet.Fusion;
 
-/// <summary>The fitted ensemble: adds <c>Score</c> and <c>PredictedLabel</c> computed from the teacher logits of each row.</summary>
+/// <summary>
+/// The fitted ensemble: adds <c>Score</c> and <c>PredictedLabel</c> computed from the teacher logits of each row.
+/// Row by row (a <c>PredictionEngine</c>) and in a saved zip it is the fusion written as an ONNX model
+/// (<see cref="OnnxEnsemble.Fusion"/>) under ML.NET's ONNX transformer and a softmax prediction head: stock
+/// transformers that give the same columns. Ranked votes have no such form and are refused there, by name.
+/// </summary>
 public sealed class TeacherFusionTransformer : ITransformer
 {
     public const string ScoreColumnName = "Score";
     public const string PredictedLabelColumnName = "PredictedLabel";
 
-    internal TeacherFusionTransformer(FusionMethod method, int teacherCount, int classCount, double[]? weights, string[]? classNames, string teacherLogitsColumnName)
+    // The fused logits between the ONNX fusion and the prediction head of the stock twin.
+    private const string EnsembleLogitsColumnName = "EnsembleLogits";
+
+    private readonly Lazy<ITransformer> stock;
+
+    internal TeacherFusionTransformer(FusionMethod method, int teacherCount, int classCount, double[]? weights, string[]? classNames, string teacherLogitsColumnName,
+        Microsoft.ML.Runtime.IHostEnvironment? env = null, DataViewSchema? inputSchema = null)
     {
         Method = method;
         TeacherCount = teacherCount;
@@ -21,6 +33,28 @@ public sealed class TeacherFusionTransformer : ITransformer
         ClassNames = classNames;
         TeacherLogitsColumnName = teacherLogitsColumnName;
         _ = CreateFusion(); // validates the weights now rather than on the first row
+        stock = new(() => CreateStock(env ?? new MLContext(), inputSchema));
+    }
+
+    // ML.NET's ONNX transformer over the fusion (teacher logits → fused logits), then softmax: Score, and PredictedLabel keyed like the label.
+    private TransformerChain<ITransformer> CreateStock(Microsoft.ML.Runtime.IHostEnvironment env, DataViewSchema? inputSchema)
+    {
+        if (EnsembleFusion.IsRankedVote(Method))
+            throw new NotSupportedException($"{Method} is a ranked vote, which has no form in stock ML.NET transformers (its tallies and tie-breaks are not ONNX " +
+                "operators here): it is not saved into model zips nor run row by row. Use Transform on an IDataView, or fuse with MeanProbability, MeanLogit, " +
+                "Product, MaxConfidence or WeightedAverage to save the ensemble.");
+        var model = OnnxEnsemble.Fusion(TeacherCount, ClassCount, new OnnxEnsembleOptions
+        {
+            Fusion = Method, Weights = Weights, TeacherLogitsName = TeacherLogitsColumnName, LogitsName = EnsembleLogitsColumnName,
+        });
+        var schema = inputSchema ?? StockTransformers.LogitsAndLabel(TeacherLogitsColumnName, new VectorDataViewType(NumberDataViewType.Single, TeacherCount * ClassCount),
+            "Label", ClassCount, null);
+        var onnx = StockTransformers.ApplyOnnx(env, model, EnsembleLogitsColumnName, TeacherLogitsColumnName, schema, null, true, "The fusion");
+        var fused = onnx.GetOutputSchema(schema)[EnsembleLogitsColumnName].Type;
+        var head = MlNetInternals.CreateSoftmaxPredictionHead(env, ClassCount,
+            StockTransformers.LogitsAndLabel(EnsembleLogitsColumnName, fused, "Label", ClassCount, ClassNames), EnsembleLogitsColumnName, "Label",
+            ScoreColumnName, PredictedLabelColumnName);
+        return new TransformerChain<ITransformer>(onnx, head);
     }
 
     public FusionMethod Method { get; }
@@ -34,7 +68,7 @@ public sealed class TeacherFusionTransformer : ITransformer
     public IReadOnlyList<string>? ClassNames { get; }
     public string TeacherLogitsColumnName { get; }
 
-    public bool IsRowToRowMapper => false;
+    public bool IsRowToRowMapper => !EnsembleFusion.IsRankedVote(Method);
 
     internal EnsembleFusion CreateFusion() => new(Method, TeacherCount, ClassCount, Weights);
 
@@ -59,10 +93,8 @@ public sealed class TeacherFusionTransformer : ITransformer
 
     public IDataView Transform(IDataView input) => new FusedDataView(input, this, GetOutputSchema(input.Schema));
 
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-        throw new NotSupportedException("The fused ensemble is an evaluation baseline; use Transform on an IDataView.");
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)stock.Value).GetRowToRowMapper(inputSchema);
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException(
-            "The fused ensemble is not saved into model zips (ML.NET keeps the state of third-party transformers out of them); save the soft labels, or distill and save the student.");
+    // The zip holds the stock twin; loading it needs only Microsoft.ML and Microsoft.ML.OnnxTransformer.
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)stock.Value).Save(ctx);
 }

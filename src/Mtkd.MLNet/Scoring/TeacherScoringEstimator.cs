@@ -83,7 +83,7 @@ public sealed class TeacherScoringEstimator : IEstimator<TeacherScoringTransform
                     $"BatchSize {options.BatchSize:N0}: a block of that many images needs about {options.BatchSize * perImage / (1L << 30):F1} GiB; this machine " +
                     $"has {available / (double)(1L << 30):F1} GiB: at most about {(long)(available / perImage):N0} images fit in a block.");
             var transformer = new TeacherScoringTransformer(teachers, options.InputColumnName, options.OutputColumnName, options.BatchSize,
-                MlNetInternals.CancellationCheck(env));
+                MlNetInternals.CancellationCheck(env), new(env, options.Teachers.ToArray(), input.Schema, settings.GpuDeviceId, settings.FallbackToCpu));
             transformer.GetOutputSchema(input.Schema); // validates the input column against the teachers
             return transformer;
         }

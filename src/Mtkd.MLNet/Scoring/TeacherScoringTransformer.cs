@@ -2,22 +2,39 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Mtkd.MLNet.Internal;
 using Mtkd.MLNet.SoftLabels;
+using Mtkd.Training.Onnx;
 using Mtkd.Training.Teachers;
 
 namespace Mtkd.MLNet.Scoring;
 
-/// <summary>The fitted teacher scorer: lazily adds the teacher-logits column, scoring rows in batches as a cursor reaches them.</summary>
+/// <summary>
+/// The fitted teacher scorer: lazily adds the teacher-logits column, scoring rows in batches as a cursor reaches them.
+/// Row by row (a <c>PredictionEngine</c>) and in a saved zip it is the teachers merged into one ONNX model
+/// (<see cref="OnnxEnsemble"/>) under ML.NET's own ONNX transformer, which gives the same column; the zip loads without Mtkd.
+/// </summary>
 public sealed class TeacherScoringTransformer : ITransformer, IDisposable
 {
+    private readonly Lazy<ITransformer> stock;
+
     internal TeacherScoringTransformer(OnnxTeachers teachers, string inputColumnName, string outputColumnName, int batchSize,
-        Func<bool>? isCanceled = null)
+        Func<bool>? isCanceled = null, StockSource? source = null)
     {
         IsCanceled = isCanceled ?? (() => false);
         Teachers = teachers;
         InputColumnName = inputColumnName;
         OutputColumnName = outputColumnName;
         BatchSize = batchSize;
+        stock = new(() => source is { } s
+            ? StockTransformers.ApplyOnnx(s.Environment, OnnxEnsemble.Merge(s.Models, new OnnxEnsembleOptions
+            {
+                Fusion = null, InputName = InputColumnName, TeacherLogitsName = OutputColumnName,
+            }), OutputColumnName, InputColumnName, s.InputSchema, s.GpuDeviceId, s.FallbackToCpu, "The teachers")
+            : throw new NotSupportedException("This scorer was made without its teacher models; fit it with mlContext.Transforms.ScoreTeachers."));
     }
+
+    /// <summary>What the stock twin is made from: the environment, the teacher models as given, the schema fitted on, the device.</summary>
+    internal sealed record StockSource(Microsoft.ML.Runtime.IHostEnvironment Environment, IReadOnlyList<TeacherModel> Models, DataViewSchema InputSchema,
+        int? GpuDeviceId, bool FallbackToCpu);
 
     /// <summary>Each teacher model as it runs: detected layout and output kind, class count, execution provider, a specialist's classes.</summary>
     public IReadOnlyList<TeacherDescription> TeacherDescriptions => Teachers.Descriptions;
@@ -33,7 +50,7 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
     public int TeacherCount => Teachers.TeacherCount;
     public int ClassCount => Teachers.ClassCount;
 
-    public bool IsRowToRowMapper => false;
+    public bool IsRowToRowMapper => true;
 
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
@@ -63,12 +80,11 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
 
     public IDataView Transform(IDataView input) => new TeacherScoredDataView(input, this, GetOutputSchema(input.Schema));
 
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-        throw new NotSupportedException("Teacher scoring batches rows, so it has no row-to-row mapper; use Transform on an IDataView.");
+    // Row by row, the merged model: the same logits, one image at a time.
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => stock.Value.GetRowToRowMapper(inputSchema);
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException(
-            "Teacher scoring is a data-preparation step and is not saved into model zips; save the soft labels it produces, or save the distilled student.");
+    // The zip holds the stock twin; loading it needs only Microsoft.ML and Microsoft.ML.OnnxTransformer.
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)stock.Value).Save(ctx);
 
     public void Dispose() => Teachers.Dispose();
 }
