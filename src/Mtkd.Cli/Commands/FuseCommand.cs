@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Mtkd.Training.Fusion;
+using Mtkd.Training.Onnx;
 using Mtkd.Training.SoftLabels;
+using Mtkd.Training.Teachers;
 using Spectre.Console;
 
 namespace Mtkd.Cli.Commands;
@@ -17,12 +19,36 @@ internal static class FuseCommand
         var file = new Argument<string>("FILE") { Description = "Soft-label file (Parquet, or CSV ending in .csv) with labels." };
         var weightsFrom = new Option<string?>("--weights-from") { Description = "Soft-label file of validation data to learn WeightedAverage's weights on (default: FILE itself)." };
         var json = new Option<string?>("--json") { Description = "Also write the accuracies as JSON to this file." };
-        var command = new Command("fuse", "Print each teacher's accuracy and the accuracy of every ensemble fusion method.") { file, weightsFrom, json };
-        command.SetAction(parse => CliErrors.Run(() => Run(parse.GetValue(file)!, parse.GetValue(weightsFrom), parse.GetValue(json))));
+        var export = new Option<string?>("--export") { Description = "Also write the ensemble as one ONNX model: the --teacher models (those FILE was scored with) " +
+            "merged and fused by --method; it runs in any ONNX Runtime and is accepted as a teacher." };
+        var teachers = new Option<string[]>("--teacher") { Description = "With --export: a teacher ONNX model, in FILE's teacher order; repeat for each." };
+        var method = new Option<FusionMethod>("--method") { Description = "With --export: the fusion (MeanProbability, MeanLogit, Product, MaxConfidence or " +
+            "WeightedAverage, whose weights come from --weights-from or FILE).", DefaultValueFactory = _ => FusionMethod.MeanProbability };
+        var command = new Command("fuse", "Print each teacher's accuracy and the accuracy of every ensemble fusion method; --export writes the ensemble as one ONNX model.")
+        {
+            file, weightsFrom, json, export, teachers, method,
+        };
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            string? exportPath = parse.GetValue(export);
+            var teacherPaths = parse.GetValue(teachers) ?? [];
+            if (exportPath is null && (teacherPaths.Length > 0 || parse.GetResult(method) is { Implicit: false }))
+                throw new ArgumentException("--teacher and --method are for --export: give --export ensemble.onnx to write the ensemble.");
+            if (exportPath is not null)
+            {
+                OutputChecks.File(exportPath, "--export");
+                if (teacherPaths.Length == 0)
+                    throw new ArgumentException("--export merges the teachers' models: give each as --teacher A.onnx, in the soft-label file's teacher order.");
+                if (EnsembleFusion.IsRankedVote(parse.GetValue(method)))
+                    throw new ArgumentException($"--method {parse.GetValue(method)}: a ranked vote is not written as one ONNX model; export MeanProbability, MeanLogit, " +
+                        "Product, MaxConfidence or WeightedAverage.");
+            }
+            return Run(parse.GetValue(file)!, parse.GetValue(weightsFrom), parse.GetValue(json), exportPath, teacherPaths, parse.GetValue(method));
+        }));
         return command;
     }
 
-    private static int Run(string path, string? weightsFrom, string? json)
+    private static int Run(string path, string? weightsFrom, string? json, string? exportPath, string[] teacherPaths, FusionMethod exportMethod)
     {
         OutputChecks.FileIfGiven(json, "--json");
         var set = Labelled(SoftLabelFile.Read(path), path);
@@ -55,6 +81,21 @@ internal static class FuseCommand
         string weightSource = weightsFrom ?? $"{path} (the evaluated file itself; pass --weights-from for held-out weights)";
         AnsiConsole.MarkupLine(Markup.Escape($"WeightedAverage weights ({string.Join(", ", weights.Select(w => w.ToString("0.000")))}) from {weightSource}."));
         JsonOutput.WriteIfAsked(json, new Report(path, set.RowCount, weightSource, weights, teacherRows, methodRows));
+        if (exportPath is not null)
+        {
+            var models = teacherPaths.Select(TeacherModel.FromFile).ToArray();
+            using (var loaded = OnnxTeachers.Load(models))
+                if (loaded.TeacherCount != teachers || loaded.ClassCount != classes)
+                    throw new InvalidDataException($"The --teacher models are {loaded.TeacherCount} teachers × {loaded.ClassCount} classes; {path} holds {teachers} × {classes}. " +
+                        "Give the models the file was scored with, in its order.");
+            OnnxEnsemble.Merge(models, exportPath, new OnnxEnsembleOptions
+            {
+                Fusion = exportMethod, Weights = exportMethod == FusionMethod.WeightedAverage ? weights : null, ClassNames = set.Header.ClassNames,
+            });
+            AnsiConsole.MarkupLine(Markup.Escape($"Wrote {exportPath}: {teachers} teachers fused by {exportMethod} " +
+                $"({methodRows.Single(r => r.Model == exportMethod.ToString()).Accuracy * 100:0.00} % on {path}), {new FileInfo(exportPath).Length:N0} bytes; " +
+                "outputs probabilities, logits and teacher_logits."));
+        }
         return 0;
     }
 

@@ -44,6 +44,15 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
         var methods = fuse.GetProperty("methods").EnumerateArray().ToDictionary(m => m.GetProperty("model").GetString()!, m => m.GetProperty("accuracy").GetDouble());
         Assert.Equal(Enum.GetNames<FusionMethod>(), methods.Keys);
         Assert.Equal(SoftLabelAccuracy.MeanProbability(set.Logits, set.Labels, 2, 10), methods["MeanProbability"], 12);
+
+        // --export: the two teachers as one ONNX model fused by MaxConfidence, which scores the test images as the table said.
+        string[] export = ["fuse", soft, .. TeacherArguments, "--method", "MaxConfidence", "--export", PathOf("ensemble.onnx")];
+        Assert.Equal(0, Program.Main(export));
+        using var merged = Mtkd.Training.Teachers.OnnxTeachers.Load([Mtkd.Training.Teachers.TeacherModel.FromFile(PathOf("ensemble.onnx"))]);
+        var test = FashionMnist.Load(DataSplit.Test);
+        Assert.Equal(methods["MaxConfidence"], SoftLabelAccuracy.MeanProbability(merged.Logits(test), test.Labels, 1, 10), 3);
+        Assert.Equal(2, Program.Main(["fuse", soft, .. TeacherArguments, "--method", "Borda", "--export", PathOf("borda.onnx")]));
+        Assert.Equal(2, Program.Main(["fuse", soft, .. TeacherArguments]));
     }
 
     [Fact]
