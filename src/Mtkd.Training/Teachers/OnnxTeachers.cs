@@ -162,7 +162,7 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
     }
 
     public Tensor ScoreFeatures(Tensor images) =>
-        featureTeachers.Length == 0 ? throw new NotSupportedException("These teachers were loaded without a features output.") : Run(featureTeachers, images, 0);
+        featureTeachers.Length == 0 ? throw new NotSupportedException("These teachers were loaded without a features output.") : Run(featureTeachers, images);
 
     /// <summary>
     /// Scores <paramref name="count"/> images (NCHW, one after another) into <paramref name="destination"/>: row i,
@@ -183,8 +183,8 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
         SpecialistEnsemble.Unify(groups, outputs, count, destination, generalists.Length * ClassCount, width);
     }
 
-    // Every model's output for the batch, concatenated model by model per image: [B, Σ widths]. classes > 0: all alike.
-    private static Tensor Run(OnnxTeacher[] models, Tensor images, int classes)
+    // Every model's output for the batch, concatenated model by model per image: [B, Σ widths].
+    private static Tensor Run(OnnxTeacher[] models, Tensor images)
     {
         int count = (int)images.shape[0];
         var pixels = Pixels(images, models);
