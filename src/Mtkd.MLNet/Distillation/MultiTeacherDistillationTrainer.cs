@@ -137,7 +137,8 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         // A transformer holds the student's ONNX model, not the network: the result frees the networks when done.
         var students = result.Students.Select(s => StudentTransformer.Create(env, s, classNames, schema, options.FeatureColumnName, options.LabelColumnName,
             result.History, gpu, fallback)).ToArray();
-        return StudentTransformer.WithStudents(students, result.Students.ToList().IndexOf(result.Student));
+        return StudentTransformer.WithStudents(students, result.Students.ToList().IndexOf(result.Student),
+            students.Length > 1 ? StudentTransformer.Ensemble(env, students, schema, options.FeatureColumnName, options.LabelColumnName, gpu, fallback) : null);
     }
 
     // The options' GPU settings, else the MLContext's (MLContext.GpuDeviceId and FallbackToCpu), as ML.NET's own components take them.

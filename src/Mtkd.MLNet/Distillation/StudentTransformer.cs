@@ -51,11 +51,33 @@ public sealed class StudentTransformer : ITransformer
     /// <summary>Writes <see cref="OnnxModel"/> to a file, for use outside ML.NET.</summary>
     public void SaveOnnx(string path) => AtomicFile.WriteAllBytes(path, OnnxModel);
 
-    /// <summary>The student at <paramref name="chosen"/>, each of <paramref name="students"/> knowing them all.</summary>
-    internal static StudentTransformer WithStudents(StudentTransformer[] students, int chosen)
+    /// <summary>
+    /// With several students (mutual learning's peers, online ensemble compression's branches): all of them as one model,
+    /// the mean of their logits (the branch ensemble, the method's own teacher), a chain of stock transformers adding
+    /// <c>Score</c> and <c>PredictedLabel</c> that saves and loads like the student; null with one student.
+    /// </summary>
+    public ITransformer? StudentEnsemble { get; private set; }
+
+    /// <summary>The student at <paramref name="chosen"/>, each of <paramref name="students"/> knowing them all and their ensemble.</summary>
+    internal static StudentTransformer WithStudents(StudentTransformer[] students, int chosen, ITransformer? ensemble = null)
     {
-        foreach (var s in students) s.students = students;
+        foreach (var s in students) (s.students, s.StudentEnsemble) = (students, ensemble);
         return students[chosen];
+    }
+
+    /// <summary>The students merged into one ONNX model (mean logits) under ML.NET's ONNX transformer, then the softmax head.</summary>
+    internal static ITransformer Ensemble(IHostEnvironment env, IReadOnlyList<StudentTransformer> students, DataViewSchema trainSchema, string featureColumn,
+        string labelColumn, int? gpuDeviceId, bool fallbackToCpu)
+    {
+        const string logits = "EnsembleLogits";
+        var merged = OnnxEnsemble.Merge(students.Select((s, k) => TeacherModel.FromBytes(s.OnnxModel, $"student {k}")).ToArray(), new OnnxEnsembleOptions
+        {
+            Fusion = Training.Fusion.FusionMethod.MeanLogit, InputName = featureColumn, LogitsName = logits, ProbabilitiesName = "EnsembleProbabilities",
+            TeacherLogitsName = null, ClassNames = students[0].ClassNames,
+        });
+        var onnx = StockTransformers.ApplyOnnx(env, merged, logits, featureColumn, trainSchema, gpuDeviceId, fallbackToCpu, "The students' ensemble");
+        var head = MlNetInternals.CreateSoftmaxPredictionHead(env, students[0].ClassNames.Count, onnx.GetOutputSchema(trainSchema), logits, labelColumn);
+        return new TransformerChain<ITransformer>(onnx, head);
     }
 
     internal static StudentTransformer Create(IHostEnvironment env, SequentialNetwork student, IReadOnlyList<string> classNames,

@@ -84,6 +84,22 @@ public sealed class StudentModelTests(TinyFashionMnist data)
         foreach (var width in student.Students)
             Assert.All(Scores(width.Transform(test)), row => Assert.Equal(1.0, row.Sum(), 4)); // each scores every class on its own
         Assert.NotEqual(Scores(student.Students[0].Transform(test))[0], Scores(student.Transform(test))[0]); // two models
+
+        // The branch ensemble as one model: softmax of the mean of the widths' logits, saved and loaded like the student.
+        var ensemble = student.StudentEnsemble!;
+        Assert.Same(ensemble, student.Students[0].StudentEnsemble);
+        var logits = student.Students.Select(s => s.Transform(test).GetColumn<float[]>(StudentTransformer.LogitsColumnName).ToArray()).ToArray();
+        var together = Scores(ensemble.Transform(test));
+        for (int i = 0; i < together.Length; i++)
+        {
+            var mean = Enumerable.Range(0, 10).Select(c => (logits[0][i][c] + logits[1][i][c]) / 2.0).ToArray();
+            double max = mean.Max(), sum = mean.Sum(v => Math.Exp(v - max));
+            for (int c = 0; c < 10; c++) Assert.Equal(Math.Exp(mean[c] - max) / sum, together[i][c], 4);
+        }
+        var path = Path.Combine(data.Directory, $"branches-{Guid.NewGuid():N}.zip");
+        mlContext.Model.Save(ensemble, test.Schema, path);
+        Assert.Equal(together, Scores(new MLContext().Model.Load(path, out _).Transform(test)));
+        Assert.Null(Distill().Student.StudentEnsemble); // one student: no ensemble
     }
 
     [Fact]
