@@ -166,6 +166,7 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
     private static readonly StudentRecipe PoolT1Twice = PoolT1 with { Name = "pool T1 2x", Description = "pool T1 at 2× the images seen", Budget = 2 };
     private static readonly StudentRecipe Mutual2 = new("mutual 2", "two peers of the student's network trained together (deep mutual learning, α 0.5, T 1); no teachers",
         TeacherSignal.Mutual, Temperature: 1, Peers: 2);
+    private static readonly StudentRecipe PoolT1Four = PoolT1 with { Name = "pool T1 4x", Description = "pool T1 at 4× the images seen", Budget = 4 };
     private static readonly StudentRecipe Mutual3 = Mutual2 with { Name = "mutual 3", Description = "three peers trained together (deep mutual learning, α 0.5, T 1); no teachers", Peers = 3 };
 
     public IEnumerable<Regime> AllRegimes => Regimes;
@@ -206,7 +207,8 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
             // and a second budget point (2× the images seen) for the baseline and the pool.
             new("A5", "same complexity, full-data teachers: 5,000 labels; 5 teachers of the student's architecture, each on all the labels from its own seed", 5_000,
                 new TeacherRecipe("cnn-small", 16, Count: 5, Fraction: 1, MaxEpochs: 60, Patience: 0), "cnn-small", 16, 400_000,
-                [StudentRecipe.Labels, PoolT1, Mutual2, StudentRecipe.LabelsAt(2), PoolT1Twice, Mutual3], new RegimeTarget(0, 0.5, true)) { Primary = 5 },
+                [StudentRecipe.Labels, PoolT1, Mutual2, StudentRecipe.LabelsAt(2), PoolT1Twice, Mutual3, StudentRecipe.LabelsAt(4), PoolT1Four],
+                new RegimeTarget(0, 0.5, true)) { Primary = 5 },
             new("A5s", "same complexity, specialists: 5,000 labels; 5 specialists of the student's architecture, each on all the labels, 4 classes and \"other\" each, unified", 5_000,
                 new TeacherRecipe("cnn-small", 16, Count: 5, Fraction: 1, MaxEpochs: 60, Patience: 0, Specialists: true), "cnn-small", 16, 400_000,
                 [StudentRecipe.Labels, PoolT1], new RegimeTarget(0, 0.5, true)),
