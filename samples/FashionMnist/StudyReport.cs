@@ -165,7 +165,10 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         string stopping = g.Teachers.Fraction < 1 && g.Teachers.Patience > 0
             ? string.Create(Ci, $"at most {g.Teachers.MaxEpochs} epochs, early-stopped with patience {g.Teachers.Patience} (mean {epochs:F1} epochs run)")
             : string.Create(Ci, $"{g.Teachers.MaxEpochs} epochs from its own seed (no early stopping: no labelled image is left to validate on)");
-        md.AppendLine(string.Create(Ci, $"- Teachers: {g.Teachers.Count} × `{g.Teachers.Architecture}` width {g.Teachers.Width}, each on " +
+        string specialists = g.Teachers.Specialists
+            ? $" specialists (Zaras et al. 2021; classes {string.Join("; ", Enumerable.Range(0, g.Teachers.Count).Select(k => g.Teachers.SpecialistOf(k, study.Data.Test.ClassCount)!.ToString()))}, each with \"other\"; unified into one teacher by the mean covering probability)"
+            : "";
+        md.AppendLine(string.Create(Ci, $"- Teachers: {g.Teachers.Count} × `{g.Teachers.Architecture}` width {g.Teachers.Width}{specialists}, each on " +
             $"{g.Teachers.Fraction:P0} of the {r.Labels:N0} labelled images, {stopping}") +
             (r.TeacherMacs is { } tm ? string.Create(Ci, $"; the ensemble costs {tm:N0} multiply-accumulates per image") : "") + ".");
         md.AppendLine(string.Create(Ci, $"- Student: `{g.StudentArchitecture}` width {g.StudentWidth}") +
@@ -176,8 +179,8 @@ public sealed class StudyReport(Study study, IStudyLog log, string command)
         md.AppendLine();
         md.AppendLine("| model | what it learns | test accuracy | n | G (paired) | G / L | met | teacher passes | wall time |");
         md.AppendLine("|---|---|---:|---:|---:|---:|:---:|---:|---:|");
-        md.AppendLine(Ci, $"| mean single teacher | | {r.MeanTeacher} | {r.Teachers.Count} | | | | | {Seconds(r.Teachers.Values.Select(t => t.Sum(x => x.Seconds)))} for all K |");
-        md.AppendLine(Ci, $"| ensemble (mean probability) | | {MeanSe.Of(r.Ensemble.Values)} | {r.Ensemble.Count} | L = {Points(r.Lead)} | | | | |");
+        md.AppendLine(Ci, $"| {(g.Teachers.Specialists ? "mean specialist (on its own classes and \"other\")" : "mean single teacher")} | | {r.MeanTeacher} | {r.Teachers.Count} | | | | | {Seconds(r.Teachers.Values.Select(t => t.Sum(x => x.Seconds)))} for all K |");
+        md.AppendLine(Ci, $"| {(g.Teachers.Specialists ? "unified ensemble of the specialists" : "ensemble (mean probability)")} | | {MeanSe.Of(r.Ensemble.Values)} | {r.Ensemble.Count} | L = {Points(r.Lead)} | | | | |");
         foreach (var recipe in g.Recipes)
         {
             var acc = MeanSe.Of(r.StudentBySeed(recipe.Name).Values);
