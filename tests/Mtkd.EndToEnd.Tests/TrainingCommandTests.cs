@@ -59,6 +59,11 @@ public sealed class TrainingCommandTests : IDisposable
 
         Assert.Equal(0, Program.Main(["distill", .. paths.SelectMany(p => new[] { "--teacher", p }), "--quick", "--epochs", "1", "--out", PathOf("taught")]));
         Assert.Equal(1, Json(PathOf("taught", "report.json")).GetProperty("teachers").GetInt32()); // the unified ensemble
+        Assert.Equal("8,9,0,1", Mtkd.Training.Teachers.SpecialistClasses.FromOnnx(paths[4])!.ToString());
+        // Scored, the specialists are one teacher of every class in the soft labels too.
+        Assert.Equal(0, Program.Main(["score", .. paths.SelectMany(p => new[] { "--teacher", p }), "--split", "test", "--out", PathOf("soft.parquet")]));
+        var soft = Mtkd.Training.SoftLabels.SoftLabelFile.Read(PathOf("soft.parquet"));
+        Assert.Equal((1, 10), (soft.TeacherCount, soft.ClassCount));
         // Without the specialists of 6-9 and of 8, 9, 0, 1, classes 8 and 9 are known by none: a fault of the files, exit 1.
         Assert.Equal(1, Program.Main(["distill", .. paths.Take(3).SelectMany(p => new[] { "--teacher", p }), "--quick", "--out", PathOf("uncovered")]));
     }

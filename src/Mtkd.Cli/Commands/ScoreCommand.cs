@@ -126,11 +126,22 @@ internal static class ScoreCommand
         return 0;
     }
 
+    // The class names a teacher of all the classes records; else the specialists' together (each names its own classes, then "other").
     private static IReadOnlyList<string> TeacherClassNames(string[] teacherPaths)
     {
-        var info = OnnxModelInfo.Read(teacherPaths[0]);
-        if (info.Metadata.TryGetValue("class_names", out var json) && System.Text.Json.JsonSerializer.Deserialize<string[]>(json) is { Length: > 0 } names)
-            return names;
+        string?[]? assembled = null;
+        foreach (var path in teacherPaths)
+        {
+            var info = OnnxModelInfo.Read(path);
+            if (!info.Metadata.TryGetValue("class_names", out var json) || System.Text.Json.JsonSerializer.Deserialize<string[]>(json) is not { Length: > 0 } names)
+                continue;
+            if (SpecialistClasses.FromOnnx(path) is not { } classes)
+                return names;
+            assembled ??= new string?[classes.ClassCount];
+            for (int j = 0; j < classes.Classes.Count && j < names.Length; j++) assembled[classes.Classes[j]] = names[j];
+        }
+        if (assembled is not null && assembled.All(n => n is not null))
+            return assembled!;
         throw new ArgumentException($"The data has no labels and {teacherPaths[0]} records no class names (metadata 'class_names'); score labelled data, or teachers exported by Mtkd.");
     }
 

@@ -138,6 +138,13 @@ public sealed class SpecialistClasses
         throw new ArgumentException($"Specialist group '{group}': '{item}' is neither a class index nor a class name of the data ({string.Join(", ", classNames)}).");
     }
 
+    /// <summary>The classes an ONNX file records as a specialist's (metadata "mtkd.specialist"); null for a model of all the classes.</summary>
+    public static SpecialistClasses? FromOnnx(string path)
+    {
+        var info = Onnx.OnnxModelInfo.Read(path);
+        return info.Metadata.TryGetValue(MetadataKey, out var value) ? Decode(value, path) : null;
+    }
+
     /// <summary>The metadata value: {"classes":[…],"class_count":C}.</summary>
     internal string Encode() => JsonSerializer.Serialize(new Stored(Classes.ToArray(), ClassCount));
 
