@@ -91,7 +91,9 @@ public static class OnnxEnsemble
                 throw new InvalidDataException($"Teacher '{d.Name}' takes batches of exactly {batch} images; a merged model takes any batch size. Export it with a dynamic batch dimension.");
             string input = InputFor(builder, d, shared, options.InputName, $"m{k}.");
             string output = AddMember(graph, model.Graph, $"m{k}.", d.InputName, input, d.OutputName);
-            if (d.OutputKind == TeacherOutputKind.Probabilities)
+            if (d.SingleOutput)
+                output = TwoClasses(builder, output, d.OutputKind == TeacherOutputKind.Probabilities, floor, $"m{k}.");
+            else if (d.OutputKind == TeacherOutputKind.Probabilities)
                 output = LogOf(builder, output, floor, $"m{k}.log");
             if (d.Specialist is { } classes) specialists.Add((output, classes));
             else generalists.Add(output);
@@ -183,6 +185,21 @@ public static class OnnxEnsemble
         }).ToArray();
         builder.AddNode("Sum", "specialists.sum", terms, "specialists.mean");
         return LogOf(builder, "specialists.mean", floor, "specialists.log");
+    }
+
+    // A binary classifier's one score as two classes' logits [0, z], as OnnxTeacher scores it: z the logit, or the log-odds of a sigmoid probability.
+    private static string TwoClasses(OnnxGraphBuilder builder, string score, bool probability, string floor, string prefix)
+    {
+        string z = score;
+        if (probability)
+        {
+            builder.AddNode("Sub", prefix + "complement", [builder.Scalar(prefix + "one", 1f), score], prefix + "q");
+            builder.AddNode("Sub", prefix + "log_odds", [LogOf(builder, score, floor, prefix + "log_p"), LogOf(builder, prefix + "q", floor, prefix + "log_q")], prefix + "z");
+            z = prefix + "z";
+        }
+        builder.AddNode("Sub", prefix + "zero", [z, z], prefix + "zeros");
+        builder.AddNode("Concat", prefix + "two_classes", [prefix + "zeros", z], prefix + "two_class_logits", OnnxGraphBuilder.Int("axis", 1));
+        return prefix + "two_class_logits";
     }
 
     private static string LogOf(OnnxGraphBuilder builder, string probabilities, string floor, string name)

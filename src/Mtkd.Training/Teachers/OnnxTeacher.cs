@@ -132,12 +132,16 @@ internal sealed class OnnxTeacher : IDisposable
             throw new InvalidDataException(
                 $"Teacher '{name}': output '{outputName}' is {session.OutputMetadata[outputName].ElementType.Name}[{string.Join(",", outputDims)}]; " +
                     $"expected float32 [batch, classes] with a known class count.");
+        // A softmax gives probabilities; so does a sigmoid on a binary classifier's one score.
         var kind = model.OutputKind != TeacherOutputKind.Auto ? model.OutputKind
-            : info.IsProbabilityOutput(outputName) ? TeacherOutputKind.Probabilities : TeacherOutputKind.Logits;
+            : info.IsProbabilityOutput(outputName) || (outputDims[1] == 1 && info.ProducerOf(outputName) == "Sigmoid") ? TeacherOutputKind.Probabilities
+            : TeacherOutputKind.Logits;
 
         var specialist = info.Metadata.TryGetValue(SpecialistClasses.MetadataKey, out var classes) ? SpecialistClasses.Decode(classes, name) : null;
+        // One score per image is a binary classifier's: scored as two classes.
+        bool single = outputDims[1] == 1;
         return new TeacherDescription(name, inputName, imageShape, layout, model.InputLayout == TeacherInputLayout.Auto && guess.Ambiguous,
-            outputName, kind, outputDims[1], dims[0] > 0 ? dims[0] : null, info.Opset, provider) { Specialist = specialist };
+            outputName, kind, single ? 2 : outputDims[1], dims[0] > 0 ? dims[0] : null, info.Opset, provider) { Specialist = specialist, SingleOutput = single };
     }
 
     private static string ChooseOutput(TeacherModel model, InferenceSession session)
@@ -184,10 +188,22 @@ internal sealed class OnnxTeacher : IDisposable
             for (int row = 0; row < n; row++)
             {
                 var target = destination.AsSpan(offset + (start + row) * stride, ClassCount);
-                logits.Slice(row * ClassCount, ClassCount).CopyTo(target);
-                if (Description.OutputKind == TeacherOutputKind.Probabilities)
-                    foreach (ref var v in target)
-                        v = MathF.Log(MathF.Max(v, MinimumProbability));
+                if (Description.SingleOutput)
+                {
+                    // [0, z]: z the second class's logit, or the log-odds of its sigmoid probability.
+                    float v = logits[row];
+                    target[0] = 0;
+                    target[1] = Description.OutputKind == TeacherOutputKind.Probabilities
+                        ? MathF.Log(MathF.Max(v, MinimumProbability)) - MathF.Log(MathF.Max(1 - v, MinimumProbability))
+                        : v;
+                }
+                else
+                {
+                    logits.Slice(row * ClassCount, ClassCount).CopyTo(target);
+                    if (Description.OutputKind == TeacherOutputKind.Probabilities)
+                        foreach (ref var v in target)
+                            v = MathF.Log(MathF.Max(v, MinimumProbability));
+                }
                 for (int c = 0; c < target.Length; c++)
                     if (!float.IsFinite(target[c]))
                         throw new InvalidDataException($"Teacher '{Name}' gave {target[c]} for " +

@@ -111,10 +111,11 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
         if (ClassCount != data.ClassCount && generalists.Length == 0)
             throw new InvalidDataException($"The specialists ({string.Join(", ", specialists.Select(t => $"'{t.Name}'"))}) are for {ClassCount} classes; the data has " +
                 $"{data.ClassCount} ({Listed(data.ClassNames)}). Give specialists made for this data.");
+        bool single = generalists[0].Description.SingleOutput;
         if (ClassCount != data.ClassCount)
-            throw new InvalidDataException($"Teacher '{generalists[0].Name}' gives {ClassCount} {(ClassCount == 1 ? "score" : "scores")} per image (output " +
+            throw new InvalidDataException($"Teacher '{generalists[0].Name}' gives {(single ? 1 : ClassCount)} {(single ? "score" : "scores")} per image (output " +
                 $"'{generalists[0].Description.OutputName}'); the data has {data.ClassCount} classes ({Listed(data.ClassNames)}). A teacher must give one score per class " +
-                (ClassCount == 1 ? $"(a single sigmoid output is not a {data.ClassCount}-class classifier)." : "of the data, in the data's class order."));
+                (single ? $"(a single sigmoid output is a two-class classifier, not a {data.ClassCount}-class one)." : "of the data, in the data's class order."));
     }
 
     private static string Listed(IReadOnlyList<string> names) => names.Count <= 12 ? string.Join(", ", names) : string.Join(", ", names.Take(12)) + ", …";

@@ -19,6 +19,12 @@ public sealed record TeacherDescription(
     /// <summary>Values per image: the product of <see cref="ImageShape"/>.</summary>
     public int InputSize => (int)ImageShape.Aggregate(1L, (a, b) => a * b);
 
+    /// <summary>
+    /// Whether the model gives one score per image (a binary classifier's logit, or sigmoid probability, of the second
+    /// class); it is scored as two classes, logits [0, z], whose softmax is [1 − σ(z), σ(z)].
+    /// </summary>
+    public bool SingleOutput { get; init; }
+
     /// <summary>A specialist's classes (its ONNX metadata "mtkd.specialist"); null for a teacher of all the classes.</summary>
     public SpecialistClasses? Specialist { get; init; }
 }

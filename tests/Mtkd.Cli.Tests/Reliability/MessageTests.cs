@@ -42,7 +42,7 @@ public sealed class MessageTests : IDisposable
         var (single, singleMessage) = CliOutput.Capture(() => Program.Main(["score", "--teacher", one, "--out", PathOf("one.parquet")]));
         Assert.Equal(1, single);
         Assert.Contains("Teacher '" + one + "' gives 1 score per image", singleMessage);
-        Assert.Contains("a single sigmoid output is not a 10-class classifier", singleMessage);
+        Assert.Contains("a single sigmoid output is a two-class classifier, not a 10-class one", singleMessage);
         Assert.DoesNotContain("TeacherLogits", singleMessage);
 
         // Teachers that disagree with each other: the same exit code.

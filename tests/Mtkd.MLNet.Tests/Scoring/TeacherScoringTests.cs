@@ -106,6 +106,35 @@ public sealed class TeacherScoringTests : IDisposable
     }
 
     [Fact]
+    public void A_binary_teachers_one_logit_or_sigmoid_is_scored_as_two_classes_here_and_in_the_merged_model()
+    {
+        var model = TeacherVariants.Base(classes: 1, seed: 4);
+        var sigmoid = model.Clone();
+        sigmoid.Graph.Node.Add(new NodeProto { OpType = "Sigmoid", Name = "sigmoid", Input = { "logits" }, Output = { "probability" } });
+        var output = sigmoid.Graph.Output.Single(o => o.Name == "logits").Clone();
+        output.Name = "probability";
+        sigmoid.Graph.Output.Clear();
+        sigmoid.Graph.Output.Add(output);
+        var z = Reference(model);
+        var expected = z.SelectMany(v => new[] { 0f, v }).ToArray();
+
+        var (logits, teacher) = ScoreOne(Save(model, "one-logit.onnx"));
+        Assert.True(teacher.SingleOutput);
+        Assert.Equal((2, TeacherOutputKind.Logits), (teacher.ClassCount, teacher.OutputKind));
+        AssertClose(expected, logits);
+        var (fromSigmoid, sigmoidTeacher) = ScoreOne(Save(sigmoid, "sigmoid.onnx"));
+        Assert.Equal(TeacherOutputKind.Probabilities, sigmoidTeacher.OutputKind); // the log-odds of σ(z) are z again
+        AssertClose(expected, fromSigmoid, 1e-3);
+
+        // Merged into one model, both give what the scorer gives.
+        using var session = new InferenceSession(OnnxEnsemble.Merge([Save(model, "a.onnx"), Save(sigmoid, "b.onnx")], new OnnxEnsembleOptions { Fusion = null }));
+        using var input = OrtValue.CreateTensorValueFromMemory(images.AsSpan(0, Rows * ImageSize).ToArray(), [Rows, Channels, Size, Size]);
+        using var outputs = session.Run(new RunOptions(), ["input"], [input], ["teacher_logits"]);
+        var merged = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        AssertClose(Enumerable.Range(0, Rows).SelectMany(i => expected.Skip(2 * i).Take(2).Concat(fromSigmoid.Skip(2 * i).Take(2))).ToArray(), merged, 1e-3);
+    }
+
+    [Fact]
     public void Specialists_are_scored_as_one_teacher_of_every_class_by_the_unified_rule()
     {
         // A 4-class task: specialist A knows {0, 1}, B {1, 3, 2} (three outputs and four, each with "other"). Random
