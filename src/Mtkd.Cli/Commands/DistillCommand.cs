@@ -119,10 +119,10 @@ internal static class DistillCommand
             (double[] Temperatures, double[] Alphas)? sweep = parse.GetValue(sweepTemperature) is null && parse.GetValue(sweepAlpha) is null ? null
                 : (Temperatures: Numbers(parse.GetValue(sweepTemperature), "--sweep-temperature") ?? [distillation.Temperature],
                    Alphas: Numbers(parse.GetValue(sweepAlpha), "--sweep-alpha") ?? [distillation.Alpha]);
-            if (sweep?.Temperatures.FirstOrDefault(t => !(t > 0)) is { } badT && sweep.Value.Temperatures.Any(t => !(t > 0)))
-                throw new ArgumentException($"--sweep-temperature {badT}: expected positive temperatures.");
-            if (sweep?.Alphas.FirstOrDefault(a => a is < 0 or > 1) is { } badA && sweep.Value.Alphas.Any(a => a is < 0 or > 1))
-                throw new ArgumentException($"--sweep-alpha {badA}: expected weights in [0, 1].");
+            foreach (var t in sweep?.Temperatures ?? [])
+                if (!(t > 0)) throw new ArgumentException($"--sweep-temperature {t}: expected positive temperatures.");
+            foreach (var a in sweep?.Alphas ?? [])
+                if (a is < 0 or > 1) throw new ArgumentException($"--sweep-alpha {a}: expected weights in [0, 1].");
             using var folderLock = OutputLock.Acquire(directory, "mtkd distill");
 
             var request = data.Request(parse, teacherPaths, cancellation);
