@@ -59,7 +59,7 @@ public sealed class StudentRunner(StudyData data, ResultCache cache, TeacherRunn
         var (run, teacherPasses) = s.Recipe.Signal switch
         {
             TeacherSignal.None => (new DistillationJob { Data = train, Student = spec, Trainer = options, Distillation = { Method = new LabelsOnly() }, Progress = log.Progress("student") }.Run(), 0L),
-            // The peers start from the student's weights (peer k from its own seed) and see the same batches.
+            // Peer 0 starts from the baseline's weights, the others from their own seeds; all see the same batches. Peer 0 is reported.
             TeacherSignal.Mutual => (new DistillationJob
             {
                 Data = train, Student = spec, Trainer = options, Progress = log.Progress("student"),
