@@ -12,6 +12,7 @@ namespace Mtkd.Training.Networks;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
 [JsonDerivedType(typeof(Conv2dLayer), "conv2d")]
 [JsonDerivedType(typeof(BatchNorm2dLayer), "batchnorm2d")]
+[JsonDerivedType(typeof(BatchNorm1dLayer), "batchnorm1d")]
 [JsonDerivedType(typeof(ReluLayer), "relu")]
 [JsonDerivedType(typeof(MaxPool2dLayer), "maxpool2d")]
 [JsonDerivedType(typeof(FlattenLayer), "flatten")]

@@ -21,7 +21,38 @@ public static class NetworkPresets
     /// <summary>A small MobileNet: a 3×3 conv of w channels (16 by default), four depthwise-separable blocks (2w, 2w s2, 4w, 4w s2), pooling, linear.</summary>
     public const string MobileNetTiny = "mobilenet-tiny";
 
-    public static IReadOnlyList<string> Names { get; } = [TeacherCnn, CnnSmall, ResNet8, ResNet20, MobileNetTiny];
+    /// <summary>
+    /// A multilayer perceptron for feature vectors (tabular features, embeddings; any input, flattened): hidden layers
+    /// of 2w and w units (w = 64 by default), each Linear → BatchNorm1d → ReLU → Dropout 0.1, then the classes.
+    /// <see cref="Mlp"/> takes other sizes and dropout.
+    /// </summary>
+    public const string MlpPreset = "mlp";
+
+    public static IReadOnlyList<string> Names { get; } = [TeacherCnn, CnnSmall, ResNet8, ResNet20, MobileNetTiny, MlpPreset];
+
+    /// <summary>
+    /// An MLP of <paramref name="hiddenSizes"/> (Linear → BatchNorm1d → ReLU → Dropout per hidden layer, then a Linear to
+    /// the classes), for feature vectors. Its ONNX export takes [batch, F] when the data's "images" are F×1×1.
+    /// </summary>
+    /// <param name="hiddenSizes">Units of each hidden layer (none: a linear classifier).</param>
+    /// <param name="dropout">Dropout after each hidden layer, in [0, 1) (0: none).</param>
+    /// <param name="batchNorm">Whether each hidden layer has batch normalization.</param>
+    public static NetworkSpec Mlp(IReadOnlyList<int> hiddenSizes, double dropout = 0.1, bool batchNorm = true)
+    {
+        ArgumentNullException.ThrowIfNull(hiddenSizes);
+        if (hiddenSizes.Any(h => h < 1)) throw new ArgumentOutOfRangeException(nameof(hiddenSizes), $"Hidden sizes must be positive; got {string.Join(", ", hiddenSizes)}.");
+        if (!(dropout is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "Dropout must be in [0, 1).");
+        var layers = new List<LayerSpec> { new FlattenLayer() };
+        foreach (int units in hiddenSizes)
+        {
+            layers.Add(new LinearLayer(units));
+            if (batchNorm) layers.Add(new BatchNorm1dLayer());
+            layers.Add(new ReluLayer());
+            if (dropout > 0) layers.Add(new DropoutLayer(dropout));
+        }
+        layers.Add(new LinearLayer());
+        return new NetworkSpec(MlpPreset, layers);
+    }
 
     /// <summary>The preset's spec; <paramref name="width"/> sets its base channel count (null: the preset's default).</summary>
     public static NetworkSpec Get(string name, int? width = null)
@@ -51,13 +82,14 @@ public static class NetworkPresets
                 new DepthwiseSeparableLayer(W(64)), new DepthwiseSeparableLayer(W(64), Stride: 2),
                 new GlobalAveragePoolLayer(), new LinearLayer(),
             ]),
+            MlpPreset => Mlp([W(128), W(64)]),
             _ => throw new ArgumentException($"Unknown network preset '{name}'; expected one of: {string.Join(", ", Names)}.", nameof(name)),
         };
 
         // Scales the preset's default channel counts so that its base width becomes `width`.
         int W(int channels)
         {
-            int defaultBase = name == CnnSmall ? 8 : 16;
+            int defaultBase = name switch { CnnSmall => 8, MlpPreset => 64, _ => 16 };
             return width is { } w ? Math.Max(1, channels * w / defaultBase) : channels;
         }
     }

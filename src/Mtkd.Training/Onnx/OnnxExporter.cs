@@ -65,7 +65,9 @@ public static class OnnxExporter
             throw new ArgumentOutOfRangeException(nameof(options), options.Opset, $"Opsets 9 to {OnnxExportOptions.NewestOpset} are supported (tested with ONNX Runtime).");
         var graph = new GraphProto { Name = network.Spec.Name };
         var input = network.InputShape;
-        graph.Input.Add(TensorValue(options.InputName, "batch", input.Channels, input.Height, input.Width));
+        // A network of feature vectors (F×1×1 "images" flattened first, such as an MLP) takes [batch, F], as tabular models do.
+        bool vectors = input.Height == 1 && input.Width == 1 && network.Spec.Layers[0] is Networks.FlattenLayer;
+        graph.Input.Add(vectors ? TensorValue(options.InputName, "batch", input.Channels) : TensorValue(options.InputName, "batch", input.Channels, input.Height, input.Width));
 
         // Each layer writes its own nodes ("layers.{i}", after its module); the exporter only threads the values through.
         var builder = new OnnxGraphBuilder(graph);
