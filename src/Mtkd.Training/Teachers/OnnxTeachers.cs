@@ -111,7 +111,7 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
         if (ClassCount != data.ClassCount && generalists.Length == 0)
             throw new InvalidDataException($"The specialists ({string.Join(", ", specialists.Select(t => $"'{t.Name}'"))}) are for {ClassCount} classes; the data has " +
                 $"{data.ClassCount} ({Listed(data.ClassNames)}). Give specialists made for this data.");
-        bool single = generalists[0].Description.SingleOutput;
+        bool single = generalists.Length > 0 && generalists[0].Description.SingleOutput;
         if (ClassCount != data.ClassCount)
             throw new InvalidDataException($"Teacher '{generalists[0].Name}' gives {(single ? 1 : ClassCount)} {(single ? "score" : "scores")} per image (output " +
                 $"'{generalists[0].Description.OutputName}'); the data has {data.ClassCount} classes ({Listed(data.ClassNames)}). A teacher must give one score per class " +

@@ -140,6 +140,10 @@ public sealed class SpecialistTests : IDisposable
                 }
             }
 
+            // Specialists alone fit data of their classes (they have no teacher of all the classes to compare with).
+            using (var only = OnnxTeachers.Load(paths))
+                only.CheckFits(TrainingFixtures.Validation);
+
             // Without the specialist of 8, 9, 0, 1 and the one of 6-9, classes 8 and 9 are known by none.
             var uncovered = Assert.Throws<InvalidDataException>(() => OnnxTeachers.Load(paths.Take(3).ToArray()));
             Assert.Contains("No specialist covers classes 8, 9 of 10", uncovered.Message);
