@@ -54,7 +54,7 @@ internal sealed class OnnxGraphBuilder(GraphProto graph)
         AddNode("Conv", name, inputs.ToArray(), output, ConvAttributes(kernel, stride, padding, group));
     }
 
-    public void AddBatchNorm(string name, string input, string output, BatchNorm2d bn) =>
+    public void AddBatchNorm(string name, string input, string output, BatchNorm bn) =>
         AddNode("BatchNormalization", name,
             [input, Initializer($"{name}.weight", bn.weight!), Initializer($"{name}.bias", bn.bias!),
              Initializer($"{name}.running_mean", bn.running_mean!), Initializer($"{name}.running_var", bn.running_var!)],
@@ -79,11 +79,27 @@ internal sealed class OnnxGraphBuilder(GraphProto graph)
         }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var scale = bn.weight! / (bn.running_var! + bn.eps).sqrt();
-        var weight = conv.weight! * scale.view(-1, 1, 1, 1);
-        var bias = ((conv.bias is { } b ? b : zeros_like(bn.running_mean!)) - bn.running_mean!) * scale + bn.bias!;
+        var (weight, bias) = Folded(conv.weight!, conv.bias, bn);
         AddNode("Conv", name, [input, Initializer($"{name}.weight", weight), Initializer($"{name}.bias", bias)], output,
             ConvAttributes(kernel, stride, padding, group));
+    }
+
+    /// <summary>A linear layer with the batch norm after it folded in: one Gemm writing <paramref name="output"/> (the batch norm's value).</summary>
+    public void AddLinearBatchNorm(string name, string input, string output, Linear linear, BatchNorm bn)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (weight, bias) = Folded(linear.weight!, linear.bias, bn);
+        AddNode("Gemm", name, [input, Initializer($"{name}.weight", weight), Initializer($"{name}.bias", bias)], output, Int("transB", 1));
+    }
+
+    // y = γ·(Wx + b − μ)/√(σ² + ε) + β: W's output rows scaled by s = γ/√(σ² + ε), bias s·(b − μ) + β. Inside the caller's dispose scope.
+    private static (Tensor Weight, Tensor Bias) Folded(Tensor weight, Tensor? bias, BatchNorm bn)
+    {
+        var scale = bn.weight! / (bn.running_var! + bn.eps).sqrt();
+        var perRow = Enumerable.Repeat(1L, (int)weight.dim()).ToArray();
+        perRow[0] = -1;
+        return (weight * scale.view(perRow), ((bias ?? zeros_like(bn.running_mean!)) - bn.running_mean!) * scale + bn.bias!);
     }
 
     private static AttributeProto[] ConvAttributes(int kernel, int stride, int padding, int group) =>

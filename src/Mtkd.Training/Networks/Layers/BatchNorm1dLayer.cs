@@ -17,11 +17,7 @@ public sealed record BatchNorm1dLayer : LayerSpec
 
     internal override (int Layers, string Output) Export(OnnxGraphBuilder graph, OnnxLayerStep step)
     {
-        var bn = (BatchNorm1d)step.Module;
-        graph.AddNode("BatchNormalization", step.Name,
-            [step.Input, graph.Initializer($"{step.Name}.weight", bn.weight!), graph.Initializer($"{step.Name}.bias", bn.bias!),
-             graph.Initializer($"{step.Name}.running_mean", bn.running_mean!), graph.Initializer($"{step.Name}.running_var", bn.running_var!)],
-            step.Output, OnnxGraphBuilder.Float("epsilon", (float)bn.eps));
+        graph.AddBatchNorm(step.Name, step.Input, step.Output, (BatchNorm1d)step.Module);
         return (1, step.Output);
     }
 }

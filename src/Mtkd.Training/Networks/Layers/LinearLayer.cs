@@ -23,17 +23,8 @@ public sealed record LinearLayer(int OutFeatures = 0) : LayerSpec
     {
         if (step.Fold && step.Next is BatchNorm1dLayer)
         {
-            // y = γ·(Wx + b − μ)/√(σ² + ε) + β is one Gemm: rows of W scaled by s = γ/√(σ² + ε), bias s·(b − μ) + β.
             // The batch norm's node disappears; its output name stays, so later nodes read the same value.
-            var linear = (Linear)step.Module;
-            var bn = (BatchNorm1d)step.NextModule!;
-            using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            var scale = bn.weight! / (bn.running_var! + bn.eps).sqrt();
-            var weight = linear.weight! * scale.unsqueeze(1);
-            var bias = (linear.bias! - bn.running_mean!) * scale + bn.bias!;
-            graph.AddNode("Gemm", step.Name, [step.Input, graph.Initializer($"{step.Name}.weight", weight), graph.Initializer($"{step.Name}.bias", bias)],
-                step.NextOutput!, OnnxGraphBuilder.Int("transB", 1));
+            graph.AddLinearBatchNorm(step.Name, step.Input, step.NextOutput!, (Linear)step.Module, (BatchNorm1d)step.NextModule!);
             return (2, step.NextOutput!);
         }
         graph.AddLinear(step.Name, step.Input, step.Output, (Linear)step.Module);
