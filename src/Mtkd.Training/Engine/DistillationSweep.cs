@@ -50,10 +50,7 @@ public static class DistillationSweep
                 var distillation = job.Distillation.Clone();
                 distillation.Temperature = t;
                 distillation.Alpha = a;
-                var trainer = job.Trainer.Clone();
-                string suffix = string.Create(CultureInfo.InvariantCulture, $"-T{t}-a{a}");
-                trainer.CheckpointDirectory = Suffixed(trainer.CheckpointDirectory, suffix);
-                trainer.MetricsPath = Suffixed(trainer.MetricsPath, suffix);
+                var trainer = job.Trainer.ForRun(string.Create(CultureInfo.InvariantCulture, $"-T{t}-a{a}"));
                 var result = (job with { Distillation = distillation, Trainer = trainer }).Run(cancellation);
                 var point = new SweepPoint(t, a, NetworkTrainer.Evaluate(result.Student, result.Validation!).Accuracy);
                 points.Add(point);
@@ -72,7 +69,4 @@ public static class DistillationSweep
             throw;
         }
     }
-
-    private static string? Suffixed(string? path, string suffix) =>
-        path is null ? null : Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path) + suffix + Path.GetExtension(path));
 }

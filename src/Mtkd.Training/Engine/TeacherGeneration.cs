@@ -143,7 +143,8 @@ public static class TeacherGeneration
             var inBag = rows.ToHashSet();
             validation = data.Subset(Enumerable.Range(0, data.Count).Where(i => !inBag.Contains(i)).ToArray());
         }
-        var teacherOptions = Copy(options, seed, Suffixed(options.MetricsPath, k), Suffixed(options.CheckpointDirectory, k));
+        var teacherOptions = options.ForRun($"-{k}");
+        teacherOptions.Seed = seed;
         var (network, history) = TrainOne(spec, subset, teacherOptions, validation,
             progress is null ? null : new SynchronousProgress<TrainingProgress>(p => progress.Report((k, p))), cancellation);
         return new GeneratedTeacher(k, network, history, history[^1].ValidationAccuracy) { TrainingRows = rows };
@@ -174,7 +175,7 @@ public static class TeacherGeneration
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "Need at least one snapshot.");
         if (epochsPerCycle < 1) throw new ArgumentOutOfRangeException(nameof(epochsPerCycle), epochsPerCycle, "A cycle needs at least one epoch.");
-        var runOptions = Copy(options, options.Seed, options.MetricsPath, options.CheckpointDirectory);
+        var runOptions = options.Clone();
         runOptions.Epochs = count * epochsPerCycle;
         runOptions.Schedule = ScheduleKind.CyclicCosine;
         runOptions.CycleEpochs = epochsPerCycle;
@@ -210,17 +211,5 @@ public static class TeacherGeneration
             foreach (var s in snapshots) s.Network.Dispose();
             throw;
         }
-    }
-
-    private static string? Suffixed(string? path, int k) =>
-        path is null ? null : Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}-{k}{Path.GetExtension(path)}");
-
-    private static TrainerOptions Copy(TrainerOptions options, int seed, string? metrics, string? checkpoints)
-    {
-        var copy = options.Clone();
-        copy.Seed = seed;
-        copy.MetricsPath = metrics;
-        copy.CheckpointDirectory = checkpoints;
-        return copy;
     }
 }

@@ -128,6 +128,21 @@ public sealed class TrainerOptions
     /// <summary>A copy of every setting (the augmentation settings shared), to vary per run.</summary>
     internal TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();
 
+    /// <summary>
+    /// A copy for one of several runs of a job (a teacher of an ensemble, a setting of a sweep): its metrics file and
+    /// checkpoint folder get <paramref name="suffix"/> before their extension, so the runs keep theirs apart.
+    /// </summary>
+    internal TrainerOptions ForRun(string suffix)
+    {
+        var copy = Clone();
+        copy.MetricsPath = Suffixed(MetricsPath, suffix);
+        copy.CheckpointDirectory = Suffixed(CheckpointDirectory, suffix);
+        return copy;
+
+        static string? Suffixed(string? path, string suffix) =>
+            path is null ? null : Path.Combine(Path.GetDirectoryName(path) ?? "", Path.GetFileNameWithoutExtension(path) + suffix + Path.GetExtension(path));
+    }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
