@@ -135,7 +135,7 @@ internal static class ScoreCommand
             var info = OnnxModelInfo.Read(path);
             if (!info.Metadata.TryGetValue("class_names", out var json) || System.Text.Json.JsonSerializer.Deserialize<string[]>(json) is not { Length: > 0 } names)
                 continue;
-            if (SpecialistClasses.FromOnnx(path) is not { } classes)
+            if (SpecialistClasses.Of(info) is not { } classes)
                 return names;
             assembled ??= new string?[classes.ClassCount];
             for (int j = 0; j < classes.Classes.Count && j < names.Length; j++) assembled[classes.Classes[j]] = names[j];

@@ -137,7 +137,7 @@ internal sealed class OnnxTeacher : IDisposable
             : info.IsProbabilityOutput(outputName) || (outputDims[1] == 1 && info.ProducerOf(outputName) == "Sigmoid") ? TeacherOutputKind.Probabilities
             : TeacherOutputKind.Logits;
 
-        var specialist = info.Metadata.TryGetValue(SpecialistClasses.MetadataKey, out var classes) ? SpecialistClasses.Decode(classes, name) : null;
+        var specialist = SpecialistClasses.Of(info);
         // One score per image is a binary classifier's: scored as two classes.
         bool single = outputDims[1] == 1;
         return new TeacherDescription(name, inputName, imageShape, layout, model.InputLayout == TeacherInputLayout.Auto && guess.Ambiguous,

@@ -139,10 +139,13 @@ public sealed class SpecialistClasses
     }
 
     /// <summary>The classes an ONNX file records as a specialist's (metadata "mtkd.specialist"); null for a model of all the classes.</summary>
-    public static SpecialistClasses? FromOnnx(string path)
+    public static SpecialistClasses? FromOnnx(string path) => Of(Onnx.OnnxModelInfo.Read(path));
+
+    /// <summary>The classes a model already read records as a specialist's; null for a model of all the classes.</summary>
+    public static SpecialistClasses? Of(Onnx.OnnxModelInfo info)
     {
-        var info = Onnx.OnnxModelInfo.Read(path);
-        return info.Metadata.TryGetValue(MetadataKey, out var value) ? Decode(value, path) : null;
+        ArgumentNullException.ThrowIfNull(info);
+        return info.Metadata.TryGetValue(MetadataKey, out var value) ? Decode(value, info.Source) : null;
     }
 
     /// <summary>The metadata value: {"classes":[…],"class_count":C}.</summary>
