@@ -39,9 +39,7 @@ internal static class FuseCommand
                 OutputChecks.File(exportPath, "--export");
                 if (teacherPaths.Length == 0)
                     throw new ArgumentException("--export merges the teachers' models: give each as --teacher A.onnx, in the soft-label file's teacher order.");
-                if (EnsembleFusion.IsRankedVote(parse.GetValue(method)))
-                    throw new ArgumentException($"--method {parse.GetValue(method)}: a ranked vote is not written as one ONNX model; export MeanProbability, MeanLogit, " +
-                        "Product, MaxConfidence or WeightedAverage.");
+                OnnxEnsemble.CheckWritable(parse.GetValue(method)); // before any file is read
             }
             return Run(parse.GetValue(file)!, parse.GetValue(weightsFrom), parse.GetValue(json), exportPath, teacherPaths, parse.GetValue(method));
         }));

@@ -39,10 +39,14 @@ public sealed class TeacherFusionTransformer : ITransformer
     // ML.NET's ONNX transformer over the fusion (teacher logits → fused logits), then softmax: Score, and PredictedLabel keyed like the label.
     private TransformerChain<ITransformer> CreateStock(Microsoft.ML.Runtime.IHostEnvironment env, DataViewSchema? inputSchema)
     {
-        if (EnsembleFusion.IsRankedVote(Method))
-            throw new NotSupportedException($"{Method} is a ranked vote, which has no form in stock ML.NET transformers (its tallies and tie-breaks are not ONNX " +
-                "operators here): it is not saved into model zips nor run row by row. Use Transform on an IDataView, or fuse with MeanProbability, MeanLogit, " +
-                "Product, MaxConfidence or WeightedAverage to save the ensemble.");
+        try
+        {
+            OnnxEnsemble.CheckWritable(Method);
+        }
+        catch (ArgumentException e)
+        {
+            throw new NotSupportedException(e.Message + " So it is not saved into model zips nor run row by row; Transform on an IDataView works.", e);
+        }
         var model = OnnxEnsemble.Fusion(TeacherCount, ClassCount, new OnnxEnsembleOptions
         {
             Fusion = Method, Weights = Weights, TeacherLogitsName = TeacherLogitsColumnName, LogitsName = EnsembleLogitsColumnName,

@@ -138,12 +138,21 @@ public static class OnnxEnsemble
             $"The {options.Fusion} fusion");
     }
 
+    /// <summary>
+    /// Refuses a fusion ONNX operators do not express here: the ranked votes, whose tallies and tie-breaks are not
+    /// written in the graph. <see cref="ArgumentException"/> naming the method and those that can be written.
+    /// </summary>
+    public static void CheckWritable(FusionMethod method)
+    {
+        if (EnsembleFusion.IsRankedVote(method) || !Enum.IsDefined(method))
+            throw new ArgumentException($"{method} is a ranked vote, which is not written as one ONNX model (its tallies and tie-breaks are not ONNX " +
+                "operators here); save the ensemble with MeanProbability, MeanLogit, Product, MaxConfidence or WeightedAverage."); // the message names the method
+    }
+
     private static void CheckFusion(OnnxEnsembleOptions options, int teacherCount)
     {
         if (options.Fusion is not { } method) return;
-        if (EnsembleFusion.IsRankedVote(method) || !Enum.IsDefined(method))
-            throw new ArgumentException($"{method} is a ranked vote, which is not written as one ONNX model (its tallies and tie-breaks are not ONNX " +
-                "operators here); save the ensemble with MeanProbability, MeanLogit, Product, MaxConfidence or WeightedAverage.", nameof(options));
+        CheckWritable(method);
         if (method == FusionMethod.WeightedAverage)
             _ = new EnsembleFusion(method, teacherCount, 1, options.Weights); // the weights' own checks and messages
     }
