@@ -75,7 +75,7 @@ public sealed class StudentTransformer : ITransformer
             Fusion = Training.Fusion.FusionMethod.MeanLogit, InputName = featureColumn, LogitsName = logits, ProbabilitiesName = "EnsembleProbabilities",
             TeacherLogitsName = null, ClassNames = students[0].ClassNames,
         });
-        var onnx = StockTransformers.ApplyOnnx(env, merged, logits, featureColumn, trainSchema, gpuDeviceId, fallbackToCpu, "The students' ensemble");
+        var (onnx, _) = StockTransformers.ApplyOnnx(env, merged, logits, featureColumn, trainSchema, gpuDeviceId, fallbackToCpu, "The students' ensemble");
         var head = MlNetInternals.CreateSoftmaxPredictionHead(env, students[0].ClassNames.Count, onnx.GetOutputSchema(trainSchema), logits, labelColumn);
         return new TransformerChain<ITransformer>(onnx, head);
     }
@@ -94,8 +94,7 @@ public sealed class StudentTransformer : ITransformer
             ClassNames = classNames,
         });
 
-        var (_, provider) = CudaProvider.Resolve(gpuDeviceId, fallbackToCpu, "The student");
-        var onnx = StockTransformers.ApplyOnnx(env, forMlNet, LogitsColumnName, featureColumn, trainSchema, gpuDeviceId, fallbackToCpu, "The student");
+        var (onnx, provider) = StockTransformers.ApplyOnnx(env, forMlNet, LogitsColumnName, featureColumn, trainSchema, gpuDeviceId, fallbackToCpu, "The student");
         var head = MlNetInternals.CreateSoftmaxPredictionHead(env, student.ClassCount, onnx.GetOutputSchema(trainSchema), LogitsColumnName, labelColumn);
         var chain = new TransformerChain<ITransformer>(onnx, head);
         return new StudentTransformer(chain, standalone, student.Spec, student.ParameterCount, classNames, history) { ExecutionProvider = provider };

@@ -24,7 +24,7 @@ public sealed class TeacherFusionTransformer : ITransformer
     private readonly Lazy<ITransformer> stock;
 
     internal TeacherFusionTransformer(FusionMethod method, int teacherCount, int classCount, double[]? weights, string[]? classNames, string teacherLogitsColumnName,
-        Microsoft.ML.Runtime.IHostEnvironment? env = null, DataViewSchema? inputSchema = null)
+        Microsoft.ML.Runtime.IHostEnvironment env, DataViewSchema inputSchema)
     {
         Method = method;
         TeacherCount = teacherCount;
@@ -33,11 +33,11 @@ public sealed class TeacherFusionTransformer : ITransformer
         ClassNames = classNames;
         TeacherLogitsColumnName = teacherLogitsColumnName;
         _ = CreateFusion(); // validates the weights now rather than on the first row
-        stock = new(() => CreateStock(env ?? new MLContext(), inputSchema));
+        stock = new(() => CreateStock(env, inputSchema));
     }
 
     // ML.NET's ONNX transformer over the fusion (teacher logits → fused logits), then softmax: Score, and PredictedLabel keyed like the label.
-    private TransformerChain<ITransformer> CreateStock(Microsoft.ML.Runtime.IHostEnvironment env, DataViewSchema? inputSchema)
+    private TransformerChain<ITransformer> CreateStock(Microsoft.ML.Runtime.IHostEnvironment env, DataViewSchema inputSchema)
     {
         try
         {
@@ -51,10 +51,8 @@ public sealed class TeacherFusionTransformer : ITransformer
         {
             Fusion = Method, Weights = Weights, TeacherLogitsName = TeacherLogitsColumnName, LogitsName = EnsembleLogitsColumnName,
         });
-        var schema = inputSchema ?? StockTransformers.LogitsAndLabel(TeacherLogitsColumnName, new VectorDataViewType(NumberDataViewType.Single, TeacherCount * ClassCount),
-            "Label", ClassCount, null);
-        var onnx = StockTransformers.ApplyOnnx(env, model, EnsembleLogitsColumnName, TeacherLogitsColumnName, schema, null, true, "The fusion");
-        var fused = onnx.GetOutputSchema(schema)[EnsembleLogitsColumnName].Type;
+        var (onnx, _) = StockTransformers.ApplyOnnx(env, model, EnsembleLogitsColumnName, TeacherLogitsColumnName, inputSchema, null, true, "The fusion");
+        var fused = onnx.GetOutputSchema(inputSchema)[EnsembleLogitsColumnName].Type;
         var head = MlNetInternals.CreateSoftmaxPredictionHead(env, ClassCount,
             StockTransformers.LogitsAndLabel(EnsembleLogitsColumnName, fused, "Label", ClassCount, ClassNames), EnsembleLogitsColumnName, "Label",
             ScoreColumnName, PredictedLabelColumnName);

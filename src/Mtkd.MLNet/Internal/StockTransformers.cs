@@ -11,16 +11,19 @@ namespace Mtkd.MLNet.Internal;
 /// </summary>
 internal static class StockTransformers
 {
-    /// <summary>ML.NET's ONNX transformer over <paramref name="model"/> (its input and output named after the columns), fitted without reading data.</summary>
-    public static ITransformer ApplyOnnx(IHostEnvironment env, byte[] model, string outputColumn, string inputColumn, DataViewSchema inputSchema,
-        int? gpuDeviceId, bool fallbackToCpu, string what)
+    /// <summary>
+    /// ML.NET's ONNX transformer over <paramref name="model"/> (its input and output named after the columns), fitted
+    /// without reading data, and where it runs ("CPU", "CUDA device N", or the CPU with the reason a GPU request fell back).
+    /// </summary>
+    public static (ITransformer Transformer, string ExecutionProvider) ApplyOnnx(IHostEnvironment env, byte[] model, string outputColumn, string inputColumn,
+        DataViewSchema inputSchema, int? gpuDeviceId, bool fallbackToCpu, string what)
     {
         // ApplyOnnxModel hangs off a TransformsCatalog; the catalog's environment is the user's MLContext in every
         // ordinary use, and any other host environment gets a private context for this stage alone.
         var mlContext = env as MLContext ?? new MLContext();
-        var (device, _) = CudaProvider.Resolve(gpuDeviceId, fallbackToCpu, what);
-        return mlContext.Transforms.ApplyOnnxModel([outputColumn], [inputColumn], new MemoryStream(model), device, fallbackToCpu)
-            .Fit(new EmptyDataView(inputSchema));
+        var (device, provider) = CudaProvider.Resolve(gpuDeviceId, fallbackToCpu, what);
+        return (mlContext.Transforms.ApplyOnnxModel([outputColumn], [inputColumn], new MemoryStream(model), device, fallbackToCpu)
+            .Fit(new EmptyDataView(inputSchema)), provider);
     }
 
     /// <summary>

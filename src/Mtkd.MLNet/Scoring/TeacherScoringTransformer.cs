@@ -17,19 +17,17 @@ public sealed class TeacherScoringTransformer : ITransformer, IDisposable
     private readonly Lazy<ITransformer> stock;
 
     internal TeacherScoringTransformer(OnnxTeachers teachers, string inputColumnName, string outputColumnName, int batchSize,
-        Func<bool>? isCanceled = null, StockSource? source = null)
+        Func<bool> isCanceled, StockSource source)
     {
-        IsCanceled = isCanceled ?? (() => false);
+        IsCanceled = isCanceled;
         Teachers = teachers;
         InputColumnName = inputColumnName;
         OutputColumnName = outputColumnName;
         BatchSize = batchSize;
-        stock = new(() => source is { } s
-            ? StockTransformers.ApplyOnnx(s.Environment, OnnxEnsemble.Merge(s.Models, new OnnxEnsembleOptions
-            {
-                Fusion = null, InputName = InputColumnName, TeacherLogitsName = OutputColumnName,
-            }), OutputColumnName, InputColumnName, s.InputSchema, s.GpuDeviceId, s.FallbackToCpu, "The teachers")
-            : throw new NotSupportedException("This scorer was made without its teacher models; fit it with mlContext.Transforms.ScoreTeachers."));
+        stock = new(() => StockTransformers.ApplyOnnx(source.Environment, OnnxEnsemble.Merge(source.Models, new OnnxEnsembleOptions
+        {
+            Fusion = null, InputName = InputColumnName, TeacherLogitsName = OutputColumnName,
+        }), OutputColumnName, InputColumnName, source.InputSchema, source.GpuDeviceId, source.FallbackToCpu, "The teachers").Transformer);
     }
 
     /// <summary>What the stock twin is made from: the environment, the teacher models as given, the schema fitted on, the device.</summary>
