@@ -13,17 +13,6 @@ namespace Mtkd.MLNet.Tests.Distillation;
 [Collection(TinyFashionMnistCollection.Name)]
 public sealed class StudentInPipelinesTests(TinyFashionMnist data)
 {
-    private sealed class ImageRow
-    {
-        [VectorType(784)] public float[] Features { get; set; } = [];
-    }
-
-    private sealed class Prediction
-    {
-        public float[] Score { get; set; } = [];
-        public uint PredictedLabel { get; set; }
-    }
-
     private sealed class ClassName
     {
         public string Label { get; set; } = "";
@@ -51,12 +40,12 @@ public sealed class StudentInPipelinesTests(TinyFashionMnist data)
         scored.Schema["Score"].GetSlotNames(ref slotNames);
         Assert.Equal(data.Test.ClassNames, slotNames.DenseValues().Select(s => s.ToString()));
 
-        var engine = ml.Model.CreatePredictionEngine<ImageRow, Prediction>(student); // no label needed to predict
+        var engine = ml.Model.CreatePredictionEngine<FashionImageRow, ClassPrediction>(student); // no label needed to predict
         var expected = scored.GetColumn<float[]>("Score").Take(20).ToArray();
         var expectedLabels = scored.GetColumn<uint>("PredictedLabel").Take(20).ToArray();
         for (int i = 0; i < 20; i++)
         {
-            var prediction = engine.Predict(new ImageRow { Features = data.Test.ReadImage(i) });
+            var prediction = engine.Predict(new FashionImageRow { Features = data.Test.ReadImage(i) });
             Assert.Equal(expectedLabels[i], prediction.PredictedLabel);
             Assert.True(expected[i].Zip(prediction.Score, (a, b) => Math.Abs(a - b)).Max() < 1e-6);
         }

@@ -12,17 +12,6 @@ namespace Mtkd.MLNet.Tests.Fusion;
 [Collection(TinyFashionMnistCollection.Name)]
 public sealed class SavedEnsembleTests(TinyFashionMnist data)
 {
-    private sealed class Image
-    {
-        [VectorType(784)] public float[] Features { get; set; } = [];
-    }
-
-    private sealed class Prediction
-    {
-        public uint PredictedLabel { get; set; }
-        public float[] Score { get; set; } = [];
-    }
-
     [Theory]
     [InlineData(FusionMethod.MeanProbability)]
     [InlineData(FusionMethod.MaxConfidence)]
@@ -47,9 +36,9 @@ public sealed class SavedEnsembleTests(TinyFashionMnist data)
         Assert.Equal(data.Test.ClassNames, names.DenseValues().Select(n => n.ToString()));
 
         // Row by row: a PredictionEngine on the fitted chain and on the loaded zip.
-        var image = new Image { Features = data.Test.ReadImage(0) };
-        var fitted = ml.Model.CreatePredictionEngine<Image, Prediction>(ensemble).Predict(image);
-        var fromZip = ml.Model.CreatePredictionEngine<Image, Prediction>(loaded).Predict(image);
+        var image = new FashionImageRow { Features = data.Test.ReadImage(0) };
+        var fitted = ml.Model.CreatePredictionEngine<FashionImageRow, ClassPrediction>(ensemble).Predict(image);
+        var fromZip = ml.Model.CreatePredictionEngine<FashionImageRow, ClassPrediction>(loaded).Predict(image);
         Assert.Equal(expected.GetColumn<uint>("PredictedLabel").First(), fitted.PredictedLabel);
         Assert.Equal(fitted.PredictedLabel, fromZip.PredictedLabel);
         Assert.True(fitted.Score.Zip(scores[0].First, (a, b) => Math.Abs(a - b)).Max() < 1e-5);
