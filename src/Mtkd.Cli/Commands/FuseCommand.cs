@@ -39,7 +39,14 @@ internal static class FuseCommand
                 OutputChecks.File(exportPath, "--export");
                 if (teacherPaths.Length == 0)
                     throw new ArgumentException("--export merges the teachers' models: give each as --teacher A.onnx, in the soft-label file's teacher order.");
-                OnnxEnsemble.CheckWritable(parse.GetValue(method)); // before any file is read
+                try
+                {
+                    OnnxEnsemble.CheckWritable(parse.GetValue(method)); // before any file is read
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException($"--method {parse.GetValue(method)}: {e.Message}", e);
+                }
             }
             return Run(parse.GetValue(file)!, parse.GetValue(weightsFrom), parse.GetValue(json), exportPath, teacherPaths, parse.GetValue(method));
         }));
@@ -90,7 +97,7 @@ internal static class FuseCommand
             {
                 Fusion = exportMethod, Weights = exportMethod == FusionMethod.WeightedAverage ? weights : null, ClassNames = set.Header.ClassNames,
             });
-            AnsiConsole.MarkupLine(Markup.Escape($"Wrote {exportPath}: {teachers} teachers fused by {exportMethod} " +
+            AnsiConsole.MarkupLine(Markup.Escape($"Wrote {exportPath}: {teachers} {(teachers == 1 ? "teacher" : "teachers")} fused by {exportMethod} " +
                 $"({methodRows.Single(r => r.Model == exportMethod.ToString()).Accuracy * 100:0.00} % on {path}), {new FileInfo(exportPath).Length:N0} bytes; " +
                 "outputs probabilities, logits and teacher_logits."));
         }
