@@ -51,4 +51,14 @@ public static class MtkdCatalog
     public static MultiTeacherDistillationTrainer MultiTeacherDistillation(
         this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, MultiTeacherDistillationOptions? options = null) =>
         new(MlNetInternals.GetEnvironment(catalog), options ?? new MultiTeacherDistillationOptions());
+
+    /// <summary>
+    /// Distills the teachers into a compact student for a yes/no problem: a Boolean label (true the positive class),
+    /// teachers with one logit or sigmoid output or two class scores, and ML.NET's binary outputs (<c>Score</c> the
+    /// logit, <c>Probability</c>, a Boolean <c>PredictedLabel</c>) for <c>BinaryClassification.Evaluate</c>; the student
+    /// exports with one output. See <see cref="MultiTeacherDistillationOptions"/> and <see cref="StudentTransformer.WithThreshold"/>.
+    /// </summary>
+    public static MultiTeacherDistillationTrainer MultiTeacherDistillation(
+        this BinaryClassificationCatalog.BinaryClassificationTrainers catalog, MultiTeacherDistillationOptions? options = null) =>
+        new(MlNetInternals.GetEnvironment(catalog), options ?? new MultiTeacherDistillationOptions(), binary: true);
 }

@@ -66,7 +66,7 @@ public static class ImageDatasetExtensions
         {
             var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
             var getters = extra.Select(c => cursor.GetGetter<VBuffer<float>>(c)).ToArray();
-            var getLabel = label is { } lc ? cursor.GetGetter<uint>(lc) : null;
+            var getLabel = label is { } lc ? KeyGetter(cursor, lc) : null;
             VBuffer<float> buffer = default;
             uint key = 0;
             while (cursor.MoveNext())
@@ -91,6 +91,20 @@ public static class ImageDatasetExtensions
         for (int i = 0; i < columns.Count; i++)
             result = result.WithColumn(columns[i].As, values[i].ToArray(), widths[i]);
         return result;
+    }
+
+    // A key label as it is; a Boolean one (the binary trainer's) as the key of class 0 (false) or 1 (true).
+    private static ValueGetter<uint> KeyGetter(DataViewRowCursor cursor, DataViewSchema.Column label)
+    {
+        if (label.Type is not BooleanDataViewType)
+            return cursor.GetGetter<uint>(label);
+        var getBool = cursor.GetGetter<bool>(label);
+        bool value = false;
+        return (ref uint key) =>
+        {
+            getBool(ref value);
+            key = value ? 2u : 1u;
+        };
     }
 
     /// <summary>The size of a known-size Single vector column; anything else is refused naming it.</summary>

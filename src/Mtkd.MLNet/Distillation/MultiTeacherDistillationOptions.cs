@@ -15,7 +15,7 @@ public sealed class MultiTeacherDistillationOptions
     public string FeatureColumnName { get; set; } = "Features";
 
     /// <summary>
-    /// Key-typed label; its key values become the classes of <c>PredictedLabel</c>. A row whose key is missing (0) is
+    /// Key-typed label (Boolean for the binary trainer); its key values become the classes of <c>PredictedLabel</c>. A row whose key is missing (0) is
     /// unlabelled: it learns from the teachers alone (the hard term averages over labelled rows only). Default "Label".
     /// </summary>
     public string LabelColumnName { get; set; } = "Label";

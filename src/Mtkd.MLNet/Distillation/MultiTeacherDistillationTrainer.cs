@@ -18,6 +18,8 @@ namespace Mtkd.MLNet.Distillation;
 /// Trains a compact student network by a <see cref="DistillationJob"/> (the method of <c>Distillation.Method</c>,
 /// output_avg by default) from the data view's teacher columns or the options' teachers, and returns it as an ML.NET
 /// model with <c>Score</c> and <c>PredictedLabel</c>. An adapter: it reads the view into the job's data and wraps the result.
+/// The binary catalog's trainer reads a Boolean label, trains a two-class network and returns it with ML.NET's
+/// binary outputs (<c>Score</c> the logit, <c>Probability</c>, a Boolean <c>PredictedLabel</c>).
 /// </summary>
 public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransformer>
 {
@@ -25,11 +27,13 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     private readonly MultiTeacherDistillationOptions options;
     private readonly Func<bool> isCanceled;
     private readonly DistillationJob settings; // the job's settings from the options; Fit adds the data and teachers
+    private readonly bool binary;
 
-    internal MultiTeacherDistillationTrainer(IHostEnvironment env, MultiTeacherDistillationOptions options)
+    internal MultiTeacherDistillationTrainer(IHostEnvironment env, MultiTeacherDistillationOptions options, bool binary = false)
     {
         this.env = env;
         this.options = options;
+        this.binary = binary;
         MlNetInternals.ResolveAll(); // a changed ML.NET fails here, not after training
         isCanceled = MlNetInternals.CancellationCheck(env);
         // Every setting is checked here, when the pipeline is built, not after teachers were scored.
@@ -52,7 +56,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     {
         if (isCanceled())
             throw new OperationCanceledException("MLContext.CancelExecution() was called before Fit; use a new MLContext to train again.");
-        var (classCount, classNames) = KeyLabels.Classes(input.Schema, options.LabelColumnName);
+        var (classCount, classNames) = Classes(input.Schema);
         // α = 1 weighs the teachers at nothing: with none given, this is the same student trained the standard way.
         var distillation = LabelsOnly(input.Schema) ? WithMethod(new LabelsOnly()) : options.Distillation;
         var reads = distillation.Method.Reads;
@@ -65,6 +69,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                 teachers = LoadTeachers(reads);
             bool stored = reads != TeacherSignal.None && !options.ConsistentTeaching && options.Views == 1;
             var data = ReadImages(input, classCount, classNames, stored ? StoredColumns(input.Schema, reads, teachers, required: true) : []);
+            teachers?.CheckFits(data); // a teacher of other images or classes is named before any training
             var unlabeled = options.UnlabeledData is { } view
                 ? ReadImages(view, classCount, classNames, stored ? StoredColumns(view.Schema, reads, teachers, required: false) : [], labeled: false, what: "UnlabeledData")
                 : null;
@@ -82,6 +87,10 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             teachers?.Dispose();
         }
     }
+
+    // The label's classes: a key's for the multiclass trainer, false and true for the binary one.
+    private (int Count, string[] Names) Classes(DataViewSchema schema) =>
+        binary ? KeyLabels.Boolean(schema, options.LabelColumnName) : KeyLabels.Classes(schema, options.LabelColumnName);
 
     private bool LabelsOnly(DataViewSchema schema) =>
         options.Distillation.Alpha == 1 && options.Teachers.Count == 0 && schema.GetColumnOrNull(options.TeacherLogitsColumnName) is null;
@@ -136,7 +145,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         var (gpu, fallback) = Gpu();
         // A transformer holds the student's ONNX model, not the network: the result frees the networks when done.
         var students = result.Students.Select(s => StudentTransformer.Create(env, s, classNames, schema, options.FeatureColumnName, options.LabelColumnName,
-            result.History, gpu, fallback)).ToArray();
+            result.History, gpu, fallback, binary)).ToArray();
         return StudentTransformer.WithStudents(students, result.Students.ToList().IndexOf(result.Student),
             students.Length > 1 ? StudentTransformer.Ensemble(env, students, schema, options.FeatureColumnName, options.LabelColumnName, gpu, fallback) : null);
     }
@@ -166,7 +175,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
     {
         if (options.ValidationSet is not { } view)
             return null;
-        var (validationClasses, _) = KeyLabels.Classes(view.Schema, options.LabelColumnName);
+        var (validationClasses, _) = Classes(view.Schema);
         if (validationClasses != classCount)
             throw new ArgumentException($"ValidationSet's label column '{options.LabelColumnName}' has {validationClasses} classes; the training data has {classCount}.", nameof(options));
         return ReadImages(view, classCount, classNames, [], what: "ValidationSet").LabeledOnly();
@@ -196,8 +205,13 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        if (SchemaShapes.Find(inputSchema, options.LabelColumnName) is not { IsKey: true, Kind: SchemaShape.Column.VectorKind.Scalar })
-            throw new ArgumentException($"Label column '{options.LabelColumnName}' must exist and be a scalar key (use MapValueToKey).", nameof(inputSchema));
+        var label = SchemaShapes.Find(inputSchema, options.LabelColumnName);
+        if (binary && label is not { ItemType: BooleanDataViewType, Kind: SchemaShape.Column.VectorKind.Scalar })
+            throw new ArgumentException($"Label column '{options.LabelColumnName}' must exist and be a scalar Boolean for the binary trainer" +
+                (label is { IsKey: true } ? " (a key label is the multiclass trainer's)." : "."), nameof(inputSchema));
+        if (!binary && label is not { IsKey: true, Kind: SchemaShape.Column.VectorKind.Scalar })
+            throw new ArgumentException($"Label column '{options.LabelColumnName}' must exist and be a scalar key (use MapValueToKey)" +
+                (label is { ItemType: BooleanDataViewType } ? "; for a Boolean label use BinaryClassification.Trainers.MultiTeacherDistillation." : "."), nameof(inputSchema));
         if (SchemaShapes.Find(inputSchema, options.FeatureColumnName)?.Kind != SchemaShape.Column.VectorKind.Vector)
             throw new ArgumentException($"Feature column '{options.FeatureColumnName}' must exist and be a known-size vector.", nameof(inputSchema));
         if (SchemaShapes.Find(inputSchema, options.TeacherLogitsColumnName) is null && options.Teachers.Count == 0 && options.Distillation.Alpha != 1
@@ -207,6 +221,13 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
         return SchemaShapes.With(inputSchema, b =>
         {
             b.AddColumn(StudentTransformer.LogitsColumnName, new VectorDataViewType(NumberDataViewType.Single, 1));
+            if (binary)
+            {
+                b.AddColumn("Score", NumberDataViewType.Single);
+                b.AddColumn("Probability", NumberDataViewType.Single);
+                b.AddColumn("PredictedLabel", BooleanDataViewType.Instance);
+                return;
+            }
             b.AddColumn("Score", new VectorDataViewType(NumberDataViewType.Single, 1));
             b.AddColumn("PredictedLabel", new KeyDataViewType(typeof(uint), 1));
         });

@@ -12,8 +12,10 @@ namespace Mtkd.MLNet.Distillation;
 
 /// <summary>
 /// The distilled student as an ML.NET transformer: adds <c>StudentLogits</c>, <c>Score</c> (class probabilities) and
-/// <c>PredictedLabel</c> (a key like the training label). It is a chain of stock ML.NET transformers (ONNX scoring,
-/// then a softmax prediction head), so <c>mlContext.Model.Save</c> writes a zip that plain ML.NET loads.
+/// <c>PredictedLabel</c> (a key like the training label); a binary student (from the binary trainer) adds, as ML.NET's
+/// binary trainers do, <c>Score</c> (the logit), <c>Probability</c> and a Boolean <c>PredictedLabel</c>. It is a chain
+/// of stock ML.NET transformers (ONNX scoring, then a prediction head), so <c>mlContext.Model.Save</c> writes a zip
+/// that plain ML.NET loads.
 /// </summary>
 public sealed class StudentTransformer : ITransformer
 {
@@ -21,11 +23,16 @@ public sealed class StudentTransformer : ITransformer
     public const string LogitsColumnName = "StudentLogits";
 
     private readonly TransformerChain<ITransformer> chain;
+    private readonly BinaryHead? binary;
+
+    // What a binary student needs to rebuild its head with another threshold.
+    private sealed record BinaryHead(IHostEnvironment Env, DataViewSchema Schema, float Probability);
 
     private StudentTransformer(TransformerChain<ITransformer> chain, byte[] onnxModel, NetworkSpec network, long parameterCount,
-        IReadOnlyList<string> classNames, IReadOnlyList<EpochSummary> history)
+        IReadOnlyList<string> classNames, IReadOnlyList<EpochSummary> history, BinaryHead? binary = null)
     {
         this.chain = chain;
+        this.binary = binary;
         OnnxModel = onnxModel;
         Network = network;
         ParameterCount = parameterCount;
@@ -33,7 +40,10 @@ public sealed class StudentTransformer : ITransformer
         TrainingHistory = history;
     }
 
-    /// <summary>The student as a standalone ONNX model (input "input", outputs "logits" and "probabilities").</summary>
+    /// <summary>
+    /// The student as a standalone ONNX model (input "input", outputs "logits" and "probabilities"; a binary student's are
+    /// [batch, 1]: the logit of true and its sigmoid).
+    /// </summary>
     public byte[] OnnxModel { get; }
     public NetworkSpec Network { get; }
     public long ParameterCount { get; }
@@ -47,6 +57,30 @@ public sealed class StudentTransformer : ITransformer
     public IReadOnlyList<StudentTransformer> Students => students ?? [this];
 
     private IReadOnlyList<StudentTransformer>? students;
+
+    /// <summary>
+    /// A binary student's decision threshold on <c>Probability</c>: <c>PredictedLabel</c> is true where the probability
+    /// is at least this. 0.5 after training (ML.NET's default, Score ≥ 0); null for a multiclass student.
+    /// </summary>
+    public float? Threshold => binary?.Probability;
+
+    /// <summary>
+    /// The binary student with <c>PredictedLabel</c> true where <c>Probability</c> ≥ <paramref name="probability"/> (for
+    /// example a threshold chosen on validation for a target recall); what ML.NET's <c>ChangeModelThreshold</c> does for
+    /// its binary trainers, kept in the saved model. Scores and probabilities are unchanged.
+    /// </summary>
+    public StudentTransformer WithThreshold(float probability)
+    {
+        if (binary is null)
+            throw new InvalidOperationException("WithThreshold is for a binary student (BinaryClassification.Trainers.MultiTeacherDistillation); a multiclass student predicts the most probable class.");
+        if (!(probability is > 0 and < 1))
+            throw new ArgumentOutOfRangeException(nameof(probability), probability, "A probability threshold is between 0 and 1 (exclusive).");
+        var head = MlNetInternals.CreateBinaryPredictionHead(binary.Env, binary.Schema, LogitsColumnName, [1f], probability, "Probability");
+        var copy = new StudentTransformer(new TransformerChain<ITransformer>(chain.First(), head), OnnxModel, Network, ParameterCount, ClassNames, TrainingHistory,
+            binary with { Probability = probability }) { ExecutionProvider = ExecutionProvider };
+        (copy.students, copy.StudentEnsemble) = (students, StudentEnsemble);
+        return copy;
+    }
 
     /// <summary>Writes <see cref="OnnxModel"/> to a file, for use outside ML.NET.</summary>
     public void SaveOnnx(string path) => AtomicFile.WriteAllBytes(path, OnnxModel);
@@ -76,15 +110,22 @@ public sealed class StudentTransformer : ITransformer
             TeacherLogitsName = null, ClassNames = students[0].ClassNames,
         });
         var (onnx, _) = StockTransformers.ApplyOnnx(env, merged, logits, featureColumn, trainSchema, gpuDeviceId, fallbackToCpu, "The students' ensemble");
-        var head = MlNetInternals.CreateSoftmaxPredictionHead(env, students[0].ClassNames.Count, onnx.GetOutputSchema(trainSchema), logits, labelColumn);
+        // Binary students are merged as two-class teachers ([0, z] each), so the ensemble's logit is the second minus the first.
+        var head = students[0].binary is not null
+            ? MlNetInternals.CreateBinaryPredictionHead(env, onnx.GetOutputSchema(trainSchema), logits, [-1f, 1f])
+            : MlNetInternals.CreateSoftmaxPredictionHead(env, students[0].ClassNames.Count, onnx.GetOutputSchema(trainSchema), logits, labelColumn);
         return new TransformerChain<ITransformer>(onnx, head);
     }
 
+    /// <summary>
+    /// The trained network as a transformer; with <paramref name="binary"/> (a two-class network from the binary trainer)
+    /// exported with one logit and given ML.NET's binary head.
+    /// </summary>
     internal static StudentTransformer Create(IHostEnvironment env, SequentialNetwork student, IReadOnlyList<string> classNames,
         DataViewSchema trainSchema, string featureColumn, string labelColumn, IReadOnlyList<EpochSummary> history,
-        int? gpuDeviceId = null, bool fallbackToCpu = true)
+        int? gpuDeviceId = null, bool fallbackToCpu = true, bool binary = false)
     {
-        var standalone = OnnxExporter.Export(student, new OnnxExportOptions { ClassNames = classNames });
+        var standalone = OnnxExporter.Export(student, new OnnxExportOptions { ClassNames = classNames, BinaryLogit = binary });
         // Inside ML.NET the graph's input and output are named after the columns, as OnnxTransformer requires.
         var forMlNet = OnnxExporter.Export(student, new OnnxExportOptions
         {
@@ -92,12 +133,17 @@ public sealed class StudentTransformer : ITransformer
             LogitsName = LogitsColumnName,
             ProbabilitiesName = null,
             ClassNames = classNames,
+            BinaryLogit = binary,
         });
 
         var (onnx, provider) = StockTransformers.ApplyOnnx(env, forMlNet, LogitsColumnName, featureColumn, trainSchema, gpuDeviceId, fallbackToCpu, "The student");
-        var head = MlNetInternals.CreateSoftmaxPredictionHead(env, student.ClassCount, onnx.GetOutputSchema(trainSchema), LogitsColumnName, labelColumn);
+        var headSchema = onnx.GetOutputSchema(trainSchema);
+        var head = binary
+            ? MlNetInternals.CreateBinaryPredictionHead(env, headSchema, LogitsColumnName, [1f])
+            : MlNetInternals.CreateSoftmaxPredictionHead(env, student.ClassCount, headSchema, LogitsColumnName, labelColumn);
         var chain = new TransformerChain<ITransformer>(onnx, head);
-        return new StudentTransformer(chain, standalone, student.Spec, student.ParameterCount, classNames, history) { ExecutionProvider = provider };
+        return new StudentTransformer(chain, standalone, student.Spec, student.ParameterCount, classNames, history,
+            binary ? new BinaryHead(env, headSchema, 0.5f) : null) { ExecutionProvider = provider };
     }
 
     /// <summary>Where the student runs in ONNX Runtime: "CPU", "CUDA device N", or the CPU with the reason a GPU request fell back.</summary>

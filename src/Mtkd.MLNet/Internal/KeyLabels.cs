@@ -4,7 +4,7 @@ using Microsoft.ML.Data;
 
 namespace Mtkd.MLNet.Internal;
 
-/// <summary>Reads a key-typed label column's classes, as the trainer and the in-memory image reader both need them.</summary>
+/// <summary>Reads a label column's classes (a key's, or a Boolean's two), as the trainers and the in-memory image reader need them.</summary>
 internal static class KeyLabels
 {
     /// <summary>
@@ -15,6 +15,9 @@ internal static class KeyLabels
     {
         var label = schema.GetColumnOrNull(labelColumnName)
             ?? throw new ArgumentException($"Label column '{labelColumnName}' not found; it must be a key type (use MapValueToKey).");
+        if (label.Type is BooleanDataViewType)
+            throw new ArgumentException($"Label column '{labelColumnName}' is Boolean: a yes/no problem. Use mlContext.BinaryClassification.Trainers.MultiTeacherDistillation, " +
+                $"or MapValueToKey for a key label of two classes.");
         if (label.Type is not KeyDataViewType key || key.Count is 0 or > int.MaxValue || key.RawType != typeof(uint))
             throw new ArgumentException($"Label column '{labelColumnName}' is {label.Type}; expected a UInt32 key type with a known count (use MapValueToKey).");
         int count = (int)key.Count;
@@ -27,4 +30,18 @@ internal static class KeyLabels
         }
         return (count, names);
     }
+
+    /// <summary>The classes of a binary problem's Boolean label: false is class 0, true class 1; any other label type is refused by name.</summary>
+    public static (int Count, string[] Names) Boolean(DataViewSchema schema, string labelColumnName)
+    {
+        var label = schema.GetColumnOrNull(labelColumnName)
+            ?? throw new ArgumentException($"Label column '{labelColumnName}' not found; the binary trainer needs a Boolean label.");
+        if (label.Type is not BooleanDataViewType)
+            throw new ArgumentException($"Label column '{labelColumnName}' is {label.Type}; the binary trainer needs a Boolean label (true for the positive class)" +
+                (label.Type is KeyDataViewType ? ". For a key label use mlContext.MulticlassClassification.Trainers.MultiTeacherDistillation." : "."));
+        return (2, BooleanClassNames);
+    }
+
+    /// <summary>The class names of a binary student: class 0 is false, class 1 true.</summary>
+    public static readonly string[] BooleanClassNames = ["False", "True"];
 }

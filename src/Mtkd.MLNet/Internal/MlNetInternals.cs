@@ -2,6 +2,7 @@ using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Calibrators;
 using Microsoft.ML.Trainers;
 
 namespace Mtkd.MLNet.Internal;
@@ -38,6 +39,27 @@ internal static class MlNetInternals
             ?? throw Changed("MulticlassPredictionTransformer(env, model, schema, feature, label, score, predictedLabel) is gone")
     ));
 
+    // The binary head: a linear model (the logit) calibrated by Platt's sigmoid, in ML.NET's binary prediction transformer,
+    // as LbfgsLogisticRegression returns it: BinaryPredictionTransformer<CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator>>.
+    private static readonly Lazy<(ConstructorInfo Linear, ConstructorInfo Platt, ConstructorInfo Calibrated, ConstructorInfo Head)> BinaryHeadConstructors = new(() =>
+    {
+        var mixing = typeof(CalibratedModelParametersBase).Assembly.GetType("Microsoft.ML.Calibrators.ParameterMixingCalibratedModelParameters`2")
+            ?? throw Changed("ParameterMixingCalibratedModelParameters<TSubModel, TCalibrator> is gone");
+        var calibrated = mixing.MakeGenericType(typeof(LinearBinaryModelParameters), typeof(PlattCalibrator));
+        return (
+            typeof(LinearBinaryModelParameters).GetConstructor(Instance, null,
+                [typeof(IHostEnvironment), typeof(VBuffer<float>).MakeByRefType(), typeof(float), typeof(ModelStatisticsBase)], null)
+                ?? throw Changed("LinearBinaryModelParameters(env, in weights, bias, stats) is gone"),
+            typeof(PlattCalibrator).GetConstructor(Instance, null, [typeof(IHostEnvironment), typeof(double), typeof(double)], null)
+                ?? throw Changed("PlattCalibrator(env, slope, offset) is gone"),
+            calibrated.GetConstructor(Instance, null, [typeof(IHostEnvironment), typeof(LinearBinaryModelParameters), typeof(PlattCalibrator)], null)
+                ?? throw Changed("ParameterMixingCalibratedModelParameters(env, predictor, calibrator) is gone"),
+            typeof(BinaryPredictionTransformer<CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator>>).GetConstructor(Instance, null,
+                [typeof(IHostEnvironment), typeof(CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator>), typeof(DataViewSchema), typeof(string),
+                    typeof(float), typeof(string)], null)
+                ?? throw Changed("BinaryPredictionTransformer(env, model, schema, feature, threshold, thresholdColumn) is gone"));
+    });
+
     private static readonly Lazy<PropertyInfo> IsCanceledProperty = new(() =>
         typeof(IHostEnvironment).Assembly.GetType("Microsoft.ML.Runtime.ICancelable")?.GetProperty("IsCanceled")
         ?? throw Changed("ICancelable.IsCanceled (what MLContext.CancelExecution sets) is gone"));
@@ -61,6 +83,7 @@ internal static class MlNetInternals
     public static void ResolveAll()
     {
         _ = HeadConstructors.Value;
+        _ = BinaryHeadConstructors.Value;
         _ = IsCanceledProperty.Value;
         _ = GpuProperties.Value;
         _ = CancelExecutionMethod.Value;
@@ -103,6 +126,21 @@ internal static class MlNetInternals
         var (modelCtor, headCtor) = HeadConstructors.Value;
         var model = modelCtor.Invoke([env, weights, bias, classCount, classCount, null, null]);
         return (ITransformer)headCtor.Invoke([env, model, trainSchema, logitsColumn, labelColumn, scoreColumn, predictedLabelColumn]);
+    }
+
+    /// <summary>
+    /// A stock binary prediction head, as ML.NET's logistic regression gives it: <c>Score</c> = w·logits (the logit),
+    /// <c>Probability</c> = σ(Score) (Platt's calibrator with slope −1, offset 0) and a Boolean <c>PredictedLabel</c>,
+    /// true where <paramref name="thresholdColumn"/> (Score or Probability) is at least <paramref name="threshold"/>.
+    /// </summary>
+    public static ITransformer CreateBinaryPredictionHead(IHostEnvironment env, DataViewSchema trainSchema, string logitsColumn, float[] weights,
+        float threshold = 0f, string thresholdColumn = "Score")
+    {
+        var (linearCtor, plattCtor, calibratedCtor, headCtor) = BinaryHeadConstructors.Value;
+        var linear = linearCtor.Invoke([env, new VBuffer<float>(weights.Length, weights), 0f, null]);
+        var platt = plattCtor.Invoke([env, -1d, 0d]);
+        var model = calibratedCtor.Invoke([env, linear, platt]);
+        return (ITransformer)headCtor.Invoke([env, model, trainSchema, logitsColumn, threshold, thresholdColumn]);
     }
 
     private static InvalidOperationException Changed(string what) =>

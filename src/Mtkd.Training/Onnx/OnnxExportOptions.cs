@@ -21,7 +21,14 @@ public sealed class OnnxExportOptions
     /// <summary>Graph output with the class logits, [batch, classes]. Default "logits".</summary>
     public string LogitsName { get; set; } = "logits";
 
-    /// <summary>Graph output with softmax probabilities; null leaves it out. Default "probabilities".</summary>
+    /// <summary>
+    /// A two-class network exported as a binary classifier: one logit z = logit(class 1) − logit(class 0), [batch, 1]
+    /// (what ML.NET's binary trainers call <c>Score</c>), and as probabilities σ(z), the probability of class 1. Read
+    /// back as a teacher it gives the same two-class distribution. Default false: one logit per class.
+    /// </summary>
+    public bool BinaryLogit { get; set; }
+
+    /// <summary>Graph output with softmax probabilities (with <see cref="BinaryLogit"/>: σ of the logit); null leaves it out. Default "probabilities".</summary>
     public string? ProbabilitiesName { get; set; } = "probabilities";
 
     /// <summary>

@@ -74,7 +74,11 @@ public static class OnnxExporter
         string current = options.InputName;
         var spec = network.Spec;
         int bodyLayers = network.HeadCount > 1 ? spec.Layers.Count - 1 : spec.Layers.Count;
-        string OutputOf(int i) => i == spec.Layers.Count - 1 ? options.LogitsName : $"layers.{i}.output";
+        if (options.BinaryLogit && network.ClassCount != 2)
+            throw new ArgumentException($"{spec.Name} has {network.ClassCount} classes; BinaryLogit exports a two-class network as one logit.", nameof(options));
+        // A binary export computes the class logits under an inner name, then their difference as the output.
+        string classLogits = options.BinaryLogit ? "class_logits" : options.LogitsName;
+        string OutputOf(int i) => i == spec.Layers.Count - 1 ? classLogits : $"layers.{i}.output";
         for (int i = 0; i < bodyLayers;)
         {
             bool last = i == spec.Layers.Count - 1;
@@ -91,13 +95,23 @@ public static class OnnxExporter
         {
             if (options.FeaturesName is { } featuresName)
                 AddFeatures(builder, network, current, featuresName);
-            AddMeanOfHeads(builder, network, current, options.LogitsName);
+            AddMeanOfHeads(builder, network, current, classLogits);
         }
-        graph.Output.Add(TensorValue(options.LogitsName, "batch", network.ClassCount));
+        int outputs = options.BinaryLogit ? 1 : network.ClassCount;
+        if (options.BinaryLogit)
+        {
+            // z = logit₁ − logit₀ as one MatMul with [[−1], [1]]: softmax([l₀, l₁])₁ = σ(z).
+            builder.Initializer("binary.difference", [-1f, 1f], 2, 1);
+            builder.AddNode("MatMul", "binary", [classLogits, "binary.difference"], options.LogitsName);
+        }
+        graph.Output.Add(TensorValue(options.LogitsName, "batch", outputs));
         if (options.ProbabilitiesName is { } probabilities)
         {
-            builder.AddNode("Softmax", "softmax", [options.LogitsName], probabilities, OnnxGraphBuilder.Int("axis", 1));
-            graph.Output.Add(TensorValue(probabilities, "batch", network.ClassCount));
+            if (options.BinaryLogit)
+                builder.AddNode("Sigmoid", "sigmoid", [options.LogitsName], probabilities);
+            else
+                builder.AddNode("Softmax", "softmax", [options.LogitsName], probabilities, OnnxGraphBuilder.Int("axis", 1));
+            graph.Output.Add(TensorValue(probabilities, "batch", outputs));
         }
 
         var model = new ModelProto

@@ -34,6 +34,8 @@ internal static class OnnxModelValidator
         ["Div"] = new(2, 2, 1, []),
         ["Sum"] = new(1, int.MaxValue, 1, []),
         ["Log"] = new(1, 1, 1, []),
+        ["MatMul"] = new(2, 2, 1, []),
+        ["Sigmoid"] = new(1, 1, 1, []),
         ["GlobalAveragePool"] = new(1, 1, 1, []),
         ["Transpose"] = new(1, 1, 1, [("perm", Ints, false)]),
     };

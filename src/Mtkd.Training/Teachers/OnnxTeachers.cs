@@ -115,7 +115,8 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
         if (ClassCount != data.ClassCount)
             throw new InvalidDataException($"Teacher '{generalists[0].Name}' gives {(single ? 1 : ClassCount)} {(single ? "score" : "scores")} per image (output " +
                 $"'{generalists[0].Description.OutputName}'); the data has {data.ClassCount} classes ({Listed(data.ClassNames)}). A teacher must give one score per class " +
-                (single ? $"(a single sigmoid output is a two-class classifier, not a {data.ClassCount}-class one)." : "of the data, in the data's class order."));
+                (single ? $"(a single sigmoid output is a two-class classifier, not a {data.ClassCount}-class one)."
+                    : data.ClassCount == 2 ? "of the data (for a yes/no problem: one logit or sigmoid output, or two class scores)." : "of the data, in the data's class order."));
     }
 
     private static string Listed(IReadOnlyList<string> names) => names.Count <= 12 ? string.Join(", ", names) : string.Join(", ", names.Take(12)) + ", …";

@@ -105,6 +105,45 @@ public sealed class OnnxParityTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(NetworkPresets.CnnSmall, 1, 13)]
+    [InlineData(NetworkPresets.ResNet8, 3, 9)]
+    [InlineData(NetworkPresets.MlpPreset, 1, 17)]
+    public void A_binary_export_gives_one_logit_the_class_logits_difference_and_its_sigmoid(string name, int heads, int opset)
+    {
+        TorchRuntime.EnsureLoaded();
+        random.manual_seed(5);
+        using var network = new SequentialNetwork(NetworkPresets.Get(name), 1, 28, 28, 2, heads);
+        network.eval();
+        var bytes = OnnxExporter.Export(network, new OnnxExportOptions { BinaryLogit = true, Opset = opset });
+        Assert.Empty(OnnxModelValidator.Check(bytes));
+        using var session = new InferenceSession(bytes);
+        Assert.Equal([-1, 1], session.OutputMetadata["logits"].Dimensions);
+
+        using var scope = NewDisposeScope();
+        var input = rand(5, 1, 28, 28);
+        float[] logits;
+        using (no_grad())
+            logits = network.forward(input).data<float>().ToArray();
+        using var value = OrtValue.CreateTensorValueFromMemory(input.data<float>().ToArray(), [5, 1, 28, 28]);
+        using var outputs = session.Run(new RunOptions(), ["input"], [value], ["logits", "probabilities"]);
+        var z = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var p = outputs[1].GetTensorDataAsSpan<float>().ToArray();
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.True(Math.Abs(logits[2 * i + 1] - logits[2 * i] - z[i]) < 1e-4, $"row {i}: z {z[i]}, logits {logits[2 * i]}, {logits[2 * i + 1]}");
+            Assert.True(Math.Abs(1 / (1 + Math.Exp(-z[i])) - p[i]) < 1e-6);
+        }
+    }
+
+    [Fact]
+    public void A_binary_export_of_more_than_two_classes_is_refused()
+    {
+        using var network = Build(NetworkPresets.Get(NetworkPresets.CnnSmall), 1, 28, 28, 1);
+        var error = Assert.Throws<ArgumentException>(() => OnnxExporter.Export(network, new OnnxExportOptions { BinaryLogit = true }));
+        Assert.Contains("10 classes", error.Message);
+    }
+
     private static double MaxAbsDifference(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
