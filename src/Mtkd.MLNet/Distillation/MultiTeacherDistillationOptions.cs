@@ -11,7 +11,11 @@ namespace Mtkd.MLNet.Distillation;
 /// <summary>Settings of <see cref="MultiTeacherDistillationTrainer"/>. Column names follow ML.NET's conventions.</summary>
 public sealed class MultiTeacherDistillationOptions
 {
-    /// <summary>Float vector of C×H×W pixel values in NCHW order. Default "Features".</summary>
+    /// <summary>
+    /// Float vector of C×H×W pixel values in NCHW order, or, with an MLP student (<c>Student = "mlp"</c> or
+    /// <c>StudentNetwork = NetworkPresets.Mlp(...)</c>) and no image shape, a feature vector of any length (tabular
+    /// features, embeddings), which the student and its ONNX export take as [batch, F]. Default "Features".
+    /// </summary>
     public string FeatureColumnName { get; set; } = "Features";
 
     /// <summary>
@@ -72,7 +76,7 @@ public sealed class MultiTeacherDistillationOptions
     /// <summary>Image width; 0 infers it (see <see cref="ImageChannels"/>). Default 0.</summary>
     public int ImageWidth { get; set; }
 
-    /// <summary>Student architecture preset: cnn-small, resnet8, resnet20, mobilenet-tiny (or teacher-cnn). Default "cnn-small".</summary>
+    /// <summary>Student architecture preset: cnn-small, resnet8, resnet20, mobilenet-tiny, mlp (feature vectors), or teacher-cnn. Default "cnn-small".</summary>
     public string Student { get; set; } = NetworkPresets.CnnSmall;
 
     /// <summary>Base channel count of the student preset. Default null: the preset's own.</summary>

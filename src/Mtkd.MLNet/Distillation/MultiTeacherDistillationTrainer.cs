@@ -248,6 +248,7 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
             channels, height, width, classNames, columns, what);
     }
 
+    // The features as images (C×H×W), or as vectors of F values (F×1×1) for an MLP student without an image shape.
     private (int Channels, int Height, int Width) ImageShape(int featureSize)
     {
         if (options.ImageChannels > 0 && options.ImageHeight > 0 && options.ImageWidth > 0)
@@ -257,9 +258,12 @@ public sealed class MultiTeacherDistillationTrainer : IEstimator<StudentTransfor
                     $"{featureSize} values of column '{options.FeatureColumnName}'.");
             return (options.ImageChannels, options.ImageHeight, options.ImageWidth);
         }
+        if (StudentSpec().Layers[0] is FlattenLayer)
+            return (featureSize, 1, 1);
         int side = (int)Math.Round(Math.Sqrt(featureSize));
         if (side * side != featureSize)
-            throw new ArgumentException($"Column '{options.FeatureColumnName}' has {featureSize} values, not a square grey image; set ImageChannels, ImageHeight and ImageWidth.");
+            throw new ArgumentException($"Column '{options.FeatureColumnName}' has {featureSize} values, not a square grey image; set ImageChannels, ImageHeight and " +
+                $"ImageWidth, or for feature vectors (tabular data, embeddings) use the \"{NetworkPresets.MlpPreset}\" student (Student, or StudentNetwork = NetworkPresets.Mlp(...)).");
         return (1, side, side);
     }
 }

@@ -50,6 +50,25 @@ public sealed class AugmentationOptions
     /// <summary>Whether batches are mixed (mixup or CutMix).</summary>
     public bool Mixes => Mixup > 0 || CutMix > 0;
 
+    /// <summary>
+    /// Refuses, naming them, the augmentations that move or cut pixels (shift, flip, rotation, RandAugment, CutMix) for
+    /// data of feature vectors (F×1×1: tabular features or embeddings, no image shape); mixup mixes vectors and stays.
+    /// </summary>
+    public void CheckFits(Data.ImageDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Height != 1 || data.Width != 1)
+            return;
+        var imageOnly = new (bool On, string Name)[]
+        {
+            (ShiftPixels > 0, nameof(ShiftPixels)), (HorizontalFlip, nameof(HorizontalFlip)), (RotationDegrees > 0, nameof(RotationDegrees)),
+            (RandAugmentOps > 0, nameof(RandAugmentOps)), (CutMix > 0, nameof(CutMix)),
+        }.Where(a => a.On).Select(a => a.Name).ToArray();
+        if (imageOnly.Length > 0)
+            throw new ArgumentException($"Augmentation {string.Join(", ", imageOnly)} {(imageOnly.Length == 1 ? "is" : "are")} for images; the data are feature vectors " +
+                $"of {data.Channels} values (no image shape). Turn {(imageOnly.Length == 1 ? "it" : "them")} off (Mixup mixes vectors and may stay).");
+    }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

@@ -115,6 +115,7 @@ public sealed record DistillationJob
         Validate();
         var data = Data ?? throw new InvalidOperationException("Set Data, the training images, before Run.");
         CheckInputs(data);
+        Trainer.Augmentation.CheckFits(data);
         TorchRuntime.EnsureLoaded();
         var method = Distillation.Method;
         var trainer = Trainer.Clone();

@@ -30,6 +30,7 @@ internal static class TrainingLoop
         Action<EpochSummary>? afterEpoch = null)
     {
         options.Validate();
+        options.Augmentation.CheckFits(data);
         CheckShape(network, data, "training");
         if (validation is not null) CheckShape(network, validation, "validation");
         if (validation is { HasUnlabeled: true })
