@@ -13,7 +13,8 @@ internal sealed class DataFlags
 {
     public const string DataDescription =
         "The images: 'fashion-mnist' (the Debian package), a folder of IDX files, an image folder (ROOT/<class>/*.png|jpg, or ROOT/train|val|test/<class>/…), " +
-        "a folder of unlabelled images, or a CSV/TSV manifest of path,label[,split] (paths relative to it; an empty label is unlabelled).";
+        "a folder of unlabelled images, or a CSV/TSV manifest of path,label[,split] (paths relative to it; an empty label is unlabelled); " +
+        "with --label-column, a CSV/TSV table of numeric feature columns (feature vectors for mlp networks).";
 
     private readonly Option<string> data = new("--data") { Description = DataDescription, DefaultValueFactory = _ => "fashion-mnist" };
     private readonly Option<string?> imageSize = new("--image-size") { Description = "Image data: the network's input size, HxW (such as 64x64); default: the teachers' input size." };
@@ -24,11 +25,13 @@ internal sealed class DataFlags
     private readonly Option<string?> mean = new("--mean") { Description = "Normalize inputs per channel, (pixel/255 − mean) / std: the means, " +
         "comma-separated (ImageNet's: 0.485,0.456,0.406); with --std." };
     private readonly Option<string?> std = new("--std") { Description = "The standard deviations for --mean (ImageNet's: 0.229,0.224,0.225)." };
+    private readonly Option<string?> labelColumn = new("--label-column") { Description = "--data is a table (CSV/TSV with a header) of numeric " +
+        "feature columns and this label column (an optional 'split' column of train/val/test gives the splits): each row a feature vector, for mlp networks." };
     private readonly Option<string?> cache = new("--cache") { Description = "Folder for the decoded-pixel caches (default $MTKD_CACHE, else ~/.cache/mtkd)." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { data, imageSize, channels, resize, skipBadImages, mean, std, cache })
+        foreach (var option in new Option[] { data, labelColumn, imageSize, channels, resize, skipBadImages, mean, std, cache })
             command.Options.Add(option);
     }
 
@@ -42,8 +45,16 @@ internal sealed class DataFlags
         var format = new Lazy<ImageFormat>(() => Format(parse, models ?? []));
         if (parse.GetValue(cache) is { } cacheFolder && File.Exists(cacheFolder))
             throw new ArgumentException($"--cache {cacheFolder} is a file; expected a folder for the decoded-pixel caches.");
-        var source = DatasetSource.Resolve(parse.GetValue(data)!);
-        if (source.NativeFormat is { } native)
+        var source = parse.GetValue(labelColumn) is { } label ? TableSource.Open(parse.GetValue(data)!, label) : DatasetSource.Resolve(parse.GetValue(data)!);
+        if (source is TableSource table)
+        {
+            // Feature vectors have no image shape: image decoding flags would be silently meaningless.
+            foreach (var (given, flag) in new[] { (parse.GetValue(imageSize) is not null, "--image-size"), (parse.GetValue(channels) is not null, "--channels"),
+                (parse.GetResult(resize) is { Implicit: false }, "--resize"), (parse.GetValue(skipBadImages), "--skip-bad-images") })
+                if (given)
+                    throw new ArgumentException($"{flag} is for images; {table.Location} is a table of {table.FeatureNames.Count} feature columns (--label-column).");
+        }
+        else if (source.NativeFormat is { } native)
         {
             // Data with a size of its own (IDX files): a decoding flag that asks for another cannot be honoured.
             string Native() => $"{parse.GetValue(data)} images are {native.Channels}x{native.Height}x{native.Width} and are used at that size";

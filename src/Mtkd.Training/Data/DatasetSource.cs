@@ -75,6 +75,31 @@ public abstract class DatasetSource
             $"folder (ROOT/<class>/*.png or ROOT/train|val|test/<class>/…), a folder of unlabelled images, or a CSV/TSV manifest of path,label.");
     }
 
+    /// <summary>
+    /// The fixed seeded test split of data that gives none: <see cref="TestFraction"/> of each class (drawn with seed 0,
+    /// class by class), the rest to train; unlabelled rows all train. The same rows on every machine and in every command.
+    /// </summary>
+    private protected static (List<T> Train, List<T> Test) TestShare<T>(IReadOnlyList<T> rows, Func<T, int> labelOf)
+    {
+        var train = new List<T>();
+        var test = new List<T>();
+        var random = new Random(0);
+        foreach (var group in rows.GroupBy(labelOf).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            if (group.Key == ImageDataset.Unlabeled)
+            {
+                train.AddRange(members);
+                continue;
+            }
+            var order = Enumerable.Range(0, members.Length).ToArray();
+            random.Shuffle(order);
+            var held = order.Take((int)Math.Round(TestFraction * members.Length)).ToHashSet();
+            for (int i = 0; i < members.Length; i++) (held.Contains(i) ? test : train).Add(members[i]);
+        }
+        return (train, test);
+    }
+
     private protected static string CheckSplit(string split) => SplitNames.Contains(split) ? split
         : throw new ArgumentException($"Split '{split}': expected train, val or test.");
 }

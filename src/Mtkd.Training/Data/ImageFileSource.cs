@@ -163,22 +163,7 @@ public sealed class ImageFileSource : DatasetSource
     // A fixed seeded share of each class becomes the test split; unlabelled images all train.
     private static ImageFileSource WithTestShare(string location, IReadOnlyList<string> classes, List<ImageEntry> entries)
     {
-        var train = new List<ImageEntry>();
-        var test = new List<ImageEntry>();
-        var random = new Random(0);
-        foreach (var group in entries.GroupBy(e => e.Label).OrderBy(g => g.Key))
-        {
-            var members = group.ToArray();
-            if (group.Key == ImageDataset.Unlabeled)
-            {
-                train.AddRange(members);
-                continue;
-            }
-            var order = Enumerable.Range(0, members.Length).ToArray();
-            random.Shuffle(order);
-            var held = order.Take((int)Math.Round(TestFraction * members.Length)).ToHashSet();
-            for (int i = 0; i < members.Length; i++) (held.Contains(i) ? test : train).Add(members[i]);
-        }
+        var (train, test) = TestShare(entries, e => e.Label);
         return new ImageFileSource(location, classes, new() { ["train"] = train, ["test"] = test }, splitsGiven: false);
     }
 
