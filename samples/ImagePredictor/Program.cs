@@ -12,9 +12,10 @@ using Mtkd.Samples.Shared;
 //
 //   image-predictor MODEL.zip FOLDER [--out predictions.csv] [--threshold T] [--positive CLASS]
 //
-// The decision threshold and the positive class come from metrics.json beside the zip when it is there (the
-// sample chose the threshold on validation images); --threshold and --positive override them. Without either,
-// each image gets the most probable class. Files that do not decode completely, or whose size or aspect ratio
+// The decision threshold and the class names come from metrics.json beside the zip when it is there (the
+// sample chose the threshold on validation images and saved it in the zip too); --threshold and --positive override
+// them. The samples' binary models decide at the zip's threshold without either; a multiclass model gives each image
+// its most probable class. Files that do not decode completely, or whose size or aspect ratio
 // is far from the model's (resizing would distort them), are named and left out, as the samples do.
 var model = new Argument<string>("MODEL") { Description = "A model zip saved by the Corrosion or Smoke sample." };
 var folder = new Argument<string>("FOLDER") { Description = "The folder of images to classify (.jpg, .jpeg, .png)." };
@@ -31,7 +32,7 @@ root.SetAction(parse =>
 });
 return CommandLineRun.Invoke(root, args);
 
-internal sealed record PredictorSettings(string Model, string Folder, string Output, double? Threshold, string? Positive)
+internal sealed record PredictorSettings(string Model, string Folder, string Output, double? Threshold, string? Positive, string? Negative = null)
 {
     public static PredictorSettings Resolve(string model, string folder, string? output, double? threshold, string? positive)
     {
@@ -42,20 +43,24 @@ internal sealed record PredictorSettings(string Model, string Folder, string Out
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Image folder '{folder}' does not exist.");
         // The sample writes its chosen threshold and positive class into metrics.json beside the model.
         var metrics = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(model))!, "metrics.json");
-        if (File.Exists(metrics) && (threshold is null || positive is null))
+        string? negative = null;
+        if (File.Exists(metrics))
         {
             try
             {
                 using var json = JsonDocument.Parse(File.ReadAllText(metrics));
                 if (threshold is null && json.RootElement.TryGetProperty("threshold", out var value)) threshold = value.GetDouble();
                 if (positive is null && json.RootElement.TryGetProperty("positive_class", out var p)) positive = p.GetString();
+                // A binary model's labels are true and false: the sample's class names say what they stand for.
+                if (json.RootElement.TryGetProperty("classes", out var classes) && classes.ValueKind == JsonValueKind.Array)
+                    negative = classes.EnumerateArray().Select(c => c.GetString()).FirstOrDefault(c => c != positive);
             }
             catch (JsonException e)
             {
                 throw new InvalidDataException($"{metrics} is not the JSON the sample writes ({e.Message}); give --threshold and --positive, or remove it.", e);
             }
         }
-        return new PredictorSettings(model, folder, output, threshold, positive);
+        return new PredictorSettings(model, folder, output, threshold, positive, negative);
     }
 }
 
@@ -94,6 +99,8 @@ internal static class FolderClassifier
             throw new InvalidDataException($"'{settings.Folder}' has no readable .jpg, .jpeg or .png image.");
 
         var scored = model.Transform(ml.Data.LoadFromEnumerable(files));
+        if (scored.Schema["PredictedLabel"].Type is BooleanDataViewType)
+            return (WriteBinary(scored, files, settings), skipped);
         VBuffer<ReadOnlyMemory<char>> keyValues = default;
         scored.Schema["PredictedLabel"].GetKeyValues(ref keyValues);
         var classes = keyValues.DenseValues().Select(v => v.ToString()).ToArray();
@@ -120,11 +127,33 @@ internal static class FolderClassifier
             }
             lines.Add(line);
         }
-        // Written beside the target and renamed, so a failed run never leaves a half-written file in place of a good one.
-        var temporary = settings.Output + ".tmp";
-        File.WriteAllLines(temporary, lines);
-        File.Move(temporary, settings.Output, overwrite: true);
+        WriteAtomically(settings.Output, lines);
         return (files.Count, skipped);
+    }
+
+    // A binary model (the samples' student): the probability of the positive class, and the model's own decision (the
+    // threshold saved in the zip) unless --threshold or metrics.json gives one.
+    private static int WriteBinary(IDataView scored, IReadOnlyList<ImageFile> files, PredictorSettings settings)
+    {
+        var probabilities = scored.GetColumn<float>("Probability").ToArray();
+        var decisions = scored.GetColumn<bool>("PredictedLabel").ToArray();
+        var lines = new List<string> { "file,probability,label" };
+        for (int i = 0; i < files.Count; i++)
+        {
+            bool positive = settings.Threshold is { } t ? probabilities[i] >= t : decisions[i];
+            string label = positive ? settings.Positive ?? "True" : settings.Negative ?? "False";
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{Csv(files[i].ImagePath)},{probabilities[i]:R},{label}"));
+        }
+        WriteAtomically(settings.Output, lines);
+        return files.Count;
+    }
+
+    // Written beside the target and renamed, so a failed run never leaves a half-written file in place of a good one.
+    private static void WriteAtomically(string path, IEnumerable<string> lines)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllLines(temporary, lines);
+        File.Move(temporary, path, overwrite: true);
     }
 
     // The size the model's ResizeImages step stretches every image to: its column is the one image column of known size.

@@ -12,7 +12,7 @@ public sealed class ImageInput
     public string Label { get; set; } = "";
 }
 
-/// <summary>The ML.NET side of the samples: image files to pixel vectors, and class names to a key label.</summary>
+/// <summary>The ML.NET side of the samples: image files to pixel vectors, and class names to a key or Boolean label.</summary>
 public static class ImagePipeline
 {
     /// <summary>
@@ -28,6 +28,14 @@ public static class ImagePipeline
     /// <summary>The class names as a key label whose key k+1 is <paramref name="classes"/>[k], whatever order the rows come in.</summary>
     public static IEstimator<ITransformer> LabelToKey(MLContext ml, IReadOnlyList<string> classes) =>
         ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Data.LoadFromEnumerable(classes.Select(c => new ClassName { Label = c })));
+
+    /// <summary>
+    /// The key label of two classes as the Boolean label a binary trainer reads: true for <paramref name="positiveClass"/>,
+    /// false for <paramref name="negativeClass"/> (stock ML.NET: MapKeyToValue, then MapValue).
+    /// </summary>
+    public static IEstimator<ITransformer> BooleanLabel(MLContext ml, string negativeClass, string positiveClass) =>
+        ml.Transforms.Conversion.MapKeyToValue("ClassName", "Label")
+            .Append(ml.Transforms.Conversion.MapValue("Label", new Dictionary<string, bool> { [negativeClass] = false, [positiveClass] = true }, "ClassName"));
 
     private sealed class ClassName
     {

@@ -36,11 +36,12 @@ public static class SampleMetrics
                 r.Settings.Alpha,
             },
             r.Student.Test.Accuracy,
-            r.Student.Test.Precision,
-            r.Student.Test.Recall,
-            r.Student.Test.F1,
-            r.Student.Auc,
+            Precision = r.Student.Test.PositivePrecision,
+            Recall = r.Student.Test.PositiveRecall,
+            F1 = r.Student.Test.F1Score,
+            Auc = r.Student.Test.AreaUnderRocCurve,
             r.Student.Threshold,
+            Metrics = "mlContext.BinaryClassification.Evaluate on the test images, at the threshold chosen on validation",
             ThresholdPolicy = r.Sample.Threshold(r.Settings.TargetRecall ?? 0.95).ToString(),
             PositiveClass = r.Sample.PositiveClass,
             Classes = r.Splits.Classes,
@@ -76,10 +77,10 @@ public static class SampleMetrics
         AtomicFile.WriteAllText(path, JsonSerializer.Serialize(document, Json) + "\n");
     }
 
-    private sealed record ModelFigures(string Description, double Accuracy, double Precision, double Recall, double F1, double Auc, double AveragePrecision,
+    private sealed record ModelFigures(string Description, double Accuracy, double Precision, double Recall, double F1, double Auc, double AreaUnderPrecisionRecallCurve,
         double Threshold, int TruePositives, int FalsePositives, int TrueNegatives, int FalseNegatives, long Parameters, long Macs, double? MsBatch1);
 
     private static ModelFigures Figures(ModelResult m, SpeedFigures? speed, long parameters, long macs) =>
-        new("", m.Test.Accuracy, m.Test.Precision, m.Test.Recall, m.Test.F1, m.Auc, m.AveragePrecision, m.Threshold,
-            m.Test.TruePositives, m.Test.FalsePositives, m.Test.TrueNegatives, m.Test.FalseNegatives, parameters, macs, speed?.MillisecondsAtBatch1);
+        new("", m.Test.Accuracy, m.Test.PositivePrecision, m.Test.PositiveRecall, m.Test.F1Score, m.Test.AreaUnderRocCurve, m.Test.AreaUnderPrecisionRecallCurve,
+            m.Threshold, m.TruePositives, m.FalsePositives, m.TrueNegatives, m.FalseNegatives, parameters, macs, speed?.MillisecondsAtBatch1);
 }

@@ -17,8 +17,10 @@ namespace Mtkd.Samples.Images;
 
 /// <summary>
 /// One sample run, as an ML.NET user would write it: image folder → LoadImages/ResizeImages/ExtractPixels → teachers
-/// (trained with Mtkd, or given) → ScoreTeachers → FuseTeachers (the ensemble to approach) → MultiTeacherDistillation
-/// → a model zip that plain ML.NET loads, evaluated on held-out test images with a threshold chosen on validation.
+/// (trained with Mtkd as one-logit binary classifiers, or given) → ScoreTeachers → FuseTeachers (the ensemble to
+/// approach) → BinaryClassification.Trainers.MultiTeacherDistillation (a Boolean label: the positive class) → a model
+/// zip that plain ML.NET loads, with the threshold chosen on validation; every model evaluated on held-out test images
+/// by BinaryClassification.Evaluate at its validation threshold.
 /// </summary>
 public static class SampleRunner
 {
@@ -42,6 +44,8 @@ public static class SampleRunner
         if (splits.Classes.Count != 2 || !splits.Classes.Contains(sample.PositiveClass))
             throw new InvalidDataException($"'{root}' has classes {string.Join(", ", splits.Classes)}; this sample needs two, one of them named '{sample.PositiveClass}'.");
         int positiveIndex = splits.Classes.ToList().IndexOf(sample.PositiveClass);
+        // Class 1 is the positive class whatever the folders' order: a binary model's "true".
+        ImageDataset AsBinary(ImageDataset d) => d.WithLabels(d.Labels.Select(l => l == positiveIndex ? 1 : 0).ToArray()).WithClassNames([sample.NegativeClass, sample.PositiveClass]);
         Log($"{splits.Train.Count} training, {splits.Validation.Count} validation, {splits.Test.Count} test images " +
             $"({(splits.SplitsGiven ? "given splits" : $"seeded split {settings.Seed}")}); classes {string.Join(", ", splits.Classes)}");
 
@@ -52,29 +56,36 @@ public static class SampleRunner
         // Decoded once into uint8 caches on disk (the same pixels the featurizer computes, bit for bit): training reads
         // batches from them, so memory does not grow with the number of photographs.
         var format = new ImageFormat(3, sample.Height, sample.Width, ResizeMode.Fill);
-        ImageDataset Load(string split) => splits.Source.Load(split, format, cacheRoot: Path.Combine(output, "cache"), log: Log);
+        ImageDataset Load(string split) => AsBinary(splits.Source.Load(split, format, cacheRoot: Path.Combine(output, "cache"), log: Log));
         var (train, validation, test) = (Load("train"), Load("val"), Load("test"));
         Log($"decoded and resized to {sample.Width}×{sample.Height} RGB, cached in {Path.Combine(output, "cache")}");
 
         // 2. Teachers, 3. their logits, 4. the ensemble.
         var teacherPaths = settings.Teachers.Count > 0 ? settings.Teachers.Select(Path.GetFullPath).ToArray() : TrainTeachers(train, validation, settings, output, Log);
-        using var scorer = ml.Transforms.ScoreTeachers(teacherPaths, batchSize: 32).Fit(train.ToDataView(ml));
-        var (trainScored, validationScored, testScored) = (scorer.Transform(train.ToDataView(ml)), scorer.Transform(validation.ToDataView(ml)), scorer.Transform(test.ToDataView(ml)));
+        var toBoolean = ImagePipeline.BooleanLabel(ml, sample.NegativeClass, sample.PositiveClass).Fit(train.ToDataView(ml));
+        IDataView View(ImageDataset d) => toBoolean.Transform(d.ToDataView(ml)); // Features and a Boolean Label (true: the finding)
+        using var scorer = ml.Transforms.ScoreTeachers(teacherPaths, batchSize: 32).Fit(View(train));
+        var (trainScored, validationScored, testScored) = (scorer.Transform(View(train)), scorer.Transform(View(validation)), scorer.Transform(View(test)));
+        // The ensemble's mean probability over the two classes (one-logit teachers are scored as [0, z]); class 1 is the finding.
         var fusion = ml.Transforms.FuseTeachers(FusionMethod.MeanProbability).Fit(trainScored);
-        float[] Positive(IDataView scored) => scored.GetColumn<float[]>("Score").Select(s => s[positiveIndex]).ToArray();
-        var ensemble = Evaluate("ensemble", Positive(fusion.Transform(validationScored)), Positive(fusion.Transform(testScored)), validation, test, positiveIndex, sample, settings);
+        float[] Fused(IDataView scored) => fusion.Transform(scored).GetColumn<float[]>("Score").Select(s => s[1]).ToArray();
+        var policy = sample.Threshold(settings.TargetRecall ?? 0.95);
+        bool[] Truth(ImageDataset d) => d.Labels.Select(l => l == 1).ToArray();
+        ModelResult Evaluate(string name, float[] validationProbabilities, float[] testProbabilities) =>
+            ModelEvaluation.Evaluate(ml, name, validationProbabilities, Truth(validation), testProbabilities, Truth(test), policy);
+        var ensemble = Evaluate("ensemble", Fused(validationScored), Fused(testScored));
         var teacherAccuracy = TeacherAccuracies(testScored, test, teacherPaths.Length);
         Log($"ensemble of {teacherPaths.Length} on test: {Describe(ensemble)}");
 
         // 5. The student, distilled; and the same network trained on the labels alone, for comparison.
         var distillation = StudentOptions(sample, settings, settings.Alpha);
-        var student = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(distillation).Fit(trainScored);
-        var studentResult = Evaluate("student", Positive(student.Transform(validation.ToDataView(ml))), Positive(student.Transform(test.ToDataView(ml))),
-            validation, test, positiveIndex, sample, settings);
+        float[] Probability(StudentTransformer model, ImageDataset d) => model.Transform(View(d)).GetColumn<float>("Probability").ToArray();
+        var student = ml.BinaryClassification.Trainers.MultiTeacherDistillation(distillation).Fit(trainScored);
+        var studentResult = Evaluate("student", Probability(student, validation), Probability(student, test));
+        student = student.WithThreshold((float)studentResult.Threshold); // the saved model decides at the validation threshold
         Log($"student ({settings.Method.Name}, T = {settings.Temperature}, α = {settings.Alpha}) on test: {Describe(studentResult)}");
-        var baseline = ml.MulticlassClassification.Trainers.MultiTeacherDistillation(StudentOptions(sample, settings, alpha: 1)).Fit(trainScored);
-        var baselineResult = Evaluate("baseline", Positive(baseline.Transform(validation.ToDataView(ml))), Positive(baseline.Transform(test.ToDataView(ml))),
-            validation, test, positiveIndex, sample, settings);
+        var baseline = ml.BinaryClassification.Trainers.MultiTeacherDistillation(StudentOptions(sample, settings, alpha: 1)).Fit(trainScored);
+        var baselineResult = Evaluate("baseline", Probability(baseline, validation), Probability(baseline, test));
         Log($"baseline student (labels only) on test: {Describe(baselineResult)}");
 
         // 6. The model zip: image loading, resizing, pixel extraction and the student, loadable with plain ML.NET.
@@ -82,14 +93,14 @@ public static class SampleRunner
         var model = new TransformerChain<ITransformer>(featurizer, student);
         AtomicFile.Write(modelPath, stream => ml.Model.Save(model, files.Schema, stream));
         student.SaveOnnx(Path.Combine(output, "student.onnx"));
-        var zipCheck = CheckZip(modelPath, splits.Test, studentResult.TestProbabilities, positiveIndex);
+        var zipCheck = CheckZip(modelPath, splits.Test, studentResult);
         Log($"saved {modelPath}; reloaded, it gives the same test probabilities to within {zipCheck.MaxAbsDifference:G2} at {zipCheck.ImagesPerSecond:F0} images/s from the files");
 
         // 7. Speed, figures, metrics.
         var speed = Speed(sample, output, teacherPaths, student, settings.Quick);
         Log($"speed, 1 CPU thread: student {speed.Student.MillisecondsAtBatch1:F2} ms/image, ensemble {speed.Ensemble.MillisecondsAtBatch1:F2} ms/image " +
             $"({speed.Ensemble.MillisecondsAtBatch1 / speed.Student.MillisecondsAtBatch1:F1}× faster at batch 1)");
-        WritePlots(sample, output, splits.Test, test, positiveIndex, studentResult, ensemble, baselineResult);
+        WritePlots(sample, output, splits.Test, test, studentResult, ensemble, baselineResult);
         WritePredictions(Path.Combine(output, "test-predictions.csv"), splits.Test, studentResult, sample);
         SampleMetrics.Write(Path.Combine(output, "metrics.json"), new SampleMetrics.Inputs(sample, settings, root, splits, studentResult, baselineResult, ensemble,
             teacherPaths, teacherAccuracy, speed, zipCheck, student, clock.Elapsed));
@@ -126,7 +137,7 @@ public static class SampleRunner
         {
             using var network = teacher.Network;
             var path = Path.Combine(folder, $"teacher-{teacher.Index}.onnx");
-            OnnxExporter.Export(network, path, new OnnxExportOptions { ClassNames = train.ClassNames });
+            OnnxExporter.Export(network, path, new OnnxExportOptions { ClassNames = train.ClassNames, BinaryLogit = true }); // one logit: the finding's
             paths.Add(path);
             log(string.Create(CultureInfo.InvariantCulture,
                 $"teacher {teacher.Index + 1}/{settings.TeacherCount} ({spec.Name}, {settings.TeacherFraction:P0} of the images, " +
@@ -135,18 +146,8 @@ public static class SampleRunner
         return paths.ToArray();
     }
 
-    private static ModelResult Evaluate(string name, float[] validationProbabilities, float[] testProbabilities, ImageDataset validation, ImageDataset test,
-        int positiveIndex, SampleDefinition sample, SampleSettings settings)
-    {
-        var validationTruth = validation.Labels.Select(l => l == positiveIndex).ToArray();
-        var testTruth = test.Labels.Select(l => l == positiveIndex).ToArray();
-        double threshold = BinaryMetrics.ChooseThreshold(validationProbabilities, validationTruth, sample.Threshold(settings.TargetRecall ?? 0.95));
-        return new ModelResult(name, threshold, BinaryMetrics.At(testProbabilities, testTruth, threshold), BinaryMetrics.RocAuc(testProbabilities, testTruth),
-            BinaryMetrics.AveragePrecision(testProbabilities, testTruth), testProbabilities, testTruth);
-    }
-
     private static string Describe(ModelResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"accuracy {r.Test.Accuracy:P1}, precision {r.Test.Precision:P1}, recall {r.Test.Recall:P1}, F1 {r.Test.F1:F3}, ROC AUC {r.Auc:F3} (threshold {r.Threshold:F3})");
+        $"accuracy {r.Test.Accuracy:P1}, precision {r.Test.PositivePrecision:P1}, recall {r.Test.PositiveRecall:P1}, F1 {r.Test.F1Score:F3}, ROC AUC {r.Test.AreaUnderRocCurve:F3} (threshold {r.Threshold:F3})");
 
     private static double[] TeacherAccuracies(IDataView scored, ImageDataset test, int teachers)
     {
@@ -179,15 +180,21 @@ public static class SampleRunner
     internal static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
 
     // The zip is loaded back as an app would load it and run on the test files, to prove what was saved is what was evaluated.
-    private static ZipCheck CheckZip(string modelPath, IReadOnlyList<LabelledImage> testImages, float[] expected, int positiveIndex)
+    private static ZipCheck CheckZip(string modelPath, IReadOnlyList<LabelledImage> testImages, ModelResult student)
     {
         var ml = new MLContext();
         var loaded = ml.Model.Load(modelPath, out _);
         var rows = ImagePipeline.Rows(ml, testImages);
         var clock = Stopwatch.StartNew();
-        var actual = loaded.Transform(rows).GetColumn<float[]>("Score").Select(s => s[positiveIndex]).ToArray();
+        var scored = loaded.Transform(rows);
+        var actual = scored.GetColumn<float>("Probability").ToArray();
         double seconds = clock.Elapsed.TotalSeconds;
-        return new ZipCheck(expected.Zip(actual, (a, b) => (double)Math.Abs(a - b)).Max(), testImages.Count / seconds);
+        // The saved decision is the validation threshold's: PredictedLabel must agree with it on every image.
+        var decisions = scored.GetColumn<bool>("PredictedLabel").ToArray();
+        int disagreements = decisions.Where((d, i) => d != (student.TestProbabilities[i] >= student.Threshold)).Count();
+        if (disagreements > 0)
+            throw new InvalidOperationException($"The saved model's PredictedLabel disagrees with the validation threshold {student.Threshold:F3} on {disagreements} test images.");
+        return new ZipCheck(student.TestProbabilities.Zip(actual, (a, b) => (double)Math.Abs(a - b)).Max(), testImages.Count / seconds);
     }
 
     private static SpeedResult Speed(SampleDefinition sample, string output, IReadOnlyList<string> teachers, StudentTransformer student, bool quick)
@@ -202,19 +209,19 @@ public static class SampleRunner
             teacherInfo.Sum(t => t.ParameterCount));
     }
 
-    private static void WritePlots(SampleDefinition sample, string output, IReadOnlyList<LabelledImage> testImages, ImageDataset test, int positiveIndex,
+    private static void WritePlots(SampleDefinition sample, string output, IReadOnlyList<LabelledImage> testImages, ImageDataset test,
         ModelResult student, ModelResult ensemble, ModelResult baseline)
     {
         var models = new[] { (student, new SkiaSharp.SKColor(31, 119, 180)), (ensemble, new SkiaSharp.SKColor(214, 39, 40)), (baseline, new SkiaSharp.SKColor(150, 150, 150)) };
         string Name(ModelResult r, double area) => string.Create(CultureInfo.InvariantCulture, $"{r.Name} ({area:F3})");
         SamplePlots.Curves(Path.Combine(output, "roc.png"), $"{sample.Title}: ROC on test images (AUC)", "false positive rate", "true positive rate (recall)",
-            models.Select(m => new CurveSeries(Name(m.Item1, m.Item1.Auc),
-                BinaryMetrics.Sweep(m.Item1.TestProbabilities, m.Item1.TestTruth).Select(d => (d.FalsePositiveRate, d.Recall)).ToArray(), m.Item2,
-                (m.Item1.Test.FalsePositiveRate, m.Item1.Test.Recall))).ToArray(), diagonal: true);
-        SamplePlots.Curves(Path.Combine(output, "precision-recall.png"), $"{sample.Title}: precision-recall on test images (AP)", "recall", "precision",
-            models.Select(m => new CurveSeries(Name(m.Item1, m.Item1.AveragePrecision),
-                BinaryMetrics.Sweep(m.Item1.TestProbabilities, m.Item1.TestTruth).Skip(1).Select(d => (d.Recall, d.Precision)).ToArray(), m.Item2,
-                (m.Item1.Test.Recall, m.Item1.Test.Precision))).ToArray(), diagonal: false);
+            models.Select(m => new CurveSeries(Name(m.Item1, m.Item1.Test.AreaUnderRocCurve),
+                ThresholdChoice.Sweep(m.Item1.TestProbabilities, m.Item1.TestTruth).Select(d => (d.FalsePositiveRate, d.Recall)).ToArray(), m.Item2,
+                (m.Item1.FalsePositiveRate, m.Item1.Test.PositiveRecall))).ToArray(), diagonal: true);
+        SamplePlots.Curves(Path.Combine(output, "precision-recall.png"), $"{sample.Title}: precision-recall on test images (area under the curve)", "recall", "precision",
+            models.Select(m => new CurveSeries(Name(m.Item1, m.Item1.Test.AreaUnderPrecisionRecallCurve),
+                ThresholdChoice.Sweep(m.Item1.TestProbabilities, m.Item1.TestTruth).Skip(1).Select(d => (d.Recall, d.Precision)).ToArray(), m.Item2,
+                (m.Item1.Test.PositiveRecall, m.Item1.Test.PositivePrecision))).ToArray(), diagonal: false);
 
         // Every mistake first (up to half the grid), then test images spread evenly over the rest.
         bool Correct(int i) => (student.TestProbabilities[i] >= student.Threshold) == student.TestTruth[i];
@@ -233,9 +240,6 @@ public static class SampleRunner
         AtomicFile.WriteAllText(path, "file,truth,probability,label\n" + string.Concat(testImages.Select((image, i) => string.Create(CultureInfo.InvariantCulture,
             $"{Csv(image.Path)},{image.Label},{student.TestProbabilities[i]:R},{(student.TestProbabilities[i] >= student.Threshold ? sample.PositiveClass : sample.NegativeClass)}\n"))));
 }
-
-/// <summary>A model's threshold (chosen on validation) and its test figures.</summary>
-public sealed record ModelResult(string Name, double Threshold, BinaryDecision Test, double Auc, double AveragePrecision, float[] TestProbabilities, bool[] TestTruth);
 
 /// <summary>How closely the reloaded zip reproduces the in-memory student, and its end-to-end speed from image files.</summary>
 public sealed record ZipCheck(double MaxAbsDifference, double ImagesPerSecond);

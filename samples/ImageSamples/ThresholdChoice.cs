@@ -1,10 +1,12 @@
 namespace Mtkd.Samples.Images;
 
-/// <summary>Counts and rates of a two-class decision at one threshold (probability ≥ threshold means positive).</summary>
-public sealed record BinaryDecision(double Threshold, int TruePositives, int FalsePositives, int TrueNegatives, int FalseNegatives)
+/// <summary>
+/// One point of a threshold sweep: what calling "positive" every image scored at least <see cref="Threshold"/> gives.
+/// The samples' metrics come from ML.NET's <c>BinaryClassification.Evaluate</c>; these points only choose the threshold
+/// on validation and draw the ROC and precision-recall curves, which ML.NET does not return.
+/// </summary>
+public sealed record SweepPoint(double Threshold, int TruePositives, int FalsePositives, int TrueNegatives, int FalseNegatives)
 {
-    public int Count => TruePositives + FalsePositives + TrueNegatives + FalseNegatives;
-    public double Accuracy => Ratio(TruePositives + TrueNegatives, Count);
     /// <summary>Of the images called positive, the share that are; 1 when none is called positive (no false alarm).</summary>
     public double Precision => TruePositives + FalsePositives == 0 ? 1 : Ratio(TruePositives, TruePositives + FalsePositives);
     public double Recall => Ratio(TruePositives, TruePositives + FalseNegatives);
@@ -33,65 +35,28 @@ public abstract record ThresholdPolicy
     }
 }
 
-/// <summary>Threshold-free and threshold metrics of positive-class probabilities against the truth.</summary>
-public static class BinaryMetrics
+/// <summary>The threshold sweep of positive-class probabilities against the truth, and the threshold a policy picks from it.</summary>
+public static class ThresholdChoice
 {
-    public static BinaryDecision At(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive, double threshold)
-    {
-        Check(probabilities, positive);
-        int tp = 0, fp = 0, tn = 0, fn = 0;
-        for (int i = 0; i < probabilities.Count; i++)
-        {
-            bool called = probabilities[i] >= threshold;
-            if (called && positive[i]) tp++;
-            else if (called) fp++;
-            else if (positive[i]) fn++;
-            else tn++;
-        }
-        return new BinaryDecision(threshold, tp, fp, tn, fn);
-    }
-
     /// <summary>
     /// The decision at every distinct score used as a threshold, from the highest (fewest positives) down, preceded by
     /// the threshold above every score. Ties move together, so the curves have no steps that depend on row order.
     /// </summary>
-    public static IReadOnlyList<BinaryDecision> Sweep(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive)
+    public static IReadOnlyList<SweepPoint> Sweep(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive)
     {
         Check(probabilities, positive);
         int positives = positive.Count(p => p), negatives = positive.Count - positives;
         var order = Enumerable.Range(0, probabilities.Count).OrderByDescending(i => probabilities[i]).ToArray();
-        var sweep = new List<BinaryDecision> { new(double.PositiveInfinity, 0, 0, negatives, positives) };
+        var sweep = new List<SweepPoint> { new(double.PositiveInfinity, 0, 0, negatives, positives) };
         int tp = 0, fp = 0;
         for (int k = 0; k < order.Length;)
         {
             float score = probabilities[order[k]];
             for (; k < order.Length && probabilities[order[k]] == score; k++)
                 if (positive[order[k]]) tp++; else fp++;
-            sweep.Add(new BinaryDecision(score, tp, fp, negatives - fp, positives - tp));
+            sweep.Add(new SweepPoint(score, tp, fp, negatives - fp, positives - tp));
         }
         return sweep;
-    }
-
-    /// <summary>Area under the ROC curve (trapezoids over <see cref="Sweep"/>, so ties count one half).</summary>
-    public static double RocAuc(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive)
-    {
-        var sweep = Sweep(probabilities, positive);
-        if (sweep[0].FalseNegatives == 0 || sweep[0].TrueNegatives == 0)
-            throw new ArgumentException("ROC AUC needs both classes among the truth.");
-        double area = 0;
-        for (int i = 1; i < sweep.Count; i++)
-            area += (sweep[i].FalsePositiveRate - sweep[i - 1].FalsePositiveRate) * (sweep[i].Recall + sweep[i - 1].Recall) / 2;
-        return area;
-    }
-
-    /// <summary>Average precision: precision at each threshold weighted by the recall it adds (the step-wise area under the PR curve).</summary>
-    public static double AveragePrecision(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive)
-    {
-        var sweep = Sweep(probabilities, positive);
-        double area = 0;
-        for (int i = 1; i < sweep.Count; i++)
-            area += (sweep[i].Recall - sweep[i - 1].Recall) * sweep[i].Precision;
-        return area;
     }
 
     /// <summary>
@@ -99,7 +64,7 @@ public static class BinaryMetrics
     /// picks a score; the threshold is set halfway between it and the next lower score, since every value in that gap
     /// makes the same validation decisions and the middle leaves the widest margin for new images.
     /// </summary>
-    public static double ChooseThreshold(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive, ThresholdPolicy policy)
+    public static double Choose(IReadOnlyList<float> probabilities, IReadOnlyList<bool> positive, ThresholdPolicy policy)
     {
         var candidates = Sweep(probabilities, positive).Skip(1).ToArray();
         int chosen = policy switch
@@ -113,7 +78,7 @@ public static class BinaryMetrics
         return (candidates[chosen].Threshold + next) / 2;
     }
 
-    private static int Best(BinaryDecision[] candidates, Func<BinaryDecision, double> first, Func<BinaryDecision, double> second)
+    private static int Best(SweepPoint[] candidates, Func<SweepPoint, double> first, Func<SweepPoint, double> second)
     {
         int best = 0;
         for (int i = 1; i < candidates.Length; i++)

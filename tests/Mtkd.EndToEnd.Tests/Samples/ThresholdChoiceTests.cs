@@ -2,47 +2,33 @@ using Mtkd.Samples.Images;
 
 namespace Mtkd.EndToEnd.Tests.Samples;
 
-/// <summary>The image samples' evaluation, on cases worked out by hand.</summary>
-public sealed class BinaryMetricsTests
+/// <summary>The image samples' threshold choice and evaluation (ML.NET's, at that threshold), on cases worked out by hand.</summary>
+public sealed class ThresholdChoiceTests
 {
     private static readonly float[] Scores = [0.9f, 0.8f, 0.7f, 0.6f, 0.4f, 0.2f];
     private static readonly bool[] Truth = [true, false, true, true, false, false];
 
     [Fact]
-    public void Counts_and_rates_at_a_threshold()
+    public void Models_are_evaluated_by_MLNet_at_the_threshold_chosen_on_validation()
     {
-        var d = BinaryMetrics.At(Scores, Truth, 0.65);
-        Assert.Equal((2, 1, 2, 1), (d.TruePositives, d.FalsePositives, d.TrueNegatives, d.FalseNegatives));
-        Assert.Equal(4 / 6.0, d.Accuracy, 12);
-        Assert.Equal(2 / 3.0, d.Precision, 12);
-        Assert.Equal(2 / 3.0, d.Recall, 12);
-        Assert.Equal(2 / 3.0, d.F1, 12);
-        Assert.Equal(1 / 3.0, d.FalsePositiveRate, 12);
-        // A score equal to the threshold counts as positive.
-        Assert.Equal(3, BinaryMetrics.At(Scores, Truth, 0.6).TruePositives);
-    }
-
-    [Fact]
-    public void Roc_auc_is_the_share_of_correctly_ordered_pairs_with_ties_counting_half()
-    {
+        // F1 by threshold: 0.9 0.5, 0.8 0.4, 0.7 0.667, 0.6 0.857, 0.4 0.75, 0.2 0.667: best at 0.6, so the threshold is 0.5;
+        // there TP 3, FP 1, TN 2, FN 0.
+        var r = ModelEvaluation.Evaluate(new Microsoft.ML.MLContext(), "m", Scores, Truth, Scores, Truth, new ThresholdPolicy.MaxF1());
+        Assert.Equal(0.5, r.Threshold, 6);
+        Assert.Equal((3, 1, 2, 0), (r.TruePositives, r.FalsePositives, r.TrueNegatives, r.FalseNegatives));
+        Assert.Equal(5 / 6.0, r.Test.Accuracy, 6);
+        Assert.Equal(3 / 4.0, r.Test.PositivePrecision, 6);
+        Assert.Equal(1.0, r.Test.PositiveRecall, 6);
+        Assert.Equal(6 / 7.0, r.Test.F1Score, 6);
+        Assert.Equal(1 / 3.0, r.FalsePositiveRate, 6);
         // Positive–negative pairs: (0.9 > 0.8, 0.4, 0.2), (0.7 < 0.8; > 0.4, 0.2), (0.6 < 0.8; > 0.4, 0.2): 7 of 9.
-        Assert.Equal(7 / 9.0, BinaryMetrics.RocAuc(Scores, Truth), 12);
-        Assert.Equal(0.5, BinaryMetrics.RocAuc([0.5f, 0.5f], [true, false]), 12);
-        Assert.Equal(1.0, BinaryMetrics.RocAuc([0.9f, 0.1f], [true, false]), 12);
-        Assert.Throws<ArgumentException>(() => BinaryMetrics.RocAuc([0.9f, 0.1f], [true, true]));
-    }
-
-    [Fact]
-    public void Average_precision_weights_precision_by_the_recall_each_threshold_adds()
-    {
-        // Positives are found at ranks 1, 3 and 4: (1/1 + 2/3 + 3/4) / 3.
-        Assert.Equal((1 + 2 / 3.0 + 3 / 4.0) / 3, BinaryMetrics.AveragePrecision(Scores, Truth), 12);
+        Assert.Equal(7 / 9.0, r.Test.AreaUnderRocCurve, 6);
     }
 
     [Fact]
     public void Sweep_moves_tied_scores_together()
     {
-        var sweep = BinaryMetrics.Sweep([0.7f, 0.7f, 0.3f], [true, false, true]);
+        var sweep = ThresholdChoice.Sweep([0.7f, 0.7f, 0.3f], [true, false, true]);
         Assert.Equal(3, sweep.Count); // above everything, 0.7, 0.3
         Assert.Equal((1, 1), (sweep[1].TruePositives, sweep[1].FalsePositives));
     }
@@ -54,18 +40,18 @@ public sealed class BinaryMetricsTests
         bool[] truth = [true, true, false, true, false];
         // By threshold, (recall, precision): 0.9 (1/3, 1), 0.8 (2/3, 1), 0.7 (2/3, 2/3), 0.6 (1, 3/4), 0.3 (1, 3/5).
         // F1: 0.5, 0.8, 0.667, 0.857, 0.75: best at 0.6, so halfway to 0.3.
-        Assert.Equal(0.45, BinaryMetrics.ChooseThreshold(scores, truth, new ThresholdPolicy.MaxF1()), 6);
+        Assert.Equal(0.45, ThresholdChoice.Choose(scores, truth, new ThresholdPolicy.MaxF1()), 6);
         // Recall ≥ 0.6: 0.8 has the best precision, so halfway to 0.7.
-        Assert.Equal(0.75, BinaryMetrics.ChooseThreshold(scores, truth, new ThresholdPolicy.RecallFirst(0.6)), 6);
+        Assert.Equal(0.75, ThresholdChoice.Choose(scores, truth, new ThresholdPolicy.RecallFirst(0.6)), 6);
         // Recall ≥ 0.9: 0.6 or 0.3; 0.6 has the better precision.
-        Assert.Equal(0.45, BinaryMetrics.ChooseThreshold(scores, truth, new ThresholdPolicy.RecallFirst(0.9)), 6);
+        Assert.Equal(0.45, ThresholdChoice.Choose(scores, truth, new ThresholdPolicy.RecallFirst(0.9)), 6);
         // Separable scores: full recall costs no precision, so recall first takes it even when asked for less.
-        Assert.Equal(0.5, BinaryMetrics.ChooseThreshold([0.9f, 0.8f, 0.2f], [true, true, false], new ThresholdPolicy.RecallFirst(0.5)), 6);
+        Assert.Equal(0.5, ThresholdChoice.Choose([0.9f, 0.8f, 0.2f], [true, true, false], new ThresholdPolicy.RecallFirst(0.5)), 6);
     }
 
     [Fact]
     public void Mismatched_lengths_are_refused()
     {
-        Assert.Throws<ArgumentException>(() => BinaryMetrics.At([0.5f], [true, false], 0.5));
+        Assert.Throws<ArgumentException>(() => ThresholdChoice.Sweep([0.5f], [true, false]));
     }
 }
