@@ -147,7 +147,10 @@ internal static class DistillCommand
             });
 
             var network = result.Student;
-            var exportOptions = new OnnxExportOptions { ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization };
+            var exportOptions = new OnnxExportOptions
+            {
+                ClassNames = images.Test.ClassNames, Resize = images.Resize, Normalization = images.Normalization, BinaryLogit = BinaryModels.OneLogit(images.Test.ClassNames),
+            };
             string onnx = Path.Combine(directory, "student.onnx");
             OnnxExporter.Export(network, onnx, exportOptions);
             var (_, accuracy) = NetworkTrainer.Evaluate(network, images.Test);

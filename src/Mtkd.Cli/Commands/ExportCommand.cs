@@ -24,7 +24,7 @@ internal static class ExportCommand
             {
                 OnnxExporter.Export(network, path, new OnnxExportOptions
                 {
-                    ClassNames = model.ClassNames, FoldBatchNorm = parse.GetValue(fold), Opset = parse.GetValue(opset),
+                    ClassNames = model.ClassNames, FoldBatchNorm = parse.GetValue(fold), Opset = parse.GetValue(opset), BinaryLogit = BinaryModels.OneLogit(model.ClassNames),
                 });
                 var complexity = network.Complexity;
                 AnsiConsole.MarkupLine(Markup.Escape($"Wrote {path}: {model.Spec.Name}, {complexity.Parameters:N0} parameters, " +

@@ -126,7 +126,7 @@ internal static class TeachersCommand
                 OnnxExporter.Export(t.Network, path, new OnnxExportOptions
                 {
                     ClassNames = test.ClassNames, Resize = images.Resize, Normalization = images.Normalization, FeaturesName = "features",
-                    TrainingRows = trainingRows, Specialist = t.Specialist,
+                    TrainingRows = trainingRows, Specialist = t.Specialist, BinaryLogit = t.Specialist is null && BinaryModels.OneLogit(test.ClassNames),
                 });
                 var (_, accuracy) = NetworkTrainer.Evaluate(t.Network, test);
                 teachers.Add(new Teacher(path, method == "snapshot" ? Path.Combine(directory, "snapshots.csv") : Path.Combine(directory, $"teacher-{t.Index}.csv"),

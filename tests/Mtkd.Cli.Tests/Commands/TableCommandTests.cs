@@ -44,6 +44,31 @@ public sealed class TableCommandTests : IDisposable
     }
 
     [Fact]
+    public void Two_class_data_gives_models_with_one_logit_output_which_teach_as_two_classes()
+    {
+        // Zeros against ones: a yes/no table.
+        var (features, labels) = SklearnDigits.Load();
+        var lines = new List<string> { string.Join(",", Enumerable.Range(0, 64).Select(i => $"p{i}").Append("digit")) };
+        for (int r = 0; r < labels.Length; r++)
+            if (labels[r] < 2)
+                lines.Add(string.Join(",", features[r].Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).Append(labels[r].ToString())));
+        File.WriteAllLines(PathOf("binary.csv"), lines);
+        string[] data = ["--data", PathOf("binary.csv"), "--label-column", "digit"];
+
+        Assert.Equal(0, Program.Main(["teachers", .. data, "--arch", "mlp", "--count", "2", "--epochs", "3", "--out", PathOf("teachers")]));
+        using (var teacher = new Microsoft.ML.OnnxRuntime.InferenceSession(PathOf("teachers/teacher-0.onnx")))
+            Assert.Equal([-1, 1], teacher.OutputMetadata["logits"].Dimensions);
+        Assert.Equal(0, Program.Main(["distill", .. data, "--teacher", PathOf("teachers/teacher-0.onnx"), "--teacher", PathOf("teachers/teacher-1.onnx"),
+            "--student", "mlp", "--epochs", "3", "--out", PathOf("student")]));
+        using var student = new Microsoft.ML.OnnxRuntime.InferenceSession(PathOf("student/student.onnx"));
+        Assert.Equal([-1, 1], student.OutputMetadata["logits"].Dimensions);
+        Assert.Equal([-1, 1], student.OutputMetadata["probabilities"].Dimensions);
+        var (code, output) = CliOutput.Capture(() => Program.Main(["evaluate", PathOf("student/student.onnx"), .. data]));
+        Assert.Equal(0, code);
+        Assert.Contains("%", output);
+    }
+
+    [Fact]
     public void Bad_tables_and_image_flags_are_refused_naming_the_line_column_or_flag()
     {
         string table = WriteTable(rows: 40);
