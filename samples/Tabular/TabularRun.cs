@@ -43,22 +43,15 @@ public static class TabularRun
             throw new ArgumentException($"--labels {settings.Labels}: the training rows number {pool.Length}; label fewer, so that some stay unlabelled.");
         Log($"{test.Length} test rows; of the other {pool.Length}, {settings.Labels} labelled and {pool.Length - settings.Labels} unlabelled per seed");
 
-        var runs = new List<SeedResult>();
-        StudentTransformer? lastStudent = null;
-        MLContext? lastContext = null;
-        IDataView? lastTest = null;
-        foreach (int seed in settings.Seeds)
-        {
-            var (result, ml, student, testView) = RunSeed(seed, pool, test, settings, Log);
-            runs.Add(result);
-            (lastStudent, lastContext, lastTest) = (student, ml, testView);
-        }
+        var seeds = settings.Seeds.Select(seed => RunSeed(seed, pool, test, settings, Log)).ToArray();
+        var runs = seeds.Select(s => s.Result).ToArray();
+        var (_, lastContext, lastStudent, lastTest) = seeds[^1];
 
         // The last seed's student as an ML.NET model and an ONNX file, reloaded to prove what was saved is what was measured.
         var modelPath = Path.Combine(output, "model.zip");
-        AtomicFile.Write(modelPath, stream => lastContext!.Model.Save(lastStudent!, lastTest!.Schema, stream));
-        lastStudent!.SaveOnnx(Path.Combine(output, "student.onnx"));
-        var reloaded = new MLContext().Model.Load(modelPath, out _).Transform(lastTest!).GetColumn<uint>("PredictedLabel").ToArray();
+        AtomicFile.Write(modelPath, stream => lastContext.Model.Save(lastStudent, lastTest.Schema, stream));
+        lastStudent.SaveOnnx(Path.Combine(output, "student.onnx"));
+        var reloaded = new MLContext().Model.Load(modelPath, out _).Transform(lastTest).GetColumn<uint>("PredictedLabel").ToArray();
         int differing = reloaded.Zip(lastStudent.Transform(lastTest).GetColumn<uint>("PredictedLabel"), (a, b) => a != b).Count(d => d);
         if (differing > 0)
             throw new InvalidOperationException($"The reloaded model.zip predicts differently on {differing} test rows.");
@@ -66,7 +59,7 @@ public static class TabularRun
         var summary = TabularReport.Summarize(runs);
         TabularReport.WriteMetrics(Path.Combine(output, "metrics.json"), settings, all.Length, test.Length, pool.Length, runs, summary, lastStudent, clock.Elapsed);
         TabularReport.WritePlot(Path.Combine(output, "accuracy.png"), settings, summary);
-        Log(string.Create(CultureInfo.InvariantCulture, $"over {runs.Count} seed(s): teachers {summary.Teachers}, ensemble {summary.Ensemble}, MLP on the labels " +
+        Log(string.Create(CultureInfo.InvariantCulture, $"over {runs.Length} seed(s): teachers {summary.Teachers}, ensemble {summary.Ensemble}, MLP on the labels " +
             $"{summary.Baseline}, distilled MLP {summary.Student}; gain {summary.Gain} points (paired by seed)"));
         Log($"wrote metrics.json, accuracy.png, model.zip (reloaded: identical predictions) and student.onnx in {output}");
     }
