@@ -12,8 +12,10 @@ namespace Mtkd.MLNet.Internal;
 /// write its own state into a model zip, so the student is saved as stock ML.NET transformers; the only stock
 /// transformer that turns scores into a scalar key <c>PredictedLabel</c> carrying the training label's key values is
 /// <see cref="MulticlassPredictionTransformer{TModel}"/>, whose constructors are internal. An identity linear model
-/// (weights I, bias 0) in it gives Score = softmax(logits) exactly as ONNX would. Tests pin this to the referenced
-/// ML.NET version; a failure here names the member that changed.
+/// (weights I, bias 0) in it gives Score = softmax(logits) exactly as ONNX would. A binary student's head is likewise
+/// ML.NET's <see cref="BinaryPredictionTransformer{TModel}"/> over a unit linear model and a Platt calibrator (internal
+/// constructors too), which gives the binary trainers' Score, Probability and Boolean PredictedLabel. Tests pin this
+/// to the referenced ML.NET version; a failure here names the member that changed.
 /// </summary>
 internal static class MlNetInternals
 {
