@@ -41,6 +41,11 @@ public sealed class TableCommandTests : IDisposable
         var (code, output) = CliOutput.Capture(() => Program.Main(["evaluate", PathOf("student/student.onnx"), .. data]));
         Assert.Equal(0, code);
         Assert.Contains("120", output); // 20 % of each class of 600 rows is the test split
+
+        // A teacher of feature vectors given images is refused naming both shapes.
+        var (images, imagesMessage) = CliOutput.Capture(() => Program.Main(["score", "--teacher", PathOf("teachers/teacher-0.onnx"), "--out", PathOf("soft.parquet")]));
+        Assert.Equal(1, images);
+        Assert.Contains("takes feature vectors of 64 values; the data's images are 1×28×28 (784 values)", imagesMessage);
     }
 
     [Fact]
