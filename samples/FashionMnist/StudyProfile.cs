@@ -214,7 +214,7 @@ public sealed record StudyProfile(string Name, int? TestImages, int[] Seeds, Reg
                 [StudentRecipe.Labels, PoolT1], new RegimeTarget(0, 0.5, true)),
             new("A60", "same complexity on all 60,000 labels (MTKD's own claim); 3 full-data teachers of the student's architecture", 60_000,
                 new TeacherRecipe("cnn-small", 16, Count: 3, Fraction: 1, MaxEpochs: 10, Patience: 0), "cnn-small", 16, 600_000,
-                [StudentRecipe.Labels, PoolT1, Mutual2], new RegimeTarget(0, 0.5, true)),
+                [StudentRecipe.Labels, PoolT1, Mutual2, StudentRecipe.LabelsAt(2), PoolT1Twice], new RegimeTarget(0, 0.5, true)) { Primary = 3 },
             new("B1", "compression, full-data teachers: 20,000 labels; 3 teachers 13× the student's multiply-accumulates, each on all the labels from its own seed", 20_000,
                 new TeacherRecipe("cnn-small", 32, Count: 3, Fraction: 1, MaxEpochs: 15, Patience: 0), "cnn-small", 8, 400_000,
                 [StudentRecipe.Labels, Pool], new RegimeTarget(0, 0.5, false)),
