@@ -13,10 +13,11 @@ internal sealed class ParquetSoftLabelWriter : SoftLabelWriter
     private readonly DataField[] fields;
     private readonly long[] ids = new long[RowGroupSize];
     private readonly int?[] labels = new int?[RowGroupSize];
-    private readonly float[][] logitColumns;   // full: one per logit; top-k: per teacher k logits then the floor
+    private readonly float[][] logitColumns;   // full: one per stored logit; top-k: per teacher k logits then the floor
     private readonly int[][] classColumns;     // top-k only: per teacher k class columns
     private readonly int[] topClasses;
     private readonly float[] topValues;
+    private readonly float[] stored;          // full: a row as stored (two classes: one logit per teacher)
     private int buffered;
 
     public ParquetSoftLabelWriter(string path, SoftLabelHeader header, int topK) : base(path, header)
@@ -26,7 +27,8 @@ internal sealed class ParquetSoftLabelWriter : SoftLabelWriter
         fields = schema.GetDataFields();
         writer = ParquetWriter.CreateAsync(schema, Stream, new ParquetOptions { CompressionMethod = CompressionMethod.Snappy }).GetAwaiter().GetResult();
         writer.CustomMetadata = SoftLabelParquetSchema.Metadata(header, topK);
-        int logitColumnCount = topK == 0 ? header.Width : header.TeacherCount * (topK + 1);
+        stored = new float[header.OneLogitPerTeacher ? header.TeacherCount : header.Width];
+        int logitColumnCount = topK == 0 ? stored.Length : header.TeacherCount * (topK + 1);
         logitColumns = Enumerable.Range(0, logitColumnCount).Select(_ => new float[RowGroupSize]).ToArray();
         classColumns = Enumerable.Range(0, header.TeacherCount * topK).Select(_ => new int[RowGroupSize]).ToArray();
         topClasses = new int[topK];
@@ -39,7 +41,8 @@ internal sealed class ParquetSoftLabelWriter : SoftLabelWriter
         labels[buffered] = label >= 0 ? label : null;
         if (topK == 0)
         {
-            for (int i = 0; i < logits.Length; i++) logitColumns[i][buffered] = logits[i];
+            SoftLabelHeader.ToStored(logits, stored, Header.OneLogitPerTeacher);
+            for (int i = 0; i < stored.Length; i++) logitColumns[i][buffered] = stored[i];
         }
         else
         {
@@ -68,14 +71,11 @@ internal sealed class ParquetSoftLabelWriter : SoftLabelWriter
         group.WriteAsync(fields[0], Rows(ids, n)).GetAwaiter().GetResult();
         group.WriteAsync(fields[1], Rows(labels, n)).GetAwaiter().GetResult();
         int field = 2, logitColumn = 0, classColumn = 0;
-        for (int t = 0; t < Header.TeacherCount; t++)
+        if (topK == 0)
+            for (; logitColumn < stored.Length; logitColumn++)
+                group.WriteAsync(fields[field++], Rows(logitColumns[logitColumn], n)).GetAwaiter().GetResult();
+        for (int t = 0; t < Header.TeacherCount && topK > 0; t++)
         {
-            if (topK == 0)
-            {
-                for (int c = 0; c < Header.ClassCount; c++)
-                    group.WriteAsync(fields[field++], Rows(logitColumns[logitColumn++], n)).GetAwaiter().GetResult();
-                continue;
-            }
             for (int j = 0; j < topK; j++)
             {
                 group.WriteAsync(fields[field++], Rows(classColumns[classColumn++], n)).GetAwaiter().GetResult();

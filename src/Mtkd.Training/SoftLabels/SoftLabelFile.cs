@@ -41,7 +41,8 @@ public static class SoftLabelFile
             var fields = reader.Schema.GetDataFields().ToDictionary(f => f.Name);
             var metadata = reader.CustomMetadata ?? new Dictionary<string, string>();
             int topK = metadata.TryGetValue(SoftLabelParquetSchema.TopKKey, out var k) ? int.Parse(k, CultureInfo.InvariantCulture) : 0;
-            var header = ReadHeader(path, fields.Keys.ToArray(), metadata, topK);
+            var (header, oneLogit) = ReadHeader(path, fields.Keys.ToArray(), metadata, topK);
+            var storedNames = header.StoredNames(oneLogit);
             Require(fields, "index", path);
             Require(fields, "label", path);
 
@@ -54,26 +55,25 @@ public static class SoftLabelFile
                 int n = checked((int)group.RowCount);
                 var index = ReadColumn(group, fields["index"], n, path);
                 var label = ReadColumn(group, fields["label"], n, path);
-                var columns = topK == 0
-                    ? Enumerable.Range(0, header.Width)
-                        .Select(i => ReadColumn(group, Require(fields, SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount), path), n, path)).ToArray()
-                    : null;
+                var columns = topK == 0 ? storedNames.Select(name => ReadColumn(group, Require(fields, name, path), n, path)).ToArray() : null;
                 var top = topK == 0 ? null : ReadTopK(group, fields, header, topK, n, path);
                 var row = new float[header.Width];
+                var stored = new float[storedNames.Length];
                 for (int r = 0; r < n; r++)
                 {
                     ids.Add((long)(index[r] ?? throw new InvalidDataException($"{path}: row {ids.Count} has no index.")));
                     labels.Add(label[r] is { } l ? CheckLabel(l, header, path, ids.Count - 1) : -1);
                     if (columns is not null)
-                        for (int i = 0; i < header.Width; i++)
+                    {
+                        for (int i = 0; i < stored.Length; i++)
                         {
-                            row[i] = (float)(columns[i][r] ?? throw new InvalidDataException($"{path}: row {r} of row group {g} has no value in " +
-                                $"{SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)}."));
-                            if (!float.IsFinite(row[i]))
-                                throw new InvalidDataException($"{path}: row with index {ids[^1]}, column " +
-                                    $"{SoftLabelHeader.LogitName(i / header.ClassCount, i % header.ClassCount)} holds " +
-                                        $"{row[i].ToString(CultureInfo.InvariantCulture)}; soft labels must be finite numbers (the teacher that wrote them is broken).");
+                            stored[i] = (float)(columns[i][r] ?? throw new InvalidDataException($"{path}: row {r} of row group {g} has no value in {storedNames[i]}."));
+                            if (!float.IsFinite(stored[i]))
+                                throw new InvalidDataException($"{path}: row with index {ids[^1]}, column {storedNames[i]} holds " +
+                                    $"{stored[i].ToString(CultureInfo.InvariantCulture)}; soft labels must be finite numbers (the teacher that wrote them is broken).");
                         }
+                        SoftLabelHeader.FromStored(stored, row, oneLogit);
+                    }
                     else
                         top!(r, row);
                     logits.AddRange(row);
@@ -102,7 +102,8 @@ public static class SoftLabelFile
         return ids;
     }
 
-    private static SoftLabelHeader ReadHeader(string path, string[] columns, IReadOnlyDictionary<string, string> metadata, int topK)
+    // The header, and whether the file stores one logit per teacher (two classes) rather than one per class.
+    private static (SoftLabelHeader Header, bool OneLogit) ReadHeader(string path, string[] columns, IReadOnlyDictionary<string, string> metadata, int topK)
     {
         string[]? teacherNames = metadata.TryGetValue(SoftLabelParquetSchema.TeachersKey, out var t) ? JsonSerializer.Deserialize<string[]>(t) : null;
         string[]? classNames = metadata.TryGetValue(SoftLabelParquetSchema.ClassNamesKey, out var c) ? JsonSerializer.Deserialize<string[]>(c) : null;
@@ -110,14 +111,14 @@ public static class SoftLabelFile
         {
             if (teacherNames is null || !metadata.TryGetValue(SoftLabelParquetSchema.ClassesKey, out var classes))
                 throw new InvalidDataException($"{path}: a top-k soft-label file needs its '{SoftLabelParquetSchema.TeachersKey}' and '{SoftLabelParquetSchema.ClassesKey}' metadata.");
-            return new SoftLabelHeader(teacherNames.Length, int.Parse(classes, CultureInfo.InvariantCulture), teacherNames, classNames,
-                SoftLabelParquetSchema.TrainingRows(metadata, teacherNames.Length, path));
+            return (new SoftLabelHeader(teacherNames.Length, int.Parse(classes, CultureInfo.InvariantCulture), teacherNames, classNames,
+                SoftLabelParquetSchema.TrainingRows(metadata, teacherNames.Length, path)), false);
         }
-        var (teachers, classCount) = SoftLabelLayout.FromColumnNames(columns, path);
+        var (teachers, classCount, oneLogit) = SoftLabelLayout.FromColumnNames(columns, path);
         if (teacherNames is not null && teacherNames.Length != teachers)
             throw new InvalidDataException($"{path}: the metadata names {teacherNames.Length} teachers but the columns hold {teachers}.");
-        return new SoftLabelHeader(teachers, classCount, teacherNames ?? SoftLabelLayout.DefaultTeacherNames(teachers),
-            classNames?.Length == classCount ? classNames : null, SoftLabelParquetSchema.TrainingRows(metadata, teachers, path));
+        return (new SoftLabelHeader(teachers, classCount, teacherNames ?? SoftLabelLayout.DefaultTeacherNames(teachers),
+            classNames?.Length == classCount ? classNames : null, SoftLabelParquetSchema.TrainingRows(metadata, teachers, path)), oneLogit);
     }
 
     private static Action<int, float[]> ReadTopK(ParquetRowGroupReader group, Dictionary<string, DataField> fields, SoftLabelHeader header, int topK, int n, string path)
@@ -196,11 +197,11 @@ public static class SoftLabelFile
         var names = header.Split(',').Select(n => n.Trim()).ToArray();
         if (names.Length < 3 || names[0] != "index" || names[1] != "label")
             throw new InvalidDataException($"{path}: header starts '{string.Join(",", names.Take(2))}'; expected 'index,label,t0_c0,…'.");
-        var (teachers, classes) = SoftLabelLayout.FromColumnNames(names, path);
+        var (teachers, classes, oneLogit) = SoftLabelLayout.FromColumnNames(names, path);
         var layout = new SoftLabelHeader(teachers, classes, SoftLabelLayout.DefaultTeacherNames(teachers));
-        var position = new int[layout.Width];
-        for (int i = 0; i < layout.Width; i++)
-            position[i] = Array.IndexOf(names, SoftLabelHeader.LogitName(i / classes, i % classes));
+        var position = layout.StoredNames(oneLogit).Select(name => Array.IndexOf(names, name)).ToArray();
+        var stored = new float[position.Length];
+        var row = new float[layout.Width];
 
         var ids = new List<long>();
         var labels = new List<int>();
@@ -218,9 +219,14 @@ public static class SoftLabelFile
             labels.Add(cells[1].Length == 0 ? -1
                 : int.TryParse(cells[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var label) && label >= 0 && label < classes ? label
                 : throw new InvalidDataException($"{path}, line {lineNumber}: label '{cells[1]}' is not a class index 0..{classes - 1} or empty."));
-            foreach (var p in position)
-                logits.Add(float.TryParse(cells[p], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v) ? v
-                    : throw new InvalidDataException($"{path}, line {lineNumber}: {names[p]} '{cells[p]}' is not a finite number (NaN, infinities and values beyond ±3.4e38 are refused)."));
+            for (int i = 0; i < position.Length; i++)
+            {
+                int p = position[i];
+                stored[i] = float.TryParse(cells[p], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v) ? v
+                    : throw new InvalidDataException($"{path}, line {lineNumber}: {names[p]} '{cells[p]}' is not a finite number (NaN, infinities and values beyond ±3.4e38 are refused).");
+            }
+            SoftLabelHeader.FromStored(stored, row, oneLogit);
+            logits.AddRange(row);
         }
         if (ids.Count == 0)
             throw new InvalidDataException($"{path} has a header and no rows; expected one row of soft labels per image.");

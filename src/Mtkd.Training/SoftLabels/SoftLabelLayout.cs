@@ -8,8 +8,29 @@ internal static partial class SoftLabelLayout
     [GeneratedRegex(@"^t(\d+)_c(\d+)$")]
     private static partial Regex LogitColumn();
 
-    /// <summary>Teacher and class counts from the logit columns; every t{t}_c{c} in the grid must be present.</summary>
-    public static (int Teachers, int Classes) FromColumnNames(IReadOnlyList<string> names, string source)
+    [GeneratedRegex(@"^t(\d+)_logit$")]
+    private static partial Regex BinaryLogitColumn();
+
+    /// <summary>
+    /// Teacher and class counts from the logit columns: every t{t}_c{c} in the grid, or one t{t}_logit per teacher
+    /// (two classes; OneLogit true).
+    /// </summary>
+    public static (int Teachers, int Classes, bool OneLogit) FromColumnNames(IReadOnlyList<string> names, string source)
+    {
+        var binary = names.Select(n => BinaryLogitColumn().Match(n)).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value)).ToArray();
+        if (binary.Length > 0 && !names.Any(n => LogitColumn().IsMatch(n)))
+        {
+            int count = binary.Max() + 1;
+            for (int t = 0; t < count; t++)
+                if (!binary.Contains(t))
+                    throw new InvalidDataException($"{source}: column {SoftLabelHeader.BinaryLogitName(t)} is missing; {count} two-class teachers need every t{{teacher}}_logit column.");
+            return (count, 2, true);
+        }
+        var (teachers, classes) = Grid(names, source);
+        return (teachers, classes, false);
+    }
+
+    private static (int Teachers, int Classes) Grid(IReadOnlyList<string> names, string source)
     {
         int teachers = 0, classes = 0, count = 0;
         foreach (var name in names)

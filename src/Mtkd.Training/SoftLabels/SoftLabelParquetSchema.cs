@@ -5,7 +5,7 @@ namespace Mtkd.Training.SoftLabels;
 
 /// <summary>
 /// The Parquet layout of a soft-label dataset. Columns: <c>index</c> (int64), <c>label</c> (nullable int32),
-/// then either <c>t{t}_c{c}</c> (float) for every logit, or, with top-k, per teacher <c>t{t}_k{j}_class</c>
+/// then either <c>t{t}_c{c}</c> (float) for every logit (two classes: <c>t{t}_logit</c>, one per teacher, z = l₁ − l₀), or, with top-k, per teacher <c>t{t}_k{j}_class</c>
 /// (int32) and <c>t{t}_k{j}_logit</c> (float) for the j-th largest logit and <c>t{t}_floor</c> (float).
 /// Key-value metadata under "mtkd." names the teachers and classes, and, where known, the rows each teacher trained on
 /// (<see cref="TrainingRowSet.MetadataKey"/>: a JSON array, per teacher <see cref="TrainingRowSet.Encode"/>'s text or null).
@@ -47,13 +47,10 @@ internal static class SoftLabelParquetSchema
     public static ParquetSchema Build(SoftLabelHeader header, int topK)
     {
         var fields = new List<Field> { Index, Label };
+        if (topK == 0)
+            return new ParquetSchema([.. fields, .. header.StoredNames(header.OneLogitPerTeacher).Select(n => new DataField<float>(n))]);
         for (int t = 0; t < header.TeacherCount; t++)
         {
-            if (topK == 0)
-            {
-                for (int c = 0; c < header.ClassCount; c++) fields.Add(new DataField<float>(SoftLabelHeader.LogitName(t, c)));
-                continue;
-            }
             for (int j = 0; j < topK; j++)
             {
                 fields.Add(new DataField<int>(TopClass(t, j)));

@@ -28,6 +28,35 @@ public sealed record SoftLabelHeader(int TeacherCount, int ClassCount, IReadOnly
 
     /// <summary>The column name of one logit, "t{teacher}_c{class}", as in the files and ML.NET's slot names.</summary>
     public static string LogitName(int teacher, int @class) => $"t{teacher}_c{@class}";
+
+    /// <summary>
+    /// The column of a two-class teacher's one logit, "t{teacher}_logit": z = logit(class 1) − logit(class 0), as a
+    /// binary classifier gives it. Files of two classes are written so, one value per teacher; read back as [0, z],
+    /// the same distribution at every temperature.
+    /// </summary>
+    public static string BinaryLogitName(int teacher) => $"t{teacher}_logit";
+
+    /// <summary>Whether files of this header store one logit per teacher (two classes) rather than one per class.</summary>
+    internal bool OneLogitPerTeacher => ClassCount == 2;
+
+    /// <summary>The stored logit columns, in file order.</summary>
+    internal string[] StoredNames(bool oneLogit) => oneLogit
+        ? Enumerable.Range(0, TeacherCount).Select(BinaryLogitName).ToArray()
+        : Enumerable.Range(0, Width).Select(i => LogitName(i / ClassCount, i % ClassCount)).ToArray();
+
+    /// <summary>A row's logits as stored: each teacher's z = l₁ − l₀ when <paramref name="oneLogit"/>, else as they are.</summary>
+    internal static void ToStored(ReadOnlySpan<float> logits, Span<float> stored, bool oneLogit)
+    {
+        if (!oneLogit) { logits.CopyTo(stored); return; }
+        for (int t = 0; t < stored.Length; t++) stored[t] = logits[2 * t + 1] - logits[2 * t];
+    }
+
+    /// <summary>A stored row back as logits: [0, z] per teacher when <paramref name="oneLogit"/>, else as it is.</summary>
+    internal static void FromStored(ReadOnlySpan<float> stored, Span<float> logits, bool oneLogit)
+    {
+        if (!oneLogit) { stored.CopyTo(logits); return; }
+        for (int t = 0; t < stored.Length; t++) (logits[2 * t], logits[2 * t + 1]) = (0, stored[t]);
+    }
 }
 
 /// <summary>
