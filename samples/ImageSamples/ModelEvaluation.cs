@@ -23,15 +23,18 @@ public static class ModelEvaluation
 {
     /// <summary>
     /// Chooses the threshold on validation with <paramref name="policy"/>, then evaluates the test probabilities at it
-    /// with <c>mlContext.BinaryClassification.Evaluate</c> (Score is the probability's logit, as a binary trainer gives it).
+    /// with <c>mlContext.BinaryClassification.Evaluate</c>. That evaluator decides by Score &gt; 0 whatever the
+    /// PredictedLabel column says, so Score is the probability's logit minus the threshold's: positive exactly where
+    /// the probability is above the threshold, and ranked as the probability is (the AUC is unchanged).
     /// </summary>
     public static ModelResult Evaluate(MLContext ml, string name, float[] validationProbabilities, bool[] validationTruth, float[] testProbabilities,
         bool[] testTruth, ThresholdPolicy policy)
     {
         double threshold = ThresholdChoice.Choose(validationProbabilities, validationTruth, policy);
+        static double Logit(double p) => Math.Log(Math.Clamp(p, 1e-7, 1 - 1e-7) / (1 - Math.Clamp(p, 1e-7, 1 - 1e-7)));
         var rows = testProbabilities.Select((p, i) => new Decision
         {
-            Label = testTruth[i], Probability = p, Score = (float)Math.Log(Math.Max(p, 1e-7) / Math.Max(1 - p, 1e-7)), PredictedLabel = p >= threshold,
+            Label = testTruth[i], Probability = p, Score = (float)(Logit(p) - Logit(threshold)), PredictedLabel = p >= threshold,
         });
         return new ModelResult(name, threshold, ml.BinaryClassification.Evaluate(ml.Data.LoadFromEnumerable(rows.ToArray())), testProbabilities, testTruth);
     }

@@ -67,7 +67,9 @@ public sealed class StudentTransformer : ITransformer
     /// <summary>
     /// The binary student with <c>PredictedLabel</c> true where <c>Probability</c> ≥ <paramref name="probability"/> (for
     /// example a threshold chosen on validation for a target recall); what ML.NET's <c>ChangeModelThreshold</c> does for
-    /// its binary trainers, kept in the saved model. Scores and probabilities are unchanged.
+    /// its binary trainers, kept in the saved model. Scores and probabilities are unchanged, and so is
+    /// <c>BinaryClassification.Evaluate</c>, which (for ML.NET's own trainers too) decides by Score &gt; 0 and reads no
+    /// PredictedLabel: to evaluate at the threshold, count PredictedLabel against the label.
     /// </summary>
     public StudentTransformer WithThreshold(float probability)
     {

@@ -23,6 +23,14 @@ public sealed class ThresholdChoiceTests
         Assert.Equal(1 / 3.0, r.FalsePositiveRate, 6);
         // Positive–negative pairs: (0.9 > 0.8, 0.4, 0.2), (0.7 < 0.8; > 0.4, 0.2), (0.6 < 0.8; > 0.4, 0.2): 7 of 9.
         Assert.Equal(7 / 9.0, r.Test.AreaUnderRocCurve, 6);
+
+        // Recall ≥ 0.3 first: 0.9 has precision 1, so the threshold is 0.85 and only the top image is called positive;
+        // ML.NET's evaluator, which decides by Score > 0, must count it so (TP 1, FP 0, TN 3, FN 2).
+        var strict = ModelEvaluation.Evaluate(new Microsoft.ML.MLContext(), "m", Scores, Truth, Scores, Truth, new ThresholdPolicy.RecallFirst(0.3));
+        Assert.Equal(0.85, strict.Threshold, 6);
+        Assert.Equal((1, 0, 3, 2), (strict.TruePositives, strict.FalsePositives, strict.TrueNegatives, strict.FalseNegatives));
+        Assert.Equal(4 / 6.0, strict.Test.Accuracy, 6);
+        Assert.Equal(7 / 9.0, strict.Test.AreaUnderRocCurve, 6);
     }
 
     [Fact]
