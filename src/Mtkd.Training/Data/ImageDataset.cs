@@ -83,6 +83,9 @@ public sealed class ImageDataset
     public IReadOnlyList<string> ClassNames { get; }
     public int Count => Labels.Length;
     public int ImageSize => Channels * Height * Width;
+
+    /// <summary>Whether the rows are feature vectors (F×1×1: a table's rows, an MLP's input), not images.</summary>
+    public bool IsFeatureVectors => Height == 1 && Width == 1;
     public int ClassCount => ClassNames.Count;
 
     /// <summary>Copies the images at <paramref name="indices"/> (rows of this dataset) into <paramref name="destination"/>, one after another.</summary>

@@ -57,7 +57,7 @@ public sealed class AugmentationOptions
     public void CheckFits(Data.ImageDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (data.Height != 1 || data.Width != 1)
+        if (!data.IsFeatureVectors)
             return;
         var imageOnly = new (bool On, string Name)[]
         {

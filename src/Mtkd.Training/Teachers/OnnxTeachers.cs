@@ -109,7 +109,7 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
                 // A teacher of [batch, F] takes feature vectors; data of F×1×1 are feature vectors (a table, an MLP's input).
                 string takes = t.Description.ImageShape.Count == 1 ? $"feature vectors of {t.InputSize:N0} values"
                     : $"images of {ImageChw(t.Description) ?? string.Join("×", t.Description.ImageShape)} ({t.InputSize:N0} values)";
-                string has = data.Height == 1 && data.Width == 1 ? $"the data are feature vectors of {data.ImageSize:N0} values"
+                string has = data.IsFeatureVectors ? $"the data are feature vectors of {data.ImageSize:N0} values"
                     : $"the data's images are {data.Channels}×{data.Height}×{data.Width} ({data.ImageSize:N0} values)";
                 throw new InvalidDataException($"Teacher '{t.Name}' takes {takes}; {has}. Give the data at the teachers' size (--image-size and --channels " +
                     "for image folders), or teachers made for this data.");
