@@ -16,17 +16,8 @@ public sealed class TinyFashionMnist : IDisposable
         Directory = System.IO.Directory.CreateTempSubdirectory("mtkd-tiny-").FullName;
         Train = FashionMnist.Load(DataSplit.Train).Take(600);
         Test = FashionMnist.Load(DataSplit.Test).Take(300);
-        var paths = new List<string>();
-        for (int i = 0; i < 2; i++)
-        {
-            var subset = Train.RandomSubset(0.7, seed: i);
-            using var teacher = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.TeacherCnn), subset, seed: i);
-            NetworkTrainer.TrainSupervised(teacher, subset, new TrainerOptions { Epochs = 1, Seed = i });
-            var path = Path.Combine(Directory, $"teacher-{i}.onnx");
-            OnnxExporter.Export(teacher, path);
-            paths.Add(path);
-        }
-        TeacherPaths = paths;
+        TeacherPaths = Enumerable.Range(0, 2)
+            .Select(i => TrainingFixtures.OneEpochTeacher(Train.RandomSubset(0.7, seed: i), i, Path.Combine(Directory, $"teacher-{i}.onnx"))).ToArray();
     }
 
     public string Directory { get; }

@@ -35,6 +35,15 @@ internal static class TrainingFixtures
     public static SequentialNetwork Student(int heads = 1, string preset = NetworkPresets.CnnSmall) =>
         NetworkTrainer.CreateNetwork(NetworkPresets.Get(preset), Train, seed: 3, heads);
 
+    /// <summary>A teacher-cnn trained on <paramref name="data"/> for one epoch from <paramref name="seed"/>, exported to <paramref name="path"/>.</summary>
+    public static string OneEpochTeacher(ImageDataset data, int seed, string path, Mtkd.Training.Onnx.OnnxExportOptions? export = null)
+    {
+        using var teacher = NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.TeacherCnn), data, seed: seed);
+        NetworkTrainer.TrainSupervised(teacher, data, new TrainerOptions { Epochs = 1, Seed = seed });
+        Mtkd.Training.Onnx.OnnxExporter.Export(teacher, path, export);
+        return path;
+    }
+
     /// <summary>Two short epochs with every kind of randomness on (schedule, shifts, flips, rotation).</summary>
     public static TrainerOptions Options(Action<TrainerOptions>? change = null)
     {

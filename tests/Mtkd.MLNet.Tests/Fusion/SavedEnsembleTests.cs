@@ -51,22 +51,13 @@ public sealed class SavedEnsembleTests(TinyFashionMnist data)
         var test = data.Test.Take(25);
         var view = test.ToDataView(ml);
         var ensemble = ml.Transforms.ScoreTeachers(data.TeacherPaths).Append(ml.Transforms.FuseTeachers()).Fit(view);
-        var folder = Path.Combine(data.Directory, $"ensemble-consumer-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        ml.Model.Save(ensemble, view.Schema, Path.Combine(folder, "ensemble.zip"));
-        File.WriteAllBytes(Path.Combine(folder, "features.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(test.ReadAllPixels().AsSpan()).ToArray());
-
-        var (code, errors) = SampleProcess.Run(Path.Combine("tests", "ZipConsumer"), "ZipConsumer",
-            Path.Combine(folder, "ensemble.zip"), Path.Combine(folder, "features.bin"), "784", Path.Combine(folder, "out.txt"));
-        Assert.True(code == 0, errors);
-        var lines = File.ReadAllLines(Path.Combine(folder, "out.txt"));
-        Assert.Equal("mtkd-assemblies: ", lines[0]); // nothing of Mtkd was loaded
+        var lines = ZipConsumerApp.Predict(ml, ensemble, view.Schema, test, data.Directory);
         var scored = ensemble.Transform(view);
         var labels = scored.GetColumn<uint>("PredictedLabel").ToArray();
         var scores = scored.GetColumn<float[]>("Score").ToArray();
         for (int i = 0; i < 25; i++)
         {
-            var parts = lines[i + 1].Split(' ');
+            var parts = lines[i];
             Assert.Equal(labels[i], uint.Parse(parts[0]));
             var theirs = parts.Skip(1).Select(p => float.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             Assert.True(scores[i].Zip(theirs, (a, b) => Math.Abs(a - b)).Max() < 1e-5);
