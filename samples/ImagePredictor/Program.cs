@@ -100,7 +100,7 @@ internal static class FolderClassifier
 
         var scored = model.Transform(ml.Data.LoadFromEnumerable(files));
         if (scored.Schema["PredictedLabel"].Type is BooleanDataViewType)
-            return (WriteBinary(scored, files, settings), skipped);
+            return (WriteBinary(ml, scored, files, settings), skipped);
         VBuffer<ReadOnlyMemory<char>> keyValues = default;
         scored.Schema["PredictedLabel"].GetKeyValues(ref keyValues);
         var classes = keyValues.DenseValues().Select(v => v.ToString()).ToArray();
@@ -133,16 +133,17 @@ internal static class FolderClassifier
 
     // A binary model (the samples' student): the probability of the positive class, and the model's own decision (the
     // threshold saved in the zip) unless --threshold or metrics.json gives one.
-    private static int WriteBinary(IDataView scored, IReadOnlyList<ImageFile> files, PredictorSettings settings)
+    private static int WriteBinary(MLContext ml, IDataView scored, IReadOnlyList<ImageFile> files, PredictorSettings settings)
     {
-        var probabilities = scored.GetColumn<float>("Probability").ToArray();
-        var decisions = scored.GetColumn<bool>("PredictedLabel").ToArray();
+        // One pass over the files: each image is decoded and scored once.
+        var predictions = ml.Data.CreateEnumerable<BinaryPrediction>(scored, reuseRowObject: false).ToArray();
         var lines = new List<string> { "file,probability,label" };
         for (int i = 0; i < files.Count; i++)
         {
-            bool positive = settings.Threshold is { } t ? probabilities[i] >= t : decisions[i];
+            var p = predictions[i];
+            bool positive = settings.Threshold is { } t ? p.Probability >= t : p.PredictedLabel;
             string label = positive ? settings.Positive ?? "True" : settings.Negative ?? "False";
-            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{Csv(files[i].ImagePath)},{probabilities[i]:R},{label}"));
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{Csv(files[i].ImagePath)},{p.Probability:R},{label}"));
         }
         WriteAtomically(settings.Output, lines);
         return files.Count;

@@ -186,12 +186,12 @@ public static class SampleRunner
         var loaded = ml.Model.Load(modelPath, out _);
         var rows = ImagePipeline.Rows(ml, testImages);
         var clock = Stopwatch.StartNew();
-        var scored = loaded.Transform(rows);
-        var actual = scored.GetColumn<float>("Probability").ToArray();
+        // One pass over the files: each image is decoded and scored once.
+        var predictions = ml.Data.CreateEnumerable<BinaryPrediction>(loaded.Transform(rows), reuseRowObject: false).ToArray();
         double seconds = clock.Elapsed.TotalSeconds;
+        var actual = predictions.Select(p => p.Probability).ToArray();
         // The saved decision is the validation threshold's: PredictedLabel must agree with it on every image.
-        var decisions = scored.GetColumn<bool>("PredictedLabel").ToArray();
-        int disagreements = decisions.Where((d, i) => d != (student.TestProbabilities[i] >= student.Threshold)).Count();
+        int disagreements = predictions.Where((p, i) => p.PredictedLabel != (student.TestProbabilities[i] >= student.Threshold)).Count();
         if (disagreements > 0)
             throw new InvalidOperationException($"The saved model's PredictedLabel disagrees with the validation threshold {student.Threshold:F3} on {disagreements} test images.");
         return new ZipCheck(student.TestProbabilities.Zip(actual, (a, b) => (double)Math.Abs(a - b)).Max(), testImages.Count / seconds);
