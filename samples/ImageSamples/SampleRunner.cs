@@ -11,6 +11,7 @@ using Mtkd.Training.Fusion;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;
 using Mtkd.Training;
+using Mtkd.Shared;
 using Mtkd.Training.Engine;
 
 namespace Mtkd.Samples.Images;
@@ -32,7 +33,8 @@ public static class SampleRunner
     {
         var clock = Stopwatch.StartNew();
         void Log(string message) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {message}");
-        string output = Directory.CreateDirectory(settings.Out).FullName;
+        OutputChecks.Folder(settings.Out, "--out");
+        string output = Path.GetFullPath(settings.Out);
         Log($"{sample.Title}{(settings.Quick ? " (quick profile)" : "")}; output in {output}");
 
         // 1. Data: real images, or synthetic ones drawn into an ordinary image folder.

@@ -11,6 +11,7 @@ using Mtkd.MLNet.Teachers;
 using Mtkd.Training;
 using Mtkd.Training.Fusion;
 using Mtkd.Training.Networks;
+using Mtkd.Shared;
 using Mtkd.Training.Teachers;
 
 namespace Mtkd.Samples.Tabular;
@@ -28,7 +29,8 @@ public static class TabularRun
     {
         var clock = Stopwatch.StartNew();
         void Log(string message) => Console.WriteLine($"[{clock.Elapsed:mm\\:ss}] {message}");
-        string output = Directory.CreateDirectory(settings.Out).FullName;
+        OutputChecks.Folder(settings.Out, "--out");
+        string output = Path.GetFullPath(settings.Out);
         var (all, table) = ReadDigits(settings.Data, output);
         Log($"scikit-learn's handwritten digits: {all.Length} rows of {Features} pixel features (8×8, values 0–16, scaled to 0–1), read from {table}" +
             (settings.Quick ? " (quick profile)" : ""));

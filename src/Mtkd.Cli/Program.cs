@@ -1,3 +1,4 @@
+using Mtkd.Shared;
 using System.CommandLine;
 using Mtkd.Cli.Commands;
 using Mtkd.Cli.Demo;

@@ -1,3 +1,4 @@
+using Mtkd.Shared;
 using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML;

@@ -1,3 +1,4 @@
+using Mtkd.Shared;
 using System.CommandLine;
 using Mtkd.Training.Fusion;
 using Mtkd.Training.Onnx;

@@ -1,3 +1,4 @@
+using Mtkd.Shared;
 using System.CommandLine;
 using Microsoft.ML.OnnxRuntime;
 using Mtkd.Training.Onnx;

@@ -1,3 +1,4 @@
+using Mtkd.Shared;
 using Mtkd.Training.Onnx;
 using System.CommandLine;
 using System.Diagnostics;

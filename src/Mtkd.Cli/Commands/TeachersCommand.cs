@@ -1,3 +1,4 @@
+using Mtkd.Shared;
 using System.CommandLine;
 using Mtkd.Training.Networks;
 using Mtkd.Training.Onnx;

@@ -1,7 +1,8 @@
-namespace Mtkd.Cli.Commands;
+namespace Mtkd.Shared;
 
 /// <summary>
 /// Checks an output path before any work starts, so a bad --out fails in a second with its path and the cause named
+/// (compiled as source into the mtkd command and the samples)
 /// instead of after an epoch of training.
 /// </summary>
 internal static class OutputChecks
