@@ -32,5 +32,8 @@ public sealed class TabularSampleRunTests
         var (bad, message) = SampleProcess.Run(Path.Combine("samples", "Tabular"), "tabular-sample", "--quick", "--data", Path.Combine(output, "none.csv.gz"), "--out", output);
         Assert.Equal(1, bad);
         Assert.Contains("python3-sklearn", message);
+        var (unwritable, said) = SampleProcess.Run(Path.Combine("samples", "Tabular"), "tabular-sample", "--quick", "--out", "/proc/mtkd-tabular");
+        Assert.Equal(1, unwritable);
+        Assert.Contains("--out /proc/mtkd-tabular cannot be written", said);
     }
 }
