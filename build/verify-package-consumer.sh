@@ -6,8 +6,19 @@
 # sizes. A few minutes with a warm NuGet cache; run by TorchSharpNativeTests (and by hand: bash build/verify-package-consumer.sh).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-work="$(mktemp -d)"
+# Beside the repository's own build outputs (artifacts/ is ignored), not in /tmp: an app with libtorch is about 0.9 GiB
+# each time it is built, published or installed, more than a small /tmp holds (CI ran out of space there once).
+# Each copy is deleted once checked, so at most two exist at a time. MTKD_PACKAGE_CHECK_DIR puts it elsewhere.
+parent="${MTKD_PACKAGE_CHECK_DIR:-$repo/artifacts}"
+mkdir -p "$parent"
+work="$(mktemp -d "$parent/package-check.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+# Inside the repository's tree, MSBuild would apply its Directory.Build.* and central package versions to the app:
+# empty ones here end that search, so the app builds as it would anywhere else.
+for file in Directory.Build.props Directory.Build.targets; do echo '<Project />' > "$work/$file"; done
+echo '<Project><PropertyGroup><ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally></PropertyGroup></Project>' > "$work/Directory.Packages.props"
+free_mib=$(( $(df -Pk "$work" | awk 'NR == 2 { print $4 }') / 1024 ))
+[ "$free_mib" -ge 3072 ] || { echo "package check failed: it needs about 3 GiB free in $parent, which has $free_mib MiB (set MTKD_PACKAGE_CHECK_DIR to a larger disk)" >&2; exit 1; }
 # A fresh version each run, so the NuGet cache never hands back an older build of our packages.
 version="0.1.0-verify.$(date +%s)"
 packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
@@ -82,12 +93,17 @@ while read -r name version_; do
 done < <(dotnet list package --include-transitive | awk '$1 == ">" { print $2, $NF }')
 echo "consumer restored $((restored / 1024)) MiB of packages, no Windows or macOS libtorch"
 dotnet run --no-build | grep "consumer trained" || fail "the consumer app did not run"
-dotnet publish -c Release -o "$work/published" --nologo | grep -E "Mtkd:|error" || true
+rm -rf bin obj/Debug
+# For this machine's runtime only: the natives of other platforms are not copied (they are what filled /tmp).
+dotnet publish -c Release -r linux-x64 --self-contained false -o "$work/published" --nologo | grep -E "Mtkd:|error" || true
 "$work/published/app" | grep "consumer trained" || fail "the published consumer app did not run"
+echo "published app: $(du -sm "$work/published" | cut -f1) MiB"
+rm -rf "$work/published" bin obj
 
 dotnet tool install --tool-path "$work/tool" --add-source "$work/feed" mtkd --version "$version" >/dev/null
 echo "installed tool: $(du -sm "$work/tool" | cut -f1) MiB"
 "$work/tool/mtkd" --version | grep -qF "$version" || fail "mtkd --version does not say $version"
 "$work/tool/mtkd" teachers --quick --count 1 --epochs 1 --out "$work/tool-run" | tail -1
 [ -f "$work/tool-run/teacher-0.onnx" ] || fail "the installed mtkd wrote no teacher"
+echo "peak space used: about $(( $(du -sm "$work" | cut -f1) )) MiB at the end (feed and tool)"
 echo "package consumer check passed ($version)"
