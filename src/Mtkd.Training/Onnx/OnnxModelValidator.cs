@@ -38,6 +38,18 @@ internal static class OnnxModelValidator
         ["Sigmoid"] = new(1, 1, 1, []),
         ["GlobalAveragePool"] = new(1, 1, 1, []),
         ["Transpose"] = new(1, 1, 1, [("perm", Ints, false)]),
+        // What the int8 quantizer writes around them (axis: per-channel scales, opset 13).
+        ["QuantizeLinear"] = new(2, 3, 10, [("axis", Int, false)]),
+        ["DequantizeLinear"] = new(2, 3, 10, [("axis", Int, false)]),
+    };
+
+    // Bytes per value of the element types initializers are written in.
+    private static int ElementSize(int type) => (TensorProto.Types.DataType)type switch
+    {
+        TensorProto.Types.DataType.Uint8 or TensorProto.Types.DataType.Int8 or TensorProto.Types.DataType.Bool => 1,
+        TensorProto.Types.DataType.Int16 or TensorProto.Types.DataType.Uint16 or TensorProto.Types.DataType.Float16 => 2,
+        TensorProto.Types.DataType.Int64 or TensorProto.Types.DataType.Double => 8,
+        _ => 4,
     };
 
     /// <summary>The problems found; empty for a valid model.</summary>
@@ -70,9 +82,9 @@ internal static class OnnxModelValidator
             if (string.IsNullOrEmpty(initializer.Name)) problems.Add("an initializer has no name");
             defined.Add(initializer.Name);
             long count = initializer.Dims.Aggregate(1L, (a, b) => a * b);
-            long stored = initializer.DataType == (int)TensorProto.Types.DataType.Float
-                ? (initializer.RawData.Length > 0 ? initializer.RawData.Length / 4 : initializer.FloatData.Count)
-                : initializer.DataType == (int)TensorProto.Types.DataType.Int64 ? (initializer.RawData.Length > 0 ? initializer.RawData.Length / 8 : initializer.Int64Data.Count) : count;
+            long stored = initializer.RawData.Length > 0 ? initializer.RawData.Length / ElementSize(initializer.DataType)
+                : initializer.DataType == (int)TensorProto.Types.DataType.Float ? initializer.FloatData.Count
+                : initializer.DataType == (int)TensorProto.Types.DataType.Int64 ? initializer.Int64Data.Count : count;
             if (stored != count) problems.Add($"initializer '{initializer.Name}': dims [{string.Join(",", initializer.Dims)}] need {count} values, it holds {stored}");
         }
 
