@@ -13,8 +13,8 @@ namespace Mtkd.Training.Onnx;
 /// DQ → op → Q group into its int8 kernel (QLinearConv, QGemm, QLinearAdd, QLinearGlobalAveragePool; MaxPool and
 /// Flatten run on the uint8 values). A Relu after a convolution, Gemm or Add is dropped: its output range starts at 0,
 /// so the uint8 zero point is 0 and quantizing clips negatives exactly as the Relu did. The logits stay float.
-/// Export with batch norm folded first (<see cref="OnnxExportOptions.FoldBatchNorm"/>): a batch norm left in the graph
-/// runs in float between a DQ and a Q.
+/// Batch norms after a convolution or Gemm are folded into its weights first (<see cref="BatchNormFolding"/>), so a
+/// model exported either way quantizes the same.
 /// </summary>
 public static class OnnxQuantizer
 {
@@ -44,6 +44,7 @@ public static class OnnxQuantizer
         if (model.Graph.Node.Any(n => n.OpType is "QuantizeLinear" or "DequantizeLinear"))
             throw new ArgumentException($"{name} is already quantized (it has QuantizeLinear/DequantizeLinear nodes); quantize the float model.", nameof(floatModel));
 
+        BatchNormFolding.Fold(model.Graph);
         var plan = Plan.Of(model.Graph);
         if (plan.WeightNodes.Count == 0)
             throw new ArgumentException($"{name} has no convolution or Gemm with stored weights: nothing to quantize.", nameof(floatModel));

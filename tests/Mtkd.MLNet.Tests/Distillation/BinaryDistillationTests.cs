@@ -145,6 +145,30 @@ public sealed class BinaryDistillationTests(FootwearData data) : IClassFixture<F
     }
 
     [Fact]
+    public void The_int8_binary_student_keeps_its_threshold_and_its_zip_loads_without_Mtkd()
+    {
+        var (ml, student, test) = Distill();
+        var int8 = student.WithThreshold(0.7f).ToInt8(FootwearData.ToBooleanView(ml, data.Train));
+        Assert.True(int8.IsInt8);
+        Assert.Equal(0.7f, int8.Threshold);
+        var (score, probability, predicted) = Outputs(int8.Transform(test));
+        Assert.Equal(probability.Select(p => p >= 0.7f), predicted);
+        var floatProbability = Outputs(student.Transform(test)).Probability;
+        double gap = floatProbability.Zip(probability).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(gap < 0.1, $"max |Δ probability| {gap:F3} between the float and the int8 student");
+        Assert.True(ml.BinaryClassification.Evaluate(int8.Transform(test)).AreaUnderRocCurve > 0.9);
+
+        var images = data.Test.Take(10);
+        var lines = ZipConsumerApp.Predict(ml, int8, test.Schema, images, data.Directory);
+        var mine = Outputs(int8.Transform(FootwearData.ToBooleanView(ml, images)));
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal(mine.Predicted[i], bool.Parse(lines[i][0]));
+            Assert.Equal(mine.Score[i], float.Parse(lines[i][1], System.Globalization.CultureInfo.InvariantCulture), 6);
+        }
+    }
+
+    [Fact]
     public void The_label_types_are_refused_by_name_for_the_wrong_trainer()
     {
         var ml = new MLContext(seed: 1);

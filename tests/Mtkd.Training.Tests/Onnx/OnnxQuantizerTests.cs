@@ -27,26 +27,28 @@ public sealed class OnnxQuantizerTests(ITestOutputHelper output)
             Enumerable.Range(0, 10).Select(c => $"c{c}").ToArray());
     }
 
-    public static TheoryData<string, int, int, int> Cases() => new()
+    // network, input channels, height, width, batch norm folded at export (else the quantizer folds it in the graph)
+    public static TheoryData<string, int, int, int, bool> Cases() => new()
     {
-        { NetworkPresets.CnnSmall, 1, 28, 28 },
-        { NetworkPresets.TeacherCnn, 1, 28, 28 },
-        { NetworkPresets.ResNet8, 1, 28, 28 },
-        { NetworkPresets.MobileNetTiny, 3, 32, 32 },
-        { NetworkPresets.MlpPreset, 64, 1, 1 },
-        { "se-cnn", 1, 28, 28 },
+        { NetworkPresets.CnnSmall, 1, 28, 28, false },
+        { NetworkPresets.CnnSmall, 1, 28, 28, true },
+        { NetworkPresets.TeacherCnn, 1, 28, 28, true },
+        { NetworkPresets.ResNet8, 1, 28, 28, false },
+        { NetworkPresets.MobileNetTiny, 3, 32, 32, false },
+        { NetworkPresets.MlpPreset, 64, 1, 1, false },
+        { "se-cnn", 1, 28, 28, true },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void The_int8_graph_is_valid_uses_int8_kernels_and_stays_close_to_the_float_graph(string name, int channels, int height, int width)
+    public void The_int8_graph_is_valid_uses_int8_kernels_and_stays_close_to_the_float_graph(string name, int channels, int height, int width, bool folded)
     {
         var spec = name == "se-cnn"
             ? new NetworkSpec("se-cnn", [new Conv2dLayer(8), new BatchNorm2dLayer(), new ReluLayer(), new SqueezeExcitationLayer(Reduction: 4),
                 new MaxPool2dLayer(), new Conv2dLayer(16), new ReluLayer(), new GlobalAveragePoolLayer(), new LinearLayer()])
             : NetworkPresets.Get(name);
         using var network = OnnxParityTests.Build(spec, channels, height, width, heads: 1);
-        var floatModel = OnnxExporter.Export(network, new OnnxExportOptions { FoldBatchNorm = true });
+        var floatModel = OnnxExporter.Export(network, new OnnxExportOptions { FoldBatchNorm = folded });
         var calibration = Noise(64, channels, height, width);
         var int8 = OnnxQuantizer.Quantize(floatModel, calibration, new QuantizationOptions { CalibrationImages = 64 }, name);
 
@@ -65,9 +67,10 @@ public sealed class OnnxQuantizerTests(ITestOutputHelper output)
             Assert.Equal((int)TensorProto.Types.DataType.Int8, initializers[dq.Input[0]].DataType);
         }
         Assert.Contains(graph.Output, o => o.Name == "logits");
+        Assert.DoesNotContain(graph.Node, n => n.OpType == "BatchNormalization");
 
         var kernels = OptimizedOps(int8);
-        output.WriteLine($"{name}: ONNX Runtime runs {string.Join(", ", kernels.GroupBy(k => k).Select(g => $"{g.Key}×{g.Count()}"))}");
+        output.WriteLine($"{name} (folded at export: {folded}): ONNX Runtime runs {string.Join(", ", kernels.GroupBy(k => k).Select(g => $"{g.Key}×{g.Count()}"))}");
         Assert.Contains(kernels, k => k is "QLinearConv" or "QGemm" or "MatMulInteger" or "QLinearMatMul");
         Assert.DoesNotContain("Conv", kernels); // no convolution or Gemm left in float
         Assert.DoesNotContain("Gemm", kernels);
@@ -75,7 +78,7 @@ public sealed class OnnxQuantizerTests(ITestOutputHelper output)
         var (floatProbabilities, agreeFloat) = Probabilities(floatModel, calibration);
         var (int8Probabilities, _) = Probabilities(int8, calibration);
         double gap = floatProbabilities.Zip(int8Probabilities).Max(p => Math.Abs(p.First - p.Second));
-        output.WriteLine($"{name}: max |Δ probability| {gap:F4} over {calibration.Count} calibration images; {int8.Length:N0} bytes against {floatModel.Length:N0}");
+        output.WriteLine($"{name} (folded at export: {folded}): max |Δ probability| {gap:F4} over {calibration.Count} calibration images; {int8.Length:N0} bytes against {floatModel.Length:N0}");
         Assert.True(gap <= ProbabilityTolerance, $"max |Δ probability| {gap:F4} > {ProbabilityTolerance}");
     }
 
