@@ -24,11 +24,7 @@ public static class MemoryBenchmark
     public static PhotosReport Photos(int count, int epochs, string folder, Action<string> log)
     {
         const int height = 240, width = 320;
-        var sample = new SampleDefinition
-        {
-            Name = "corrosion", Title = "memory benchmark", NegativeClass = "clean", PositiveClass = "corrosion", Height = height, Width = width,
-            Threshold = _ => new ThresholdPolicy.MaxF1(), Synthetic = new SyntheticCorrosion(),
-        };
+        var sample = CorrosionSample.Definition with { Title = "memory benchmark" };
         log($"Drawing {count:N0} SYNTHETIC corrosion photographs ({width}×{height}) into {folder} (reused when already drawn).");
         string root = SyntheticFolder.Ensure(Path.Combine(folder, "images"), sample, count / 2, seed: 1);
         var source = (ImageFileSource)DatasetSource.Resolve(root);

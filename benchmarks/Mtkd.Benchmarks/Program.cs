@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Mtkd.Samples.Shared;
+using Mtkd.Training.Data;
 
 namespace Mtkd.Benchmarks;
 
@@ -18,6 +19,7 @@ public static class Program
         root.Subcommands.Add(Scoring(json, quick));
         root.Subcommands.Add(Distillation(json, quick));
         root.Subcommands.Add(Memory(json, quick));
+        root.Subcommands.Add(Quantization(json, quick));
         return root;
     }
 
@@ -98,6 +100,46 @@ public static class Program
             return 0;
         });
         return new Command("memory", "Memory benchmarks: photos, fashion-mnist.") { folder, photos, fashion };
+    }
+
+    private static Command Quantization(Option<string?> json, Option<bool> quick)
+    {
+        var model = new Option<string?>("--model") { Description = "The float student (default: the demo's out/demo/student.onnx, or the sample run's OUT/student.onnx)." };
+        var sampleOut = new Option<string?>("--sample-out") { Description = "A finished corrosion sample run's --out folder: its student on its images " +
+            "(calibrated on its training split, tested on its test split) instead of the demo's on Fashion-MNIST." };
+        var calibration = new Option<int>("--calibration-images") { Description = "Training images the int8 ranges are read from (--quick 64).", DefaultValueFactory = _ => 300 };
+        var runs = new Option<int>("--runs") { Description = "Timed batch-1 calls per model and thread count (--quick 40).", DefaultValueFactory = _ => 1000 };
+        var command = new Command("quantization", "A float student against its int8 model: accuracy, bytes, batch-1 latency in ONNX Runtime, kernel profile.")
+        {
+            model, sampleOut, calibration, runs,
+        };
+        command.SetAction(parse =>
+        {
+            bool q = parse.GetValue(quick);
+            int calibrationImages = q ? 64 : Positive(parse, calibration), timed = q ? 40 : Positive(parse, runs);
+            QuantizationBenchmark.Report report;
+            if (parse.GetValue(sampleOut) is { } folder)
+            {
+                // The sample's own splits, read as its run read them (its defaults, this --out).
+                Samples.Images.SampleSettings? settings = null;
+                Samples.Images.SampleSettings.Command(Samples.Corrosion.CorrosionSample.Definition, s => settings = s).Parse(["--out", folder]).Invoke();
+                var (_, _, train, _, test) = Samples.Images.SampleRunner.LoadSplits(Samples.Corrosion.CorrosionSample.Definition, settings!, Console.WriteLine);
+                string path = parse.GetValue(model) ?? Path.Combine(folder, "student.onnx");
+                if (!File.Exists(path)) throw new FileNotFoundException($"--model: '{path}' does not exist; run the corrosion sample with --out {folder} first.", path);
+                report = QuantizationBenchmark.Run("corrosion sample student", path, train, q ? test.Take(64) : test, calibrationImages, timed, Console.WriteLine);
+            }
+            else
+            {
+                string path = parse.GetValue(model) ?? Path.Combine("out", "demo", "student.onnx");
+                if (!File.Exists(path)) throw new FileNotFoundException($"--model: '{path}' does not exist; run mtkd demo first (or give --model).", path);
+                var test = FashionMnist.Load(DataSplit.Test);
+                report = QuantizationBenchmark.Run("demo student", path, FashionMnist.Load(DataSplit.Train), q ? test.Take(500) : test, calibrationImages, timed, Console.WriteLine);
+            }
+            QuantizationBenchmark.Print(report);
+            WriteJson(parse.GetValue(json), report);
+            return 0;
+        });
+        return command;
     }
 
     private static int Positive(ParseResult parse, Option<int> option) => CommandLineRun.Positive(parse.GetValue(option), option.Name);

@@ -38,29 +38,12 @@ public static class SampleRunner
         Log($"{sample.Title}{(settings.Quick ? " (quick profile)" : "")}; output in {output}");
 
         // 1. Data: real images, or synthetic ones drawn into an ordinary image folder.
-        string root = settings.Data ?? SyntheticFolder.Ensure(Path.Combine(output, "synthetic"), sample, settings.ImagesPerClass, settings.Seed);
-        if (settings.Data is null)
-            Log($"SYNTHETIC images ({sample.Synthetic.Description}) in {root}");
-        var splits = ImageFolder.Load(root, new ImageCheck(sample.Height, sample.Width), validationFraction: 0.2, settings.Seed, ignore: [output]);
-        ReportSkipped(splits.Skipped, Path.Combine(output, "skipped.csv"), settings.Strict, Log);
-        if (splits.Classes.Count != 2 || !splits.Classes.Contains(sample.PositiveClass))
-            throw new InvalidDataException($"'{root}' has classes {string.Join(", ", splits.Classes)}; this sample needs two, one of them named '{sample.PositiveClass}'.");
-        int positiveIndex = splits.Classes.ToList().IndexOf(sample.PositiveClass);
-        // Class 1 is the positive class whatever the folders' order: a binary model's "true".
-        ImageDataset AsBinary(ImageDataset d) => d.WithLabels(d.Labels.Select(l => l == positiveIndex ? 1 : 0).ToArray()).WithClassNames([sample.NegativeClass, sample.PositiveClass]);
-        Log($"{splits.Train.Count} training, {splits.Validation.Count} validation, {splits.Test.Count} test images " +
-            $"({(splits.SplitsGiven ? "given splits" : $"seeded split {settings.Seed}")}); classes {string.Join(", ", splits.Classes)}");
+        var (root, splits, train, validation, test) = LoadSplits(sample, settings, Log);
 
         var ml = new MLContext(settings.Seed);
         var files = ImagePipeline.Rows(ml, splits.Train);
         var featurizer = ImagePipeline.Featurizer(ml, sample.Height, sample.Width).Fit(files);
         var toKey = ImagePipeline.LabelToKey(ml, splits.Classes).Fit(files);
-        // Decoded once into uint8 caches on disk (the same pixels the featurizer computes, bit for bit): training reads
-        // batches from them, so memory does not grow with the number of photographs.
-        var format = new ImageFormat(3, sample.Height, sample.Width, ResizeMode.Fill);
-        ImageDataset Load(string split) => AsBinary(splits.Source.Load(split, format, cacheRoot: Path.Combine(output, "cache"), log: Log));
-        var (train, validation, test) = (Load("train"), Load("val"), Load("test"));
-        Log($"decoded and resized to {sample.Width}×{sample.Height} RGB, cached in {Path.Combine(output, "cache")}");
 
         // 2. Teachers, 3. their logits, 4. the ensemble.
         var teacherPaths = settings.Teachers.Count > 0 ? settings.Teachers.Select(Path.GetFullPath).ToArray() : TrainTeachers(train, validation, settings, output, Log);
@@ -108,6 +91,35 @@ public static class SampleRunner
             teacherPaths, teacherAccuracy, speed, zipCheck, student, clock.Elapsed));
         Log($"wrote metrics.json, roc.png, precision-recall.png, test-predictions.png and test-predictions.csv in {output}");
         Log(string.Create(CultureInfo.InvariantCulture, $"peak resident memory {ProcessMemory.PeakResidentGiB():F2} GiB"));
+    }
+
+    /// <summary>
+    /// The sample's images as its run reads them: real ones (<c>--data</c>) or the synthetic folder under <c>--out</c>
+    /// (drawn when missing), split (seeded, unless the folder gives splits), the positive class as label 1, decoded once
+    /// into uint8 caches under <c>--out</c>. The benchmarks read a finished run's images through this too.
+    /// </summary>
+    public static (string Root, ImageSplits Splits, ImageDataset Train, ImageDataset Validation, ImageDataset Test) LoadSplits(SampleDefinition sample, SampleSettings settings, Action<string> log)
+    {
+        string output = Path.GetFullPath(settings.Out);
+        string root = settings.Data ?? SyntheticFolder.Ensure(Path.Combine(output, "synthetic"), sample, settings.ImagesPerClass, settings.Seed);
+        if (settings.Data is null)
+            log($"SYNTHETIC images ({sample.Synthetic.Description}) in {root}");
+        var splits = ImageFolder.Load(root, new ImageCheck(sample.Height, sample.Width), validationFraction: 0.2, settings.Seed, ignore: [output]);
+        ReportSkipped(splits.Skipped, Path.Combine(output, "skipped.csv"), settings.Strict, log);
+        if (splits.Classes.Count != 2 || !splits.Classes.Contains(sample.PositiveClass))
+            throw new InvalidDataException($"'{root}' has classes {string.Join(", ", splits.Classes)}; this sample needs two, one of them named '{sample.PositiveClass}'.");
+        int positiveIndex = splits.Classes.ToList().IndexOf(sample.PositiveClass);
+        // Class 1 is the positive class whatever the folders' order: a binary model's "true".
+        ImageDataset AsBinary(ImageDataset d) => d.WithLabels(d.Labels.Select(l => l == positiveIndex ? 1 : 0).ToArray()).WithClassNames([sample.NegativeClass, sample.PositiveClass]);
+        log($"{splits.Train.Count} training, {splits.Validation.Count} validation, {splits.Test.Count} test images " +
+            $"({(splits.SplitsGiven ? "given splits" : $"seeded split {settings.Seed}")}); classes {string.Join(", ", splits.Classes)}");
+        // Decoded once into uint8 caches on disk (the same pixels the featurizer computes, bit for bit): training reads
+        // batches from them, so memory does not grow with the number of photographs.
+        var format = new ImageFormat(3, sample.Height, sample.Width, ResizeMode.Fill);
+        ImageDataset Load(string split) => AsBinary(splits.Source.Load(split, format, cacheRoot: Path.Combine(output, "cache"), log: log));
+        var (train, validation, test) = (Load("train"), Load("val"), Load("test"));
+        log($"decoded and resized to {sample.Width}×{sample.Height} RGB, cached in {Path.Combine(output, "cache")}");
+        return (root, splits, train, validation, test);
     }
 
     // Teachers and students alike: mirror images, and shifts of up to 12 pixels (padding with black).

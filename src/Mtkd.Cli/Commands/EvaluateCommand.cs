@@ -8,6 +8,7 @@ using Mtkd.MLNet;
 using Mtkd.MLNet.Data;
 using Mtkd.MLNet.Scoring;
 using Mtkd.Training.Data;
+using Mtkd.Training.Onnx;
 using Spectre.Console;
 
 namespace Mtkd.Cli.Commands;
@@ -18,11 +19,16 @@ internal static class EvaluateCommand
     public sealed record ClassRow(string Class, double Precision, double Recall, int Support);
 
     public sealed record Report(string Model, string Split, int Images, double Accuracy, IReadOnlyList<ClassRow> Classes, int[][] ConfusionMatrix,
-        double MillisecondsPerImageAtBatch1, double ImagesPerSecondAtBatch256, ModelFigures? Figures, ModelFigures? Ensemble);
+        double MillisecondsPerImageAtBatch1, double ImagesPerSecondAtBatch256, ModelFigures? Figures, ModelFigures? Ensemble)
+    {
+        /// <summary>"int8" for a quantized ONNX model, "float32" for another, "ML.NET zip" for a zip.</summary>
+        public string Weights { get; init; } = "float32";
+    }
 
     public static Command Create()
     {
-        var model = new Argument<string>("MODEL") { Description = "A student or teacher: an ONNX file, or an ML.NET model zip." };
+        var model = new Argument<string[]>("MODEL") { Description = "A student or teacher: an ONNX file, or an ML.NET model zip; several (such as a " +
+            "student and its int8 model) are each evaluated on the same images and compared.", Arity = ArgumentArity.OneOrMore };
         var data = new DataFlags();
         var split = new Option<string>("--split") { Description = "train, val or test.", DefaultValueFactory = _ => "test" };
         OutputChecks.OneOf(split, "train", "val", "test");
@@ -32,24 +38,53 @@ internal static class EvaluateCommand
         data.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            string path = parse.GetValue(model)!;
+            var paths = parse.GetValue(model)!;
             OutputChecks.FileIfGiven(parse.GetValue(json), "--json");
-            if (!File.Exists(path)) throw new FileNotFoundException($"Model not found: {path}", path);
-            var images = data.Request(parse, [path]).Load(parse.GetValue(split)!);
+            foreach (var path in paths)
+                if (!File.Exists(path)) throw new FileNotFoundException($"Model not found: {path}", path);
+            var images = data.Request(parse, paths).Load(parse.GetValue(split)!);
             if (images.HasUnlabeled)
                 throw new ArgumentException($"Evaluation needs labels; {images.Count - images.LabeledCount:N0} of the {images.Count:N0} {parse.GetValue(split)} images have none.");
-            bool zip = path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
-            var (predicted, throughput) = zip ? PredictWithMlNet(path, images) : PredictWithOnnx(path, images);
-            double latency = zip ? ZipLatency(path, images) : OnnxLatency(path, images);
-            var figures = zip ? null : ModelFigures.Of(path);
             var teacherPaths = parse.GetValue(teachers) ?? [];
             var ensemble = teacherPaths.Length > 0 ? ModelFigures.Ensemble(teacherPaths.Select(ModelFigures.Of).ToArray()) : null;
-            var report = Summarise(path, parse.GetValue(split)!, images, predicted, latency, throughput, figures, ensemble);
-            Print(report, images.ClassNames);
-            JsonOutput.WriteIfAsked(parse.GetValue(json), report);
+            var reports = paths.Select(path =>
+            {
+                var report = Evaluate(path, parse.GetValue(split)!, images, ensemble);
+                Print(report, images.ClassNames);
+                return report;
+            }).ToArray();
+            if (reports.Length > 1) Compare(reports);
+            // One model: its report, as before; several: the list.
+            if (reports.Length == 1) JsonOutput.WriteIfAsked(parse.GetValue(json), reports[0]);
+            else JsonOutput.WriteIfAsked(parse.GetValue(json), reports);
             return 0;
         }));
         return command;
+    }
+
+    private static Report Evaluate(string path, string split, ImageDataset images, ModelFigures? ensemble)
+    {
+        bool zip = path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase);
+        var (predicted, throughput) = zip ? PredictWithMlNet(path, images) : PredictWithOnnx(path, images);
+        double latency = zip ? ZipLatency(path, images) : OnnxLatency(path, images);
+        var figures = zip ? null : ModelFigures.Of(path);
+        string weights = zip ? "ML.NET zip" : OnnxModelInfo.Read(path).IsInt8 ? "int8" : "float32";
+        return Summarise(path, split, images, predicted, latency, throughput, figures, ensemble) with { Weights = weights };
+    }
+
+    // Side by side against the first model: accuracy, batch-1 latency and file size (a float student and its int8 model, say).
+    private static void Compare(IReadOnlyList<Report> reports)
+    {
+        var first = reports[0];
+        var table = new Table().Title($"Against {Markup.Escape(first.Model)}").AddColumn("Model").AddColumn("Weights")
+            .AddColumn(new TableColumn("Accuracy").RightAligned()).AddColumn(new TableColumn("Δ points").RightAligned())
+            .AddColumn(new TableColumn("ms at batch 1").RightAligned()).AddColumn(new TableColumn("× latency").RightAligned())
+            .AddColumn(new TableColumn("Bytes").RightAligned()).AddColumn(new TableColumn("× bytes").RightAligned());
+        foreach (var r in reports)
+            table.AddRow(Markup.Escape(r.Model), r.Weights, $"{r.Accuracy * 100:0.00} %", $"{(r.Accuracy - first.Accuracy) * 100:+0.00;-0.00;0.00}",
+                $"{r.MillisecondsPerImageAtBatch1:0.000}", $"{r.MillisecondsPerImageAtBatch1 / first.MillisecondsPerImageAtBatch1:0.00}",
+                r.Figures is { } f ? f.Bytes.ToString("N0") : "", r.Figures is { } g && first.Figures is { } h ? $"{(double)g.Bytes / h.Bytes:0.00}" : "");
+        AnsiConsole.Write(table);
     }
 
     // ONNX models go through ScoreTeachers, which accepts any layout, output name or probability output.

@@ -11,7 +11,8 @@ namespace Mtkd.Training.Onnx;
 public sealed record OnnxGraphCost(long MultiplyAccumulates, IReadOnlyList<string> Uncounted)
 {
     private static readonly HashSet<string> SameShape = ["BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "Identity", "Log", "Exp",
-        "Softmax", "LogSoftmax", "Dropout", "Add", "Sub", "Mul", "Div", "Sum", "Cast", "Neg", "Sqrt", "Relu6", "HardSigmoid", "HardSwish"];
+        "Softmax", "LogSoftmax", "Dropout", "Add", "Sub", "Mul", "Div", "Sum", "Cast", "Neg", "Sqrt", "Relu6", "HardSigmoid", "HardSwish",
+        "QuantizeLinear", "DequantizeLinear"];
 
     internal static OnnxGraphCost Of(GraphProto graph)
     {

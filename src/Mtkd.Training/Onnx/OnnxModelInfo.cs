@@ -33,7 +33,12 @@ public sealed class OnnxModelInfo
         // Before IR version 4 every initializer was also listed as a graph input; those are weights, not inputs.
         Inputs = graph.Input.Where(i => !initializers.Contains(i.Name)).Select(Describe).ToArray();
         Outputs = graph.Output.Select(Describe).ToArray();
-        ParameterCount = graph.Initializer.Where(IsFloatingPoint).Sum(t => t.Dims.Aggregate(1L, (a, b) => a * b));
+        // An int8 model's weights are the integer tensors its DequantizeLinear nodes read; their scales and zero points are not parameters.
+        var quantization = graph.Node.Where(n => n.OpType is "QuantizeLinear" or "DequantizeLinear").SelectMany(n => n.Input.Skip(1)).ToHashSet();
+        var quantizedWeights = graph.Node.Where(n => n.OpType == "DequantizeLinear").Select(n => n.Input[0]).ToHashSet();
+        ParameterCount = graph.Initializer.Where(t => !quantization.Contains(t.Name) && (IsFloatingPoint(t) || quantizedWeights.Contains(t.Name)))
+            .Sum(t => t.Dims.Aggregate(1L, (a, b) => a * b));
+        IsInt8 = graph.Node.Any(n => n.OpType == "QuantizeLinear");
         NodeCount = graph.Node.Count;
         ExternalDataFiles = graph.Initializer.Where(t => t.DataLocation == TensorProto.Types.DataLocation.External)
             .Select(t => t.ExternalData.LastOrDefault(e => e.Key == "location")?.Value ?? "")
@@ -87,6 +92,9 @@ public sealed class OnnxModelInfo
 
     /// <summary>Number of floating-point weights stored as initializers.</summary>
     public long ParameterCount { get; }
+
+    /// <summary>Whether the model is quantized (QuantizeLinear nodes, as <see cref="OnnxQuantizer"/> writes): its weights are int8.</summary>
+    public bool IsInt8 { get; }
     public int NodeCount { get; }
 
     /// <summary>Multiply-accumulates per image, from the graph's shapes.</summary>

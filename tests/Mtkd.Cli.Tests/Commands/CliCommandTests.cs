@@ -122,6 +122,37 @@ public sealed class CliCommandTests(TinyFashionMnist data) : IDisposable
     }
 
     [Fact]
+    public void Export_int8_writes_a_quantized_model_beside_the_float_one_and_evaluate_compares_them()
+    {
+        string run = PathOf("run");
+        Assert.Equal(0, CliOutput.Capture(() => Program.Main(["distill", "--method", "labels", "--quick", "--epochs", "1", "--out", run])).Code);
+        string student = PathOf("student.onnx"), int8 = PathOf("student.int8.onnx");
+        var (code, said) = CliOutput.Capture(() => Program.Main(["export", run, "--out", student, "--int8", "--calibration-images", "100"]));
+        Assert.True(code == 0, said);
+        Assert.Contains("calibrated on 100 training images", said);
+        Assert.True(Mtkd.Training.Onnx.OnnxQuantizer.IsQuantized(File.ReadAllBytes(int8)));
+        Assert.False(Mtkd.Training.Onnx.OnnxQuantizer.IsQuantized(File.ReadAllBytes(student)));
+        Assert.True(new FileInfo(int8).Length < 0.35 * new FileInfo(student).Length);
+
+        Assert.Equal(0, Program.Main(["evaluate", student, int8, "--json", PathOf("both.json")]));
+        var reports = Json(PathOf("both.json")).EnumerateArray().ToArray();
+        Assert.Equal(["float32", "int8"], reports.Select(r => r.GetProperty("weights").GetString()));
+        // The same multiply-accumulates; fewer stored parameters, the batch norms being folded into the convolutions.
+        Assert.Equal(reports[0].GetProperty("figures").GetProperty("multiplyAccumulates").GetInt64(), reports[1].GetProperty("figures").GetProperty("multiplyAccumulates").GetInt64());
+        Assert.True(reports[1].GetProperty("figures").GetProperty("parameters").GetInt64() < reports[0].GetProperty("figures").GetProperty("parameters").GetInt64());
+        Assert.InRange(Math.Abs(reports[0].GetProperty("accuracy").GetDouble() - reports[1].GetProperty("accuracy").GetDouble()), 0, 0.03);
+
+        // Calibration flags without --int8, or no images to calibrate on, are refused by name (exit 2).
+        var (without, withoutSaid) = CliOutput.Capture(() => Program.Main(["export", run, "--out", PathOf("x.onnx"), "--calibration-images", "50"]));
+        Assert.Equal(2, without);
+        Assert.Contains("--calibration-images is for --int8", withoutSaid);
+        var (zero, zeroSaid) = CliOutput.Capture(() => Program.Main(["export", run, "--out", PathOf("y.onnx"), "--int8", "--calibration-images", "0"]));
+        Assert.Equal(2, zero);
+        Assert.Contains("--calibration-images 0", zeroSaid);
+        Assert.False(File.Exists(PathOf("y.onnx")));
+    }
+
+    [Fact]
     public void Shards_merged_equal_one_run_byte_for_byte_and_gaps_or_overlaps_are_refused()
     {
         string whole = PathOf("whole.parquet");

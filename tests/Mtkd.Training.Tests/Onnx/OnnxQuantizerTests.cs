@@ -68,6 +68,13 @@ public sealed class OnnxQuantizerTests(ITestOutputHelper output)
         }
         Assert.Contains(graph.Output, o => o.Name == "logits");
         Assert.DoesNotContain(graph.Node, n => n.OpType == "BatchNormalization");
+        // The same parameters (now int8) and multiply-accumulates as the folded float graph, counted from the int8 graph.
+        var floatInfo = OnnxModelInfo.Read(OnnxExporter.Export(network, new OnnxExportOptions { FoldBatchNorm = true }), name);
+        var int8Info = OnnxModelInfo.Read(int8, name);
+        Assert.True(int8Info.IsInt8);
+        Assert.Equal(floatInfo.ParameterCount, int8Info.ParameterCount);
+        Assert.Empty(int8Info.Cost.Uncounted);
+        Assert.Equal(floatInfo.Cost.MultiplyAccumulates, int8Info.Cost.MultiplyAccumulates);
 
         var kernels = OptimizedOps(int8);
         output.WriteLine($"{name} (folded at export: {folded}): ONNX Runtime runs {string.Join(", ", kernels.GroupBy(k => k).Select(g => $"{g.Key}×{g.Count()}"))}");
