@@ -50,18 +50,25 @@ public static class Program
     {
         var images = new Option<int>("--images") { Description = "Training images (default all 60,000; --quick 1,000).", DefaultValueFactory = _ => 60000 };
         var memoryEpochs = new Option<int>("--memory-epochs") { Description = "Epochs watching resident memory, at least 2 (default 10; --quick 3).", DefaultValueFactory = _ => 10 };
-        var command = new Command("distillation", "One output_avg epoch of cnn-small through NetworkTrainer.Distill against a bare TorchSharp loop, then epochs watching resident memory.")
+        var pytorchImages = new Option<int>("--pytorch-images") { Description = "Training images of the PyTorch comparison (--quick 512).", DefaultValueFactory = _ => 10000 };
+        var noPyTorch = new Option<bool>("--no-pytorch") { Description = "Leave out the comparison with the PyTorch twin (which needs Debian's python3-torch)." };
+        var command = new Command("distillation", "One output_avg epoch of cnn-small through NetworkTrainer.Distill against a bare TorchSharp loop, then epochs " +
+            "watching resident memory, then Mtkd's label-trained, stored-soft-label and online-teaching epochs against their PyTorch twin.")
         {
-            images, memoryEpochs,
+            images, memoryEpochs, pytorchImages, noPyTorch,
         };
         command.SetAction(parse =>
         {
             bool q = parse.GetValue(quick);
             int count = q ? 1000 : Positive(parse, images), epochs = q ? 3 : Positive(parse, memoryEpochs);
             if (epochs < 2) throw new ArgumentException($"--memory-epochs {epochs}: expected 2 or more (the first epoch is the baseline).");
+            int twinImages = q ? 512 : Positive(parse, pytorchImages);
             var report = DistillationBenchmark.Run(count, epochs, rounds: count <= 1000 ? 1 : 5);
             DistillationBenchmark.Print(report);
-            WriteJson(parse.GetValue(json), report);
+            var pytorch = parse.GetValue(noPyTorch) ? null
+                : PyTorchComparison.Run(FashionMnist.Load(DataSplit.Train).Take(twinImages), rounds: q ? 1 : 3, Console.WriteLine);
+            if (pytorch is not null) PyTorchComparison.Print(pytorch);
+            WriteJson(parse.GetValue(json), report with { PyTorch = pytorch });
             return 0;
         });
         return command;
@@ -123,7 +130,7 @@ public static class Program
                 // The sample's own splits, read as its run read them (its defaults, this --out).
                 Samples.Images.SampleSettings? settings = null;
                 Samples.Images.SampleSettings.Command(Samples.Corrosion.CorrosionSample.Definition, s => settings = s).Parse(["--out", folder]).Invoke();
-                var (_, _, train, _, test) = Samples.Images.SampleRunner.LoadSplits(Samples.Corrosion.CorrosionSample.Definition, settings!, Console.WriteLine);
+                var (_, _, train, _, test) = Samples.Images.SampleRunner.LoadSplits(Samples.Corrosion.CorrosionSample.Definition, settings!, Console.WriteLine, asDrawn: true);
                 string path = parse.GetValue(model) ?? Path.Combine(folder, "student.onnx");
                 if (!File.Exists(path)) throw new FileNotFoundException($"--model: '{path}' does not exist; run the corrosion sample with --out {folder} first.", path);
                 report = QuantizationBenchmark.Run("corrosion sample student", path, train, q ? test.Take(64) : test, calibrationImages, timed, Console.WriteLine);

@@ -16,51 +16,47 @@ namespace Mtkd.Benchmarks;
 /// </summary>
 internal static class QuantizationBenchmark
 {
-    public sealed record Accuracy(string Model, double Percent);
-
-    public sealed record Latency(int Threads, double FloatMilliseconds, double Int8Milliseconds, double Ratio);
+    /// <summary>One model: its test accuracy, bytes, batch-1 latency on 1 and 2 threads, and where ONNX Runtime spends its time.</summary>
+    public sealed record Variant(string Model, double AccuracyPercent, long Bytes, double Milliseconds1Thread, double Milliseconds2Threads, IReadOnlyList<KernelTime> Kernels);
 
     public sealed record KernelTime(string Op, int Nodes, double Percent, double MicrosecondsPerCall);
 
-    public sealed record Report(string Name, string Model, int CalibrationImages, int TestImages, string Decision,
-        IReadOnlyList<Accuracy> Accuracies, double AccuracyDropPoints, long FloatBytes, long FoldedFloatBytes, long Int8Bytes,
-        double BytesRatio, double BytesRatioToFolded, IReadOnlyList<Latency> Latencies, IReadOnlyList<KernelTime> FloatKernels,
-        IReadOnlyList<KernelTime> Int8Kernels, string CpuInt8Instructions, string Int8Path);
+    public sealed record Report(string Name, string Model, int CalibrationImages, int TestImages, string Decision, long ExportedFloatBytes,
+        IReadOnlyList<Variant> Variants, double AccuracyDropPoints, double BytesRatio, double BytesRatioToFolded, double LatencyRatio1Thread,
+        double LatencyRatio2Threads, string CpuInt8Instructions, string Int8Path);
 
     public static Report Run(string name, string modelPath, ImageDataset calibrationSet, ImageDataset test, int calibrationImages, int latencyRuns, Action<string> log)
     {
         var floatModel = File.ReadAllBytes(modelPath);
-        var folded = OnnxQuantizer.FoldBatchNorm(floatModel);
-        var options = new QuantizationOptions { CalibrationImages = calibrationImages };
         var clock = Stopwatch.StartNew();
-        var int8 = OnnxQuantizer.Quantize(floatModel, calibrationSet, options, modelPath);
+        var int8 = OnnxQuantizer.Quantize(floatModel, calibrationSet, new QuantizationOptions { CalibrationImages = calibrationImages }, modelPath);
         log($"{name}: quantized in {clock.Elapsed.TotalSeconds:0.0} s on {Math.Min(calibrationImages, calibrationSet.Count)} training images");
-        var percentile = OnnxQuantizer.Quantize(floatModel, calibrationSet, new QuantizationOptions { CalibrationImages = calibrationImages, Method = CalibrationMethod.Percentile }, modelPath);
+        var models = new (string Name, byte[] Bytes)[]
+        {
+            ("float32 (batch norm folded)", OnnxQuantizer.FoldBatchNorm(floatModel)),
+            ("int8 (min/max)", int8),
+            ("int8 (99.99th percentile)", OnnxQuantizer.Quantize(floatModel, calibrationSet,
+                new QuantizationOptions { CalibrationImages = calibrationImages, Method = CalibrationMethod.Percentile }, modelPath)),
+            ("int8, first convolution float", OnnxQuantizer.Quantize(floatModel, calibrationSet,
+                new QuantizationOptions { CalibrationImages = calibrationImages, FloatFirstConvolution = true }, modelPath)),
+        };
         string int8Path = Path.ChangeExtension(modelPath, null) + ".int8.onnx";
         Mtkd.Training.AtomicFile.WriteAllBytes(int8Path, int8);
 
         bool binary = OutputWidth(floatModel) == 1;
-        double floatAccuracy = AccuracyOf(floatModel, test, binary), int8Accuracy = AccuracyOf(int8, test, binary);
-        var accuracies = new[]
+        var accuracy = models.Select(m => AccuracyOf(m.Bytes, test, binary) * 100).ToArray();
+        log($"{name}: accuracy {string.Join(", ", models.Select((m, i) => $"{m.Name} {accuracy[i]:0.00} %"))}");
+        var latency = new[] { 1, 2 }.Select(threads =>
         {
-            new Accuracy("float32", floatAccuracy * 100),
-            new Accuracy("int8 (min/max)", int8Accuracy * 100),
-            new Accuracy("int8 (99.99th percentile)", AccuracyOf(percentile, test, binary) * 100),
-        };
-        log($"{name}: accuracy float {floatAccuracy:P2}, int8 {int8Accuracy:P2}");
-
-        var latencies = new[] { 1, 2 }.Select(threads =>
-        {
-            var (f, q) = AlternatingMedians(folded, int8, test, threads, latencyRuns);
-            log($"{name}: batch 1 on {threads} thread(s): float {f:0.0000} ms, int8 {q:0.0000} ms");
-            return new Latency(threads, f, q, q / f);
+            var medians = AlternatingMedians(models.Select(m => m.Bytes).ToArray(), test, threads, latencyRuns);
+            log($"{name}: batch 1 on {threads} thread(s): {string.Join(", ", models.Select((m, i) => $"{m.Name} {medians[i]:0.0000} ms"))}");
+            return medians;
         }).ToArray();
-
+        var variants = models.Select((m, i) => new Variant(m.Name, accuracy[i], m.Bytes.Length, latency[0][i], latency[1][i], Profile(m.Bytes, test))).ToArray();
         return new Report(name, modelPath, Math.Min(calibrationImages, calibrationSet.Count), test.Count,
-            binary ? "one logit: true where it is ≥ 0 (probability ≥ 0.5)" : "the class of the largest logit",
-            accuracies, (floatAccuracy - int8Accuracy) * 100, floatModel.Length, folded.Length, int8.Length,
-            (double)int8.Length / floatModel.Length, (double)int8.Length / folded.Length, latencies,
-            Profile(folded, test), Profile(int8, test), CpuInt8Instructions(), int8Path);
+            binary ? "one logit: true where it is ≥ 0 (probability ≥ 0.5)" : "the class of the largest logit", floatModel.Length, variants,
+            accuracy[0] - accuracy[1], (double)int8.Length / floatModel.Length, (double)int8.Length / variants[0].Bytes,
+            latency[0][1] / latency[0][0], latency[1][1] / latency[1][0], CpuInt8Instructions(), int8Path);
     }
 
     private static int OutputWidth(byte[] model)
@@ -110,34 +106,36 @@ internal static class QuantizationBenchmark
         GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
     };
 
-    // Rounds of float then int8 calls on the same images; the median call of each over all rounds.
-    private static (double Float, double Int8) AlternatingMedians(byte[] floatModel, byte[] int8Model, ImageDataset images, int threads, int runs)
+    // Rounds of calls of each model in turn on the same images; the median call of each over all rounds.
+    private static double[] AlternatingMedians(byte[][] models, ImageDataset images, int threads, int runs)
     {
-        using var floatOptions = Options(threads);
-        using var int8Options = Options(threads);
-        using var floatSession = new InferenceSession(floatModel, floatOptions);
-        using var int8Session = new InferenceSession(int8Model, int8Options);
-        var inputs = Enumerable.Range(0, 16).Select(i => images.ReadImage(i % images.Count)).ToArray();
-        var shape = InputShape(floatSession, 1, images);
-        var times = (Float: new List<double>(), Int8: new List<double>());
-        using var runOptions = new RunOptions();
-        double Call(InferenceSession session, float[] pixels)
+        var sessions = models.Select(m =>
         {
-            using var value = OrtValue.CreateTensorValueFromMemory(pixels, shape);
-            long start = Stopwatch.GetTimestamp();
-            using var outputs = session.Run(runOptions, [session.InputMetadata.Keys.First()], [value], ["logits"]);
-            return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            using var options = Options(threads);
+            return new InferenceSession(m, options);
+        }).ToArray();
+        try
+        {
+            var inputs = Enumerable.Range(0, 16).Select(i => images.ReadImage(i % images.Count)).ToArray();
+            var shape = InputShape(sessions[0], 1, images);
+            var times = sessions.Select(_ => new List<double>()).ToArray();
+            using var runOptions = new RunOptions();
+            const int perRound = 20;
+            for (int round = -1; round < Math.Max(1, runs / perRound); round++) // round −1 warms every model up
+                for (int k = 0; k < sessions.Length; k++)
+                    for (int i = 0; i < perRound; i++)
+                    {
+                        using var value = OrtValue.CreateTensorValueFromMemory(inputs[i % inputs.Length], shape);
+                        long start = Stopwatch.GetTimestamp();
+                        using var outputs = sessions[k].Run(runOptions, [sessions[k].InputMetadata.Keys.First()], [value], ["logits"]);
+                        if (round >= 0) times[k].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    }
+            return times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
         }
-        const int perRound = 20;
-        for (int round = -1; round < Math.Max(1, runs / perRound); round++) // round −1 warms both up
-            foreach (var (session, list) in new[] { (floatSession, times.Float), (int8Session, times.Int8) })
-                for (int i = 0; i < perRound; i++)
-                {
-                    double ms = Call(session, inputs[i % inputs.Length]);
-                    if (round >= 0) list.Add(ms);
-                }
-        static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
-        return (Median(times.Float), Median(times.Int8));
+        finally
+        {
+            foreach (var s in sessions) s.Dispose();
+        }
     }
 
     private const int Calls = 200;
@@ -189,21 +187,19 @@ internal static class QuantizationBenchmark
 
     public static void Print(Report r)
     {
-        var table = new Table().Title(Markup.Escape($"{r.Name}: {r.Model}, {r.TestImages:N0} test images (decision: {r.Decision}), int8 calibrated on {r.CalibrationImages} training images"))
-            .AddColumn("Model").AddColumn(new TableColumn("Test accuracy").RightAligned());
-        foreach (var a in r.Accuracies) table.AddRow(Markup.Escape(a.Model), $"{a.Percent:0.00} %");
+        var table = new Table().Title(Markup.Escape($"{r.Name}: {r.Model}, {r.TestImages:N0} test images (decision: {r.Decision}), int8 calibrated on " +
+                $"{r.CalibrationImages} training images; batch-1 latency in ONNX Runtime, median of alternating calls"))
+            .AddColumn("Model").AddColumn(new TableColumn("Test accuracy").RightAligned()).AddColumn(new TableColumn("Bytes").RightAligned())
+            .AddColumn(new TableColumn("ms, 1 thread").RightAligned()).AddColumn(new TableColumn("ms, 2 threads").RightAligned());
+        foreach (var v in r.Variants)
+            table.AddRow(Markup.Escape(v.Model), $"{v.AccuracyPercent:0.00} %", v.Bytes.ToString("N0"), $"{v.Milliseconds1Thread:0.0000}", $"{v.Milliseconds2Threads:0.0000}");
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine(Markup.Escape($"Accuracy int8 (min/max) vs float: {-r.AccuracyDropPoints:+0.00;-0.00} points (target: within 0.3)."));
-        AnsiConsole.MarkupLine(Markup.Escape($"Bytes: float32 as exported {r.FloatBytes:N0}, batch norm folded {r.FoldedFloatBytes:N0}, int8 {r.Int8Bytes:N0}: " +
-            $"{r.BytesRatio:0.000}× the exported float, {r.BytesRatioToFolded:0.000}× the folded one (target ≤ 0.3×)."));
-        var latency = new Table().Title("Batch-1 latency in ONNX Runtime (median; float = the folded graph)").AddColumn("Threads")
-            .AddColumn(new TableColumn("float32 ms").RightAligned()).AddColumn(new TableColumn("int8 ms").RightAligned()).AddColumn(new TableColumn("int8 / float").RightAligned());
-        foreach (var l in r.Latencies) latency.AddRow(l.Threads.ToString(), $"{l.FloatMilliseconds:0.0000}", $"{l.Int8Milliseconds:0.0000}", $"{l.Ratio:0.00}×");
-        AnsiConsole.Write(latency);
-        AnsiConsole.MarkupLine(Markup.Escape($"Target ≤ 0.6× at batch 1. CPU int8 instructions: {r.CpuInt8Instructions}."));
-        AnsiConsole.MarkupLine(Markup.Escape("Kernels, share of the time (ONNX Runtime profile, 1 thread): float " +
-            string.Join(", ", r.FloatKernels.Select(k => $"{k.Op}×{k.Nodes} {k.Percent:0}% ({k.MicrosecondsPerCall:0.0} µs)")) + "; int8 " +
-            string.Join(", ", r.Int8Kernels.Select(k => $"{k.Op}×{k.Nodes} {k.Percent:0}% ({k.MicrosecondsPerCall:0.0} µs)")) + "."));
+        AnsiConsole.MarkupLine(Markup.Escape($"int8 (min/max) against float32: accuracy {-r.AccuracyDropPoints:+0.00;-0.00;0.00} points (target: within 0.3); " +
+            $"{r.BytesRatio:0.000}× the bytes of the exported float model ({r.ExportedFloatBytes:N0}), {r.BytesRatioToFolded:0.000}× the folded one (target ≤ 0.3×); " +
+            $"batch-1 latency {r.LatencyRatio1Thread:0.00}× on 1 thread, {r.LatencyRatio2Threads:0.00}× on 2 (target ≤ 0.6×). CPU int8 instructions: {r.CpuInt8Instructions}."));
+        foreach (var v in r.Variants.Where(v => !v.Model.Contains("percentile", StringComparison.Ordinal)))
+            AnsiConsole.MarkupLine(Markup.Escape($"ONNX Runtime kernels, {v.Model} (profile, 1 thread, µs per image): " +
+                string.Join(", ", v.Kernels.Select(k => $"{k.Op}×{k.Nodes} {k.MicrosecondsPerCall:0.0} ({k.Percent:0}%)")) + "."));
         AnsiConsole.MarkupLine(Markup.Escape($"Wrote {r.Int8Path}."));
     }
 }

@@ -35,7 +35,37 @@ public sealed class ScoringBenchmarkTests
         Assert.Equal(3, report.GetProperty("ResidentMegabytesPerEpoch").GetArrayLength());
         // Online teaching costs the teachers' passes plus the student's step: never less than the passes alone.
         Assert.True(report.GetProperty("Online").GetProperty("Ratio").GetDouble() > 1, report.GetProperty("Online").ToString());
+        // The PyTorch twin ran each of the three loops on the same 512 images.
+        var pytorch = report.GetProperty("PyTorch");
+        Assert.Equal(512, pytorch.GetProperty("Images").GetInt32());
+        var loops = pytorch.GetProperty("Loops").EnumerateArray().ToArray();
+        Assert.Equal(3, loops.Length);
+        Assert.All(loops, l => Assert.True(l.GetProperty("PyTorchImagesPerSecond").GetDouble() > 0 && l.GetProperty("Ratio").GetDouble() > 0, l.ToString()));
         Directory.Delete(Path.GetDirectoryName(json)!, recursive: true);
+    }
+
+    [Fact]
+    public void Quantization_benchmark_quick_profile_runs_on_a_given_student()
+    {
+        var folder = Directory.CreateTempSubdirectory("mtkd-bench-int8-").FullName;
+        var train = Mtkd.Training.Data.FashionMnist.Load(Mtkd.Training.Data.DataSplit.Train).Take(500);
+        using (var network = Mtkd.Training.Engine.NetworkTrainer.CreateNetwork(Mtkd.Training.Networks.NetworkPresets.Get(Mtkd.Training.Networks.NetworkPresets.CnnSmall), train, seed: 1))
+        {
+            Mtkd.Training.Engine.NetworkTrainer.TrainSupervised(network, train, new Mtkd.Training.Engine.TrainerOptions { Epochs = 2 });
+            Mtkd.Training.Onnx.OnnxExporter.Export(network, Path.Combine(folder, "student.onnx"));
+        }
+        string json = Path.Combine(folder, "int8.json");
+        Assert.Equal(0, Mtkd.Benchmarks.Program.Main(["quantization", "--quick", "--model", Path.Combine(folder, "student.onnx"), "--json", json]));
+        var report = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal(500, report.GetProperty("TestImages").GetInt32());
+        var variants = report.GetProperty("Variants").EnumerateArray().ToArray();
+        Assert.Equal(4, variants.Length); // float, int8 min/max and percentile, int8 with the first convolution float
+        Assert.All(variants, v => Assert.True(v.GetProperty("Milliseconds1Thread").GetDouble() > 0));
+        Assert.True(variants[1].GetProperty("Bytes").GetInt64() < variants[0].GetProperty("Bytes").GetInt64());
+        Assert.InRange(report.GetProperty("AccuracyDropPoints").GetDouble(), -3, 3);
+        Assert.True(File.Exists(Path.Combine(folder, "student.int8.onnx")));
+        Assert.Equal(1, Mtkd.Benchmarks.Program.Main(["quantization", "--quick", "--model", Path.Combine(folder, "absent.onnx")]));
+        Directory.Delete(folder, recursive: true);
     }
 
     [Fact]

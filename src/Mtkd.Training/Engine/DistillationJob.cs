@@ -40,6 +40,17 @@ public sealed record DistillationJob
     /// <summary>Score <see cref="Teachers"/> on every augmented (and mixed) training batch instead of once per image. Default false.</summary>
     public bool ConsistentTeaching { get; init; }
 
+    /// <summary>
+    /// With <see cref="ConsistentTeaching"/>: the next batch is read, augmented, mixed and scored by the teachers on a thread
+    /// of its own while the student steps on the current one (a queue of one batch), so the student's step hides behind
+    /// the teachers' inference. The batches and the seeded draws are the same as scoring in turn; with 4 or more
+    /// intra-op threads each half gets half of them (<see cref="TrainingLoop.SplitThreads"/>), which changes the last
+    /// bits of results as any other thread count does; with fewer, both share them and the weights are bit for bit those
+    /// of scoring in turn. Default null: on with 4 or more threads, off with fewer (on 2 cores the halves compete and
+    /// gain nothing: the distillation benchmark measures both). true or false forces it.
+    /// </summary>
+    public bool? ScoreAhead { get; init; }
+
     /// <summary>The student's architecture. Default: the cnn-small preset.</summary>
     public NetworkSpec Student { get; init; } = NetworkPresets.Get(NetworkPresets.CnnSmall);
 
@@ -240,6 +251,11 @@ public sealed record DistillationJob
         int c = train.ClassCount;
         bool readsFeatures = Distillation.Method.Reads.HasFlag(TeacherSignal.Features);
         Tensor? allLogits = null, allFeatures = null;
+        // Online teachers score one batch ahead where there are cores for both halves (or when asked), each half on its own threads.
+        int threads = get_num_threads();
+        bool scoreAhead = online is not null && (ScoreAhead ?? threads >= 4);
+        var split = scoreAhead ? TrainingLoop.SplitThreads(threads) : (Ahead: 0, Training: 0);
+        if (split.Training > 0) set_num_threads(split.Training);
         try
         {
             return TrainingLoop.Run(run.Student, run.Companions, train, validation, trainer, Fingerprint(run, train, trainer, online, stored),
@@ -251,16 +267,16 @@ public sealed record DistillationJob
                         if (readsFeatures && stored.Features is { } f)
                             allFeatures = tensor(f, [train.Count, f.LongLength / train.Count], device: device);
                     }
-                    return (images, indices, labels, mix) =>
+                    return (images, indices, labels, mix, ahead) =>
                     {
-                        // Online teachers see the augmented (and mixed) batch itself; stored logits describe the
-                        // unaugmented images, so under mixing they are mixed as probabilities with the batch's λ.
-                        Tensor? teachers = online is not null ? online.Score(images)
+                        // Online teachers see the augmented (and mixed) batch itself, scored ahead of this step (or now);
+                        // stored logits describe the unaugmented images, so under mixing they are mixed as probabilities with the batch's λ.
+                        Tensor? teachers = online is not null ? (ahead.Count > 0 ? ahead[0] : online.Score(images))
                             : allLogits is null ? null
                             : mix is null ? allLogits.index_select(0, indices)
                             : mix.MixTeacherLogits(allLogits.index_select(0, indices), Distillation.Temperature);
                         Tensor? features = !readsFeatures ? null
-                            : online is not null ? online.ScoreFeatures(images)
+                            : online is not null ? (ahead.Count > 1 ? ahead[1] : online.ScoreFeatures(images))
                             : allFeatures is null ? null
                             : mix is null ? allFeatures.index_select(0, indices)
                             : MixFeatures(allFeatures.index_select(0, indices), mix);
@@ -268,10 +284,14 @@ public sealed record DistillationJob
                         return run.Step(new DistillationBatch(images, teachers, features, hard, Distillation));
                     };
                 },
-                Progress, cancellation);
+                Progress, cancellation,
+                ahead: !scoreAhead ? null
+                    : readsFeatures ? images => [online!.Score(images), online.ScoreFeatures(images)] : images => [online!.Score(images)],
+                aheadThreads: split.Ahead);
         }
         finally
         {
+            if (split.Training > 0) set_num_threads(threads); // the training thread's own count back as it was
             allLogits?.Dispose();
             allFeatures?.Dispose();
         }

@@ -31,7 +31,7 @@ public static class NetworkTrainer
             throw new ArgumentException($"Standard training needs a label for every image; {data.Count - data.LabeledCount} of the {data.Count} have " +
                 $"none (use LabeledOnly(), or distil to learn from them).", nameof(data));
         return TrainingLoop.Run(network, null, data, validation, options, Fingerprint(network, data, options, "supervised"),
-            _ => (images, _, labels, mix) =>
+            _ => (images, _, labels, mix, _) =>
             {
                 var logits = network.forward(images);
                 using var targets = LabelTargets.From(labels, data.ClassCount, mix: mix);

@@ -187,7 +187,7 @@ public static class TeacherGeneration
         try
         {
             var history = TrainingLoop.Run(network, null, data, validation, runOptions, $"snapshots K={count} cycle={epochsPerCycle}",
-                _ => (images, _, labels, mix) =>
+                _ => (images, _, labels, mix, _) =>
                 {
                     var logits = network.forward(images);
                     using var targets = Distillation.LabelTargets.From(labels, data.ClassCount, mix: mix);

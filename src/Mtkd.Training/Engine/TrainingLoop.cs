@@ -20,14 +20,29 @@ internal static class TrainingLoop
     /// One step's loss and the [B, C] logits that count for accuracy, for the images at <paramref name="indices"/>
     /// (labels −1 where an image has none); <paramref name="mix"/> says how the batch was mixed, null if it was not.
     /// </summary>
-    public delegate (Tensor Loss, Tensor Predictions) StepFunction(Tensor images, Tensor indices, Tensor labels, BatchMix? mix);
+    public delegate (Tensor Loss, Tensor Predictions) StepFunction(Tensor images, Tensor indices, Tensor labels, BatchMix? mix, IReadOnlyList<Tensor> ahead);
+
+    /// <summary>
+    /// Work on a prepared batch that reads nothing a step changes (online teachers' logits and features): given it, the
+    /// loop reads, augments, mixes and scores the next batch on a thread of its own while the step runs on the current
+    /// one (<see cref="BatchPipeline"/>); its tensors reach the step as <c>ahead</c>.
+    /// </summary>
+    public delegate Tensor[] AheadFunction(Tensor images);
+
+    /// <summary>
+    /// How the intra-op threads are shared when work runs ahead: with 4 or more, half of them go to the preparing thread
+    /// and the training thread keeps the rest (the two halves on cores of their own); with fewer both keep them all (on
+    /// 2 cores, measured 2026-12-02: the two then compete and overlap gains nothing, so <see cref="DistillationJob.ScoreAhead"/>
+    /// is off by default there). Returns (preparing thread's count or 0 to leave it, training thread's count or 0).
+    /// </summary>
+    public static (int Ahead, int Training) SplitThreads(int threads) => threads >= 4 ? (threads / 2, threads - threads / 2) : (0, 0);
 
     // companions: modules trained beside the network (a method's projector, peer students), optimized,
     // checkpointed and moved with it; null for none.
     public static IReadOnlyList<EpochSummary> Run(
         SequentialNetwork network, nn.Module? companions, ImageDataset data, ImageDataset? validation, TrainerOptions options, string fingerprint,
         Func<Device, StepFunction> createStep, IProgress<TrainingProgress>? progress, CancellationToken cancellation,
-        Action<EpochSummary>? afterEpoch = null)
+        Action<EpochSummary>? afterEpoch = null, AheadFunction? ahead = null, int aheadThreads = 0)
     {
         options.Validate();
         options.Augmentation.CheckFits(data);
@@ -48,7 +63,8 @@ internal static class TrainingLoop
         network.to(device);
         companions?.to(device);
 
-        var images = new PixelTensors(data, batchSize);
+        // Each batch is read into a reused buffer; ahead of the step, three batches can be alive at once (being scored, queued, stepped on).
+        var readers = Enumerable.Range(0, ahead is null ? 1 : 3).Select(_ => new PixelTensors(data, batchSize)).ToArray();
         using var labels = tensor(data.Labels.Select(l => (long)l).ToArray(), [data.Count], device: device);
         using var optimizer = CreateOptimizer(companions is null ? network.parameters() : network.parameters().Concat(companions.parameters()), options);
         var step = createStep(device);
@@ -79,8 +95,22 @@ internal static class TrainingLoop
             for (int i = 0; i < order.Length; i++) order[i] = i;
             shuffler.Shuffle(order);
 
+            // Batch s: drawn, read, augmented and mixed (the seeded draws in step order, on whichever thread prepares it), then scored ahead.
+            BatchPipeline.Batch Prepare(int s)
+            {
+                using var scope = NewDisposeScope();
+                int start = s * batchSize, n = Math.Min(batchSize, data.Count - start);
+                var batchOrder = order.AsSpan(start, n);
+                var indices = tensor(batchOrder.ToArray(), [n], device: device);
+                var batchLabels = labels.index_select(0, indices);
+                var augmented = TensorAugmentation.Apply(readers[s % readers.Length].Read(batchOrder, device), options.Augmentation, augmentRandom);
+                var (batch, mix) = BatchMixing.Apply(augmented, options.Augmentation, augmentRandom);
+                return new BatchPipeline.Batch(n, indices, batchLabels, batch, mix, ahead?.Invoke(batch) ?? []).DetachFrom(scope);
+            }
+
             double lossSum = 0, learningRate = 0;
             long correct = 0;
+            using var pipeline = ahead is null ? null : new BatchPipeline(steps, Prepare, aheadThreads, cancellation);
             for (int s = 0; s < steps; s++)
             {
                 if (cancellation.IsCancellationRequested)
@@ -93,14 +123,10 @@ internal static class TrainingLoop
                 using var scope = NewDisposeScope();
                 learningRate = LearningRateSchedule.At(options, (long)(epoch - 1) * steps + s, steps);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
-                int start = s * batchSize, n = Math.Min(batchSize, data.Count - start);
-                var batchOrder = order.AsSpan(start, n);
-                var indices = tensor(batchOrder.ToArray(), [n], device: device);
-                var batchLabels = labels.index_select(0, indices);
-                var augmented = TensorAugmentation.Apply(images.Read(batchOrder, device), options.Augmentation, augmentRandom);
-                var (batch, mix) = BatchMixing.Apply(augmented, options.Augmentation, augmentRandom);
+                using var prepared = pipeline?.Take() ?? Prepare(s);
+                var (n, batchLabels) = (prepared.Count, prepared.Labels);
                 optimizer.zero_grad();
-                var (loss, predictions) = step(batch, indices, batchLabels, mix);
+                var (loss, predictions) = step(prepared.Images, prepared.Indices, batchLabels, prepared.Mix, prepared.Ahead);
                 loss.backward();
                 optimizer.step();
 

@@ -45,7 +45,7 @@ public static class OnnxQuantizer
             throw new ArgumentException($"{name} is already quantized (it has QuantizeLinear/DequantizeLinear nodes); quantize the float model.", nameof(floatModel));
 
         BatchNormFolding.Fold(model.Graph);
-        var plan = Plan.Of(model.Graph);
+        var plan = Plan.Of(model.Graph, options.FloatFirstConvolution);
         if (plan.WeightNodes.Count == 0)
             throw new ArgumentException($"{name} has no convolution or Gemm with stored weights: nothing to quantize.", nameof(floatModel));
         var ranges = ActivationCalibration.Ranges(model, plan.Calibrated, calibration, options, name);
@@ -87,7 +87,7 @@ public static class OnnxQuantizer
 
         public IReadOnlyCollection<string> Calibrated => Quantized.Where(v => !SameScaleAs.ContainsKey(v)).ToArray();
 
-        public static Plan Of(GraphProto graph)
+        public static Plan Of(GraphProto graph, bool floatFirstConvolution)
         {
             var plan = new Plan();
             var initializers = graph.Initializer.ToDictionary(i => i.Name);
@@ -103,6 +103,10 @@ public static class OnnxQuantizer
                     && w.DataType == (int)TensorProto.Types.DataType.Float && PlainGemm(node)
                     && (node.Input.Count < 3 || initializers.ContainsKey(node.Input[2])))
                     plan.WeightNodes.Add(node);
+            // The first convolution, reading the image itself, can stay float: see QuantizationOptions.FloatFirstConvolution.
+            if (floatFirstConvolution && graph.Node.FirstOrDefault(plan.WeightNodes.Contains) is { OpType: "Conv" } first
+                && graph.Input.Any(i => i.Name == first.Input[0]))
+                plan.WeightNodes.Remove(first);
 
             bool IsInt8(NodeProto node) => plan.WeightNodes.Contains(node) || (node.OpType != "Conv" && node.OpType != "Gemm" && Int8Ops.Contains(node.OpType));
             // A Relu whose only input comes from a quantized op that feeds nothing else folds into that op's output range.

@@ -28,6 +28,14 @@ public sealed class QuantizationOptions
     /// <summary>With <see cref="CalibrationMethod.Percentile"/>: the share of values kept inside the range at each end, in percent. Default 99.99.</summary>
     public double Percentile { get; set; } = 99.99;
 
+    /// <summary>
+    /// Leaves the first convolution (the one reading the image) in float, its output quantized: ONNX Runtime then neither
+    /// quantizes nor transposes the full-size input image, and its float kernels handle the few input channels better
+    /// than the int8 ones. Faster on large images (the corrosion student: 186 against 284 µs per image at batch 1, one
+    /// thread; 164 µs in float), at the cost of that layer's weights in float32. Default false.
+    /// </summary>
+    public bool FloatFirstConvolution { get; set; }
+
     /// <summary>Images per ONNX Runtime call while calibrating. Default 32.</summary>
     public int BatchSize { get; set; } = 32;
 

@@ -80,6 +80,19 @@ public sealed class ImageSampleRunTests
             Assert.Equal(want.Probability, double.Parse(row[1], CultureInfo.InvariantCulture), 5);
             Assert.Equal(want.Label, row[2]);
         }
+
+        if (project == "Corrosion")
+        {
+            // The quantization benchmark on this finished run: its student and images, as it reads the full sample's.
+            string json = Path.Combine(output, "quantization.json");
+            Assert.Equal(0, Mtkd.Benchmarks.Program.Main(["quantization", "--quick", "--sample-out", output, "--json", json]));
+            var report = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+            Assert.Equal(64, report.GetProperty("TestImages").GetInt32());
+            Assert.True(report.GetProperty("BytesRatio").GetDouble() < 0.35);
+            var int8 = report.GetProperty("Variants")[1];
+            Assert.Contains(int8.GetProperty("Kernels").EnumerateArray(), k => k.GetProperty("Op").GetString() == "QLinearConv");
+            Assert.True(File.Exists(Path.Combine(output, "student.int8.onnx")));
+        }
         Directory.Delete(output, recursive: true);
     }
 

@@ -149,4 +149,53 @@ public sealed class ConsistentTeachingTests(ITestOutputHelper output)
             Assert.Equal(expected.data<float>().ToArray(), teachers.Seen[s]);
         }
     }
+    /// <summary>Teachers that fail on their nth batch, as a broken ONNX teacher would.</summary>
+    private sealed class FailingTeachers(IBatchTeachers inner, int failAt) : IBatchTeachers
+    {
+        private int calls;
+        public int TeacherCount => inner.TeacherCount;
+        public TorchSharp.torch.Tensor Score(TorchSharp.torch.Tensor images) =>
+            ++calls == failAt ? throw new InvalidDataException($"teacher failed on batch {calls}") : inner.Score(images);
+    }
+
+    [Fact]
+    public void Scoring_ahead_on_a_thread_of_its_own_gives_the_weights_of_scoring_in_turn_and_leaks_nothing()
+    {
+        var data = TrainingFixtures.Train;
+        var networks = Enumerable.Range(0, 2).Select(k => NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall), data, seed: 60 + k)).ToArray();
+        // Two intra-op threads on this test's thread (the count is per thread), so neither run splits them: the same bits are expected.
+        int threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(2);
+        try
+        {
+            var job = new DistillationJob
+            {
+                Data = data, Teachers = new NetworkTeachers(networks), ConsistentTeaching = true,
+                Trainer = new TrainerOptions { Epochs = 2, BatchSize = 50, Seed = 7, Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, Mixup = 1 } },
+            };
+            long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount, preparingBefore = BatchPipeline.PreparingThreadsLiveTensors;
+            float[] ahead;
+            using (var run = (job with { ScoreAhead = true }).Run())
+            using (TorchSharp.torch.NewDisposeScope()) // Weights' detached copies
+                ahead = Weights(run.Student);
+            // Nothing left alive on either thread (each frees what it made: the steps hand their batches back).
+            Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            Assert.Equal(preparingBefore, BatchPipeline.PreparingThreadsLiveTensors);
+            using var inTurn = (job with { ScoreAhead = false }).Run();
+            Assert.Equal(ahead, Weights(inTurn.Student));
+
+            // A teacher failing on the preparing thread stops the run with its own error, on the training thread.
+            long beforeFailure = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            preparingBefore = BatchPipeline.PreparingThreadsLiveTensors;
+            var error = Assert.Throws<InvalidDataException>(() => (job with { ScoreAhead = true, Teachers = new FailingTeachers(new NetworkTeachers(networks), 3) }).Run());
+            Assert.Equal("teacher failed on batch 3", error.Message);
+            Assert.Equal(beforeFailure, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            Assert.Equal(preparingBefore, BatchPipeline.PreparingThreadsLiveTensors);
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+            foreach (var n in networks) n.Dispose();
+        }
+    }
 }
