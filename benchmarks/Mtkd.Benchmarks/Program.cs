@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(Distillation(json, quick));
         root.Subcommands.Add(Memory(json, quick));
         root.Subcommands.Add(Quantization(json, quick));
+        root.Subcommands.Add(CoTraining(json, quick));
         return root;
     }
 
@@ -107,6 +108,22 @@ public static class Program
             return 0;
         });
         return new Command("memory", "Memory benchmarks: photos, fashion-mnist.") { folder, photos, fashion };
+    }
+
+    private static Command CoTraining(Option<string?> json, Option<bool> quick)
+    {
+        var images = new Option<int>("--images") { Description = "Training images (--quick 512).", DefaultValueFactory = _ => 10000 };
+        var rounds = new Option<int>("--rounds") { Description = "Timed epochs after a warm-up one; the fastest is reported (--quick 1).", DefaultValueFactory = _ => 3 };
+        var command = new Command("cotraining", "Mutual learning and online ensemble compression against the sum of their members trained alone.") { images, rounds };
+        command.SetAction(parse =>
+        {
+            bool q = parse.GetValue(quick);
+            var report = CoTrainingBenchmark.Run(FashionMnist.Load(DataSplit.Train).Take(q ? 512 : Positive(parse, images)), q ? 1 : Positive(parse, rounds), Console.WriteLine);
+            CoTrainingBenchmark.Print(report);
+            WriteJson(parse.GetValue(json), report);
+            return 0;
+        });
+        return command;
     }
 
     private static Command Quantization(Option<string?> json, Option<bool> quick)

@@ -98,10 +98,18 @@ public static class SampleRunner
     /// (drawn when missing), split (seeded, unless the folder gives splits), the positive class as label 1, decoded once
     /// into uint8 caches under <c>--out</c>. The benchmarks read a finished run's images through this too.
     /// </summary>
-    public static (string Root, ImageSplits Splits, ImageDataset Train, ImageDataset Validation, ImageDataset Test) LoadSplits(SampleDefinition sample, SampleSettings settings, Action<string> log)
+    /// <param name="sample">The sample.</param>
+    /// <param name="settings">Its settings (<c>--out</c>, <c>--data</c>, the seed, the synthetic images per class).</param>
+    /// <param name="log">Progress lines.</param>
+    /// <param name="asDrawn">Read synthetic images already under <c>--out</c> however many per class a run drew (a finished
+    /// run's, for the benchmarks) instead of drawing the settings' number.</param>
+    public static (string Root, ImageSplits Splits, ImageDataset Train, ImageDataset Validation, ImageDataset Test) LoadSplits(SampleDefinition sample,
+        SampleSettings settings, Action<string> log, bool asDrawn = false)
     {
         string output = Path.GetFullPath(settings.Out);
-        string root = settings.Data ?? SyntheticFolder.Ensure(Path.Combine(output, "synthetic"), sample, settings.ImagesPerClass, settings.Seed);
+        string synthetic = Path.Combine(output, "synthetic");
+        string root = settings.Data ?? (asDrawn && SyntheticFolder.IsDrawn(synthetic) ? synthetic
+            : SyntheticFolder.Ensure(synthetic, sample, settings.ImagesPerClass, settings.Seed));
         if (settings.Data is null)
             log($"SYNTHETIC images ({sample.Synthetic.Description}) in {root}");
         var splits = ImageFolder.Load(root, new ImageCheck(sample.Height, sample.Width), validationFraction: 0.2, settings.Seed, ignore: [output]);

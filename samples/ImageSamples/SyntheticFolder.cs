@@ -10,6 +10,9 @@ public static class SyntheticFolder
 {
     private const string ManifestName = "SYNTHETIC.txt";
 
+    /// <summary>Whether <paramref name="root"/> holds images a sample drew (its manifest is there).</summary>
+    public static bool IsDrawn(string root) => File.Exists(Path.Combine(root, ManifestName));
+
     public static string Ensure(string root, SampleDefinition sample, int perClass, int seed)
     {
         string manifest = string.Create(CultureInfo.InvariantCulture,

@@ -45,6 +45,18 @@ public sealed class ScoringBenchmarkTests
     }
 
     [Fact]
+    public void Cotraining_benchmark_quick_profile_runs_both_methods_against_their_members()
+    {
+        var json = Path.Combine(Directory.CreateTempSubdirectory("mtkd-bench-cotrain-").FullName, "cotrain.json");
+        Assert.Equal(0, Mtkd.Benchmarks.Program.Main(["cotraining", "--quick", "--json", json]));
+        var methods = JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("Methods").EnumerateArray().ToArray();
+        Assert.Equal([2, 5], methods.Select(m => m.GetProperty("Members").GetArrayLength()));
+        Assert.All(methods, m => Assert.Equal(m.GetProperty("Members").EnumerateArray().Sum(x => x.GetProperty("AloneSeconds").GetDouble()),
+            m.GetProperty("AloneSecondsSum").GetDouble(), 9));
+        Directory.Delete(Path.GetDirectoryName(json)!, recursive: true);
+    }
+
+    [Fact]
     public void Quantization_benchmark_quick_profile_runs_on_a_given_student()
     {
         var folder = Directory.CreateTempSubdirectory("mtkd-bench-int8-").FullName;
