@@ -150,14 +150,14 @@ public static class Program
                 var (_, _, train, _, test) = Samples.Images.SampleRunner.LoadSplits(Samples.Corrosion.CorrosionSample.Definition, settings!, Console.WriteLine, asDrawn: true);
                 string path = parse.GetValue(model) ?? Path.Combine(folder, "student.onnx");
                 if (!File.Exists(path)) throw new FileNotFoundException($"--model: '{path}' does not exist; run the corrosion sample with --out {folder} first.", path);
-                report = QuantizationBenchmark.Run("corrosion sample student", path, train, q ? test.Take(64) : test, calibrationImages, timed, Console.WriteLine);
+                report = QuantizationBenchmark.Run(parse.GetValue(model) is null ? "corrosion sample student" : $"corrosion sample, {Path.GetFileName(path)}", path, train, q ? test.Take(64) : test, calibrationImages, timed, Console.WriteLine);
             }
             else
             {
                 string path = parse.GetValue(model) ?? Path.Combine("out", "demo", "student.onnx");
                 if (!File.Exists(path)) throw new FileNotFoundException($"--model: '{path}' does not exist; run mtkd demo first (or give --model).", path);
                 var test = FashionMnist.Load(DataSplit.Test);
-                report = QuantizationBenchmark.Run("demo student", path, FashionMnist.Load(DataSplit.Train), q ? test.Take(500) : test, calibrationImages, timed, Console.WriteLine);
+                report = QuantizationBenchmark.Run(parse.GetValue(model) is null ? "demo student" : Path.GetFileName(path), path, FashionMnist.Load(DataSplit.Train), q ? test.Take(500) : test, calibrationImages, timed, Console.WriteLine);
             }
             QuantizationBenchmark.Print(report);
             WriteJson(parse.GetValue(json), report);
