@@ -73,7 +73,7 @@ public static class OnnxQuantizer
     /// <summary>What gets quantized: decided on the float graph before calibration.</summary>
     private sealed class Plan
     {
-        /// <summary>Convolutions and Gemms with an initializer as weight, by node name.</summary>
+        /// <summary>The convolutions and Gemms with an initializer as weight: the int8 ops.</summary>
         public HashSet<NodeProto> WeightNodes { get; } = new(ReferenceEqualityComparer.Instance);
 
         /// <summary>Relu nodes dropped, each into the node before it, which writes the Relu's output instead.</summary>
@@ -101,7 +101,9 @@ public static class OnnxQuantizer
             foreach (var node in graph.Node)
                 if (node.OpType is "Conv" or "Gemm" && node.Input.Count >= 2 && initializers.TryGetValue(node.Input[1], out var w)
                     && w.DataType == (int)TensorProto.Types.DataType.Float && PlainGemm(node)
-                    && (node.Input.Count < 3 || initializers.ContainsKey(node.Input[2])))
+                    && (node.Input.Count < 3 || initializers.ContainsKey(node.Input[2]))
+                    // Weights and bias become integers: only where nothing else reads them as floats.
+                    && node.Input.Skip(1).All(p => ConsumersOf(p).All(c => c.OpType is "Conv" or "Gemm" && c.Input.Skip(1).Contains(p))))
                     plan.WeightNodes.Add(node);
             // The first convolution, reading the image itself, can stay float: see QuantizationOptions.FloatFirstConvolution.
             if (floatFirstConvolution && graph.Node.FirstOrDefault(plan.WeightNodes.Contains) is { OpType: "Conv" } first
@@ -113,7 +115,7 @@ public static class OnnxQuantizer
             var producers = graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
             foreach (var relu in graph.Node.Where(n => n.OpType == "Relu"))
                 if (producers.TryGetValue(relu.Input[0], out var producer) && IsInt8(producer) && producer.OpType is "Conv" or "Gemm" or "Add"
-                    && ConsumersOf(relu.Input[0]).Count == 1 && !outputs.Contains(relu.Input[0]))
+                    && ConsumersOf(relu.Input[0]).Count == 1 && !outputs.Contains(relu.Input[0]) && !outputs.Contains(relu.Output[0]))
                     plan.FusedRelus[relu] = producer;
 
             string OutputAfterFusion(NodeProto node) =>
