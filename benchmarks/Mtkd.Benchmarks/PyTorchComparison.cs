@@ -33,7 +33,7 @@ internal static class PyTorchComparison
         int threads = get_num_threads();
         using var twin = TwinProcess.Start(data.Count, threads, seed: 1);
         log($"PyTorch twin: {twin.Banner}");
-        const int teachers = 3, batchSize = 128;
+        const int teachers = 3;
         var random = new Random(1);
         var stored = data.WithColumn(TeacherColumns.Logits,
             Enumerable.Range(0, data.Count * teachers * data.ClassCount).Select(_ => (float)(random.NextDouble() * 10 - 5)).ToArray(), teachers * data.ClassCount);

@@ -59,7 +59,7 @@ public static class OnnxEnsemble
     {
         ArgumentNullException.ThrowIfNull(teachers);
         options ??= new OnnxEnsembleOptions();
-        using var loaded = OnnxTeachers.Load(teachers);
+        using var loaded = OnnxTeachers.Load(teachers, new TeacherSessionSettings(null, null, false, null, true), merge: false); // the checks, not a merged session
         CheckFusion(options, loaded.TeacherCount);
         var descriptions = loaded.Descriptions;
         var first = descriptions[0];

@@ -27,7 +27,7 @@ internal sealed class OnnxTeacher : IDisposable
     // Log-probability given to a probability of exactly 0, so converted outputs stay finite.
     private const float MinimumProbability = 1e-30f;
 
-    private readonly InferenceSession session;
+    private InferenceSession? session;
     private readonly RunOptions runOptions = new();
     private readonly long[] imageShape;
     private readonly string[] inputNames;
@@ -170,8 +170,10 @@ internal sealed class OnnxTeacher : IDisposable
     /// <param name="offset">Where this teacher's first logit goes.</param>
     /// <param name="stride">Values between one image's logits and the next's.</param>
     /// <param name="firstRow">The row number of the first image, for the message naming a bad output; null inside a training batch.</param>
-    public void Score(float[] images, int count, float[] destination, int offset, int stride, long? firstRow = null)
+    /// <param name="owner">For a merged model: the teacher and class an output column belongs to, for those messages.</param>
+    public void Score(float[] images, int count, float[] destination, int offset, int stride, long? firstRow = null, Func<int, (string Teacher, int Class)>? owner = null)
     {
+        var session = this.session ?? throw new ObjectDisposedException($"Teacher '{Name}'", "Its session was released: another session scores it.");
         var source = Description.InputLayout == ImageLayout.Nhwc ? ToChannelsLast(images, count) : images;
         int fixedBatch = Description.FixedBatchSize ?? 0;
         int rowsPerCall = fixedBatch > 0 ? fixedBatch : count;
@@ -206,9 +208,12 @@ internal sealed class OnnxTeacher : IDisposable
                 }
                 for (int c = 0; c < target.Length; c++)
                     if (!float.IsFinite(target[c]))
-                        throw new InvalidDataException($"Teacher '{Name}' gave {target[c]} for " +
+                    {
+                        var (teacher, cls) = owner?.Invoke(c) ?? (Name, c);
+                        throw new InvalidDataException($"Teacher '{teacher}' gave {target[c]} for " +
                             (firstRow is { } first ? $"row {first + start + row}" : $"image {start + row} of a training batch") +
-                            $", class {c}; a teacher's outputs must be finite numbers. The model (or that input) is broken: check it with mtkd inspect.");
+                            $", class {cls}; a teacher's outputs must be finite numbers. The model (or that input) is broken: check it with mtkd inspect.");
+                    }
             }
         }
     }
@@ -237,9 +242,16 @@ internal sealed class OnnxTeacher : IDisposable
         return transposed;
     }
 
+    /// <summary>Frees the session (the model's weights in memory) and keeps the description: for a teacher another session scores.</summary>
+    public void ReleaseSession()
+    {
+        session?.Dispose();
+        session = null;
+    }
+
     public void Dispose()
     {
         runOptions.Dispose();
-        session.Dispose();
+        session?.Dispose();
     }
 }

@@ -20,6 +20,11 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
     private readonly SpecialistClasses[] groups;
     private readonly OnnxTeacher[] featureTeachers;
 
+    // The teachers as one ONNX Runtime session (OnnxEnsemble.Merge, the per-teacher logits as one output), when they
+    // can be merged: one call per batch instead of one per teacher; their own sessions are then released.
+    private OnnxTeacher? merged;
+    private const string MergedOutput = "teacher_logits";
+
     private OnnxTeachers(OnnxTeacher[] teachers, OnnxTeacher[] featureTeachers)
     {
         this.teachers = teachers;
@@ -65,7 +70,7 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
     public static OnnxTeachers Load(IReadOnlyList<TeacherModel> models, string? featuresOutput = null, int? gpuDeviceId = null, bool fallbackToCpu = true) =>
         Load(models, new TeacherSessionSettings(null, null, false, gpuDeviceId, fallbackToCpu), featuresOutput);
 
-    internal static OnnxTeachers Load(IReadOnlyList<TeacherModel> models, TeacherSessionSettings settings, string? featuresOutput = null)
+    internal static OnnxTeachers Load(IReadOnlyList<TeacherModel> models, TeacherSessionSettings settings, string? featuresOutput = null, bool merge = true)
     {
         ArgumentNullException.ThrowIfNull(models);
         if (models.Count == 0)
@@ -79,7 +84,10 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
             if (featuresOutput is not null)
                 foreach (var model in models)
                     loaded.Add(OnnxTeacher.Load(model with { OutputName = featuresOutput, OutputKind = TeacherOutputKind.Logits }, settings));
-            return new OnnxTeachers(loaded.Take(logits).ToArray(), loaded.Skip(logits).ToArray());
+            var teachers = new OnnxTeachers(loaded.Take(logits).ToArray(), loaded.Skip(logits).ToArray());
+            if (merge && featuresOutput is null)
+                teachers.TryMerge(models, settings);
+            return teachers;
         }
         catch
         {
@@ -87,6 +95,29 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
             throw;
         }
     }
+
+    // Teachers of all the classes with a dynamic batch merge into one session (specialists are unified here, in C#, and
+    // stay one session each); teachers that cannot be merged (other operator sets, weights in files beside the model)
+    // keep theirs. The merged graph runs each teacher's own nodes, so the logits are the teachers'.
+    private void TryMerge(IReadOnlyList<TeacherModel> models, TeacherSessionSettings settings)
+    {
+        if (generalists.Length < 2 || specialists.Length > 0 || teachers.Any(t => t.Description.FixedBatchSize is not null))
+            return;
+        try
+        {
+            var bytes = OnnxEnsemble.Merge(models, new OnnxEnsembleOptions { Fusion = null, TeacherLogitsName = MergedOutput });
+            merged = OnnxTeacher.Load(TeacherModel.FromBytes(bytes, "the teachers merged") with { OutputName = MergedOutput, OutputKind = TeacherOutputKind.Logits },
+                settings);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or NotSupportedException or ArgumentException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            return;
+        }
+        foreach (var t in generalists) t.ReleaseSession();
+    }
+
+    /// <summary>Whether the teachers run as one merged ONNX Runtime session (two or more teachers of all the classes that can be merged).</summary>
+    public bool RunAsOneSession => merged is not null;
 
     private static string? ImageChw(TeacherDescription t) => t.InputLayout switch
     {
@@ -179,6 +210,11 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
     internal void Score(float[] images, int count, float[] destination, long? firstRow = null)
     {
         int width = TeacherCount * ClassCount;
+        if (merged is not null)
+        {
+            merged.Score(images, count, destination, 0, width, firstRow, column => (generalists[column / ClassCount].Name, column % ClassCount));
+            return;
+        }
         for (int t = 0; t < generalists.Length; t++)
             generalists[t].Score(images, count, destination, t * ClassCount, width, firstRow);
         if (specialists.Length == 0) return;
@@ -218,5 +254,6 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
     public void Dispose()
     {
         foreach (var t in teachers.Concat(featureTeachers)) t.Dispose();
+        merged?.Dispose();
     }
 }

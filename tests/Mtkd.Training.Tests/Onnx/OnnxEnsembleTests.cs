@@ -63,6 +63,38 @@ public sealed class OnnxEnsembleTests
     }
 
     [Fact]
+    public void Teachers_of_all_the_classes_run_as_one_merged_session_giving_what_their_own_sessions_give()
+    {
+        var keras = ModelProto.Parser.ParseFrom(Member(NetworkPresets.CnnSmall, 2)).ChannelsLast().Outputs("probabilities").Bytes();
+        TeacherModel[] teachers = [Teacher(Member(NetworkPresets.ResNet8, 1), "resnet"), Teacher(keras, "keras"), Teacher(Member(NetworkPresets.CnnSmall, 3), "cnn")];
+        using var batch = tensor(Images(), [Rows, 1, 28, 28]);
+        using var one = OnnxTeachers.Load(teachers);
+        using var separate = OnnxTeachers.Load(teachers, new TeacherSessionSettings(null, null, false, null, true), merge: false);
+        Assert.True(one.RunAsOneSession);
+        Assert.False(separate.RunAsOneSession);
+        using (var merged = one.Score(batch))
+        using (var own = separate.Score(batch))
+            AssertClose(own.data<float>().ToArray(), merged.data<float>().ToArray(), 1e-5);
+
+        // Teachers of other operator sets cannot share one graph: each keeps its own session.
+        using (var mixed = OnnxTeachers.Load([Teacher(Member(NetworkPresets.CnnSmall, 1), "a"), Teacher(Member(NetworkPresets.CnnSmall, 3, opset: 17), "b")]))
+        {
+            Assert.False(mixed.RunAsOneSession);
+            using var scores = mixed.Score(batch);
+            Assert.Equal(Rows * 2 * 10, scores.numel());
+        }
+
+        // A teacher that gives NaN is still named in the merged session's refusal.
+        var broken = ModelProto.Parser.ParseFrom(Member(NetworkPresets.CnnSmall, 5));
+        var bias = broken.Graph.Initializer.Last(i => i.Dims.Count == 1 && i.Dims[0] == 10);
+        bias.RawData = Google.Protobuf.ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Enumerable.Repeat(float.NaN, 10).ToArray().AsSpan()));
+        using var withBroken = OnnxTeachers.Load([teachers[0], Teacher(broken.Bytes(), "broken")]);
+        Assert.True(withBroken.RunAsOneSession);
+        var error = Assert.Throws<InvalidDataException>(() => withBroken.Score(batch));
+        Assert.StartsWith("Teacher 'broken' gave NaN for image 0 of a training batch, class 0;", error.Message);
+    }
+
+    [Fact]
     public void Teachers_in_every_form_give_in_the_merged_model_what_the_scorer_gives_them()
     {
         // An NCHW logits teacher, a Keras-style one (channels last, a softmax output) and three specialists of 4 classes,
