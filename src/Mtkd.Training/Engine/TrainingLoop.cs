@@ -31,9 +31,8 @@ internal static class TrainingLoop
 
     /// <summary>
     /// How the intra-op threads are shared when work runs ahead: with 4 or more, half of them go to the preparing thread
-    /// and the training thread keeps the rest (the two halves on cores of their own); with fewer both keep them all (on
-    /// 2 cores, measured 2026-12-02: the two then compete and overlap gains nothing, so <see cref="DistillationJob.ScoreAhead"/>
-    /// is off by default there). Returns (preparing thread's count or 0 to leave it, training thread's count or 0).
+    /// and the training thread keeps the rest (the two halves on cores of their own); with fewer both keep them all and
+    /// share the cores. Returns (preparing thread's count or 0 to leave it, training thread's count or 0).
     /// </summary>
     public static (int Ahead, int Training) SplitThreads(int threads) => threads >= 4 ? (threads / 2, threads - threads / 2) : (0, 0);
 
