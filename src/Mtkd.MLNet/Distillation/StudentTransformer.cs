@@ -105,7 +105,8 @@ public sealed class StudentTransformer : ITransformer
     /// <summary>
     /// The student with its network quantized to int8 after training (<see cref="OnnxQuantizer"/>: int8 weights per channel,
     /// uint8 activations whose ranges come from <paramref name="calibration"/>, batch norm folded first), as ONNX Runtime's
-    /// int8 kernels run it: about a quarter of the bytes and faster on CPUs with int8 instructions, at a small cost in
+    /// int8 kernels run it: a quarter to a third of the bytes, and faster where the convolutions are wide (from about 32
+    /// channels; students of 8 channels run slower in int8 than in float: README, "int8 students"), at a small cost in
     /// accuracy (measure it: BinaryClassification/MulticlassClassification.Evaluate on both). The same columns, the same
     /// threshold; <c>mlContext.Model.Save</c> writes a zip that plain ML.NET loads, as for the float student.
     /// <paramref name="calibration"/>: rows with the feature column as the student was trained on (a few hundred training
