@@ -47,13 +47,14 @@ internal static class ExportCommand
             var (network, model) = StudentCheckpoint.Load(parse.GetValue(checkpoint)!);
             using (network)
             {
-                OnnxExporter.Export(network, path, new OnnxExportOptions
+                var exported = OnnxExporter.Export(network, new OnnxExportOptions
                 {
                     ClassNames = model.ClassNames, FoldBatchNorm = parse.GetValue(fold), Opset = parse.GetValue(opset), BinaryLogit = BinaryModels.OneLogit(model.ClassNames),
                 });
+                Mtkd.Training.AtomicFile.WriteAllBytes(path, exported);
                 var complexity = network.Complexity;
                 AnsiConsole.MarkupLine(Markup.Escape($"Wrote {path}: {model.Spec.Name}, {complexity.Parameters:N0} parameters, " +
-                    $"{complexity.MultiplyAccumulates:N0} MACs per image, {new FileInfo(path).Length:N0} bytes."));
+                    $"{complexity.MultiplyAccumulates:N0} MACs per image, {exported.Length:N0} bytes."));
                 if (quantize)
                 {
                     // Calibrated on the training split, read as the model reads its input (the same data flags as training).
@@ -63,10 +64,10 @@ internal static class ExportCommand
                         CalibrationImages = calibrationCount,
                         Method = parse.GetValue(calibration) == "percentile" ? CalibrationMethod.Percentile : CalibrationMethod.MinMax,
                     };
-                    var bytes = OnnxQuantizer.Quantize(File.ReadAllBytes(path), images, quantization, path);
+                    var bytes = OnnxQuantizer.Quantize(exported, images, quantization, path);
                     Mtkd.Training.AtomicFile.WriteAllBytes(int8Path, bytes);
                     AnsiConsole.MarkupLine(Markup.Escape($"Wrote {int8Path}: int8, calibrated on {Math.Min(calibrationCount, images.Count):N0} training images " +
-                        $"({parse.GetValue(calibration)}), {bytes.Length:N0} bytes ({(double)bytes.Length / new FileInfo(path).Length:0.00}× the float model). " +
+                        $"({parse.GetValue(calibration)}), {bytes.Length:N0} bytes ({(double)bytes.Length / exported.Length:0.00}× the float model). " +
                         $"Compare them: mtkd evaluate {path} {int8Path}"));
                 }
                 // Mutual learning's peers and online ensemble compression's branches train beside this network; say which one this is.

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using Google.Protobuf;
 using Mtkd.Training.Onnx.Proto;
 
 namespace Mtkd.Training.Onnx;
@@ -38,8 +36,9 @@ internal static class BatchNormFolding
 
             // New initializers (the old ones may be shared); the op now writes the batch norm's output.
             string weightName = $"{op.Input[1]}.folded", biasName = $"{(op.Input.Count > 2 ? op.Input[2] : op.Input[1] + ".bias")}.folded";
-            graph.Initializer.Add(Tensor(weightName, w, weight.Dims));
-            graph.Initializer.Add(Tensor(biasName, b, [channels]));
+            var builder = new OnnxGraphBuilder(graph);
+            builder.Initializer(weightName, w, weight.Dims.ToArray());
+            builder.Initializer(biasName, b, channels);
             op.Input[1] = weightName;
             if (op.Input.Count > 2) op.Input[2] = biasName; else op.Input.Add(biasName);
             op.Output[0] = bn.Output[0];
@@ -53,14 +52,5 @@ internal static class BatchNormFolding
         return folded;
     }
 
-    private static float[] Values(TensorProto tensor) =>
-        tensor.DataType != (int)TensorProto.Types.DataType.Float ? throw new InvalidDataException($"Initializer '{tensor.Name}' is not float32.")
-        : tensor.RawData.Length > 0 ? MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray() : tensor.FloatData.ToArray();
-
-    private static TensorProto Tensor(string name, float[] values, IEnumerable<long> dims)
-    {
-        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) };
-        tensor.Dims.AddRange(dims);
-        return tensor;
-    }
+    private static float[] Values(TensorProto tensor) => OnnxGraphBuilder.FloatValues(tensor);
 }

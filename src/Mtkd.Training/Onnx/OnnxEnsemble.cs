@@ -58,8 +58,13 @@ public static class OnnxEnsemble
     public static byte[] Merge(IReadOnlyList<TeacherModel> teachers, OnnxEnsembleOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(teachers);
-        options ??= new OnnxEnsembleOptions();
         using var loaded = OnnxTeachers.Load(teachers, new TeacherSessionSettings(null, null, false, null, true), merge: false); // the checks, not a merged session
+        return Merge(teachers, loaded, options ?? new OnnxEnsembleOptions());
+    }
+
+    /// <summary>The merge of <paramref name="teachers"/> as <paramref name="loaded"/> (the same models, loaded and checked) describes them.</summary>
+    internal static byte[] Merge(IReadOnlyList<TeacherModel> teachers, OnnxTeachers loaded, OnnxEnsembleOptions options)
+    {
         CheckFusion(options, loaded.TeacherCount);
         var descriptions = loaded.Descriptions;
         var first = descriptions[0];

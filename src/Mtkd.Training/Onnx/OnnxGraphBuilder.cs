@@ -37,6 +37,11 @@ internal sealed class OnnxGraphBuilder(GraphProto graph)
         return name;
     }
 
+    /// <summary>A float32 initializer's values (raw data or float_data); another type is refused by name.</summary>
+    public static float[] FloatValues(TensorProto tensor) =>
+        tensor.DataType != (int)TensorProto.Types.DataType.Float ? throw new InvalidDataException($"Initializer '{tensor.Name}' is not float32.")
+        : tensor.RawData.Length > 0 ? MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray() : tensor.FloatData.ToArray();
+
     /// <summary>Adds a float32 scalar (a tensor without dimensions) under <paramref name="name"/> and returns the name.</summary>
     public string Scalar(string name, float value)
     {

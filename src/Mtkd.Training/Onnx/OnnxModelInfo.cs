@@ -38,7 +38,7 @@ public sealed class OnnxModelInfo
         var quantizedWeights = graph.Node.Where(n => n.OpType == "DequantizeLinear").Select(n => n.Input[0]).ToHashSet();
         ParameterCount = graph.Initializer.Where(t => !quantization.Contains(t.Name) && (IsFloatingPoint(t) || quantizedWeights.Contains(t.Name)))
             .Sum(t => t.Dims.Aggregate(1L, (a, b) => a * b));
-        IsInt8 = graph.Node.Any(n => n.OpType == "QuantizeLinear");
+        IsInt8 = OnnxQuantizer.IsQuantized(graph);
         NodeCount = graph.Node.Count;
         ExternalDataFiles = graph.Initializer.Where(t => t.DataLocation == TensorProto.Types.DataLocation.External)
             .Select(t => t.ExternalData.LastOrDefault(e => e.Key == "location")?.Value ?? "")

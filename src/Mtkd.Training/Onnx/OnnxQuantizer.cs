@@ -67,8 +67,9 @@ public static class OnnxQuantizer
     }
 
     /// <summary>Whether a model holds QuantizeLinear nodes: an int8 model (as this class writes) rather than a float one.</summary>
-    public static bool IsQuantized(byte[] model) =>
-        ModelProto.Parser.ParseFrom(model).Graph.Node.Any(n => n.OpType == "QuantizeLinear");
+    public static bool IsQuantized(byte[] model) => IsQuantized(ModelProto.Parser.ParseFrom(model).Graph);
+
+    internal static bool IsQuantized(GraphProto graph) => graph.Node.Any(n => n.OpType == "QuantizeLinear");
 
     /// <summary>What gets quantized: decided on the float graph before calibration.</summary>
     private sealed class Plan
@@ -282,7 +283,7 @@ public static class OnnxQuantizer
     // the default, written out only for a Gemm: ONNX Runtime fuses a Gemm into QGemm only where they are given).
     private static string QuantizeWeight(TensorProto weight, int axis, bool gemm, Dictionary<string, float[]> weightScales, CompactNames names, List<NodeProto> nodes, GraphProto graph)
     {
-        var values = FloatValues(weight);
+        var values = OnnxGraphBuilder.FloatValues(weight);
         var dims = weight.Dims.ToArray();
         int channels = (int)dims[axis];
         long inner = dims.Skip(axis + 1).Aggregate(1L, (a, b) => a * b);
@@ -307,7 +308,7 @@ public static class OnnxQuantizer
     // Bias as int32 at scale = input scale × the weight's channel scale, so the int8 kernel adds it to its int32 sums as is.
     private static string QuantizeBias(TensorProto bias, float inputScale, float[] weightScales, CompactNames names, List<NodeProto> nodes, GraphProto graph)
     {
-        var values = FloatValues(bias);
+        var values = OnnxGraphBuilder.FloatValues(bias);
         if (weightScales.Length != values.Length)
             throw new InvalidDataException($"Bias '{bias.Name}' has {values.Length} values for {weightScales.Length} output channels.");
         var scales = weightScales.Select(s => inputScale * s).ToArray();
@@ -324,13 +325,6 @@ public static class OnnxQuantizer
     private static IEnumerable<(int Index, int Channel)> Channels(int count, int channels, long inner)
     {
         for (int i = 0; i < count; i++) yield return (i, (int)(i / inner % channels));
-    }
-
-    private static float[] FloatValues(TensorProto tensor)
-    {
-        if (tensor.DataType != (int)TensorProto.Types.DataType.Float)
-            throw new InvalidDataException($"Initializer '{tensor.Name}' is not float32.");
-        return tensor.RawData.Length > 0 ? MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).ToArray() : tensor.FloatData.ToArray();
     }
 
     private static string AddInitializer(GraphProto graph, string name, TensorProto.Types.DataType type, long[] dims, ReadOnlySpan<byte> raw)

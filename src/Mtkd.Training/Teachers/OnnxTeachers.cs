@@ -105,7 +105,7 @@ public sealed class OnnxTeachers : IBatchTeachers, IDisposable
             return;
         try
         {
-            var bytes = OnnxEnsemble.Merge(models, new OnnxEnsembleOptions { Fusion = null, TeacherLogitsName = MergedOutput });
+            var bytes = OnnxEnsemble.Merge(models, this, new OnnxEnsembleOptions { Fusion = null, TeacherLogitsName = MergedOutput }); // described by these, not loaded again
             merged = OnnxTeacher.Load(TeacherModel.FromBytes(bytes, "the teachers merged") with { OutputName = MergedOutput, OutputKind = TeacherOutputKind.Logits },
                 settings);
         }
