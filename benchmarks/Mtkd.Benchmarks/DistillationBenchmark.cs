@@ -48,9 +48,7 @@ internal static class DistillationBenchmark
         TorchRuntime.EnsureLoaded();
         var data = FashionMnist.Load(DataSplit.Train).Take(images);
         const int teachers = 3, batchSize = 128;
-        var random = new Random(1);
-        // Synthetic soft labels: speed does not depend on their values.
-        var logits = Enumerable.Range(0, data.Count * teachers * data.ClassCount).Select(_ => (float)(random.NextDouble() * 10 - 5)).ToArray();
+        var logits = SyntheticLogits(data, teachers);
         var distillation = new DistillationOptions();
 
         using var bare = new BareLoop(data, logits, teachers, batchSize, distillation);
@@ -81,15 +79,31 @@ internal static class DistillationBenchmark
             roundRatios[roundRatios.Length / 2], resident, "synthetic logits (speed does not depend on them)", MeasureOnline(data, teachers, batchSize, rounds));
     }
 
-    // Teachers of 13× the student's multiply-accumulates (cnn-small at width 32 against width 8), untrained: speed does not depend on weights.
+    /// <summary>Synthetic soft labels, K teachers' logits per image in [−5, 5): speed does not depend on their values.</summary>
+    internal static float[] SyntheticLogits(ImageDataset data, int teachers)
+    {
+        var random = new Random(1);
+        return Enumerable.Range(0, data.Count * teachers * data.ClassCount).Select(_ => (float)(random.NextDouble() * 10 - 5)).ToArray();
+    }
+
+    /// <summary>
+    /// The online teachers: cnn-small at width 32, 13× the student's multiply-accumulates, untrained (speed does not depend
+    /// on weights); the caller disposes them.
+    /// </summary>
+    internal static SequentialNetwork[] OnlineTeacherNetworks(ImageDataset data, int k) =>
+        Enumerable.Range(0, k).Select(i => NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall, 32), data, seed: 10 + i)).ToArray();
+
+    /// <summary>What the online teachers score: every batch shifted, flipped and mixed.</summary>
+    internal static AugmentationOptions OnlineAugmentation() => new() { ShiftPixels = 2, HorizontalFlip = true, Mixup = 1 };
+
     private static OnlineCost MeasureOnline(ImageDataset data, int k, int batchSize, int rounds)
     {
-        var teacherSpec = NetworkPresets.Get(NetworkPresets.CnnSmall, 32);
-        var networks = Enumerable.Range(0, k).Select(i => NetworkTrainer.CreateNetwork(teacherSpec, data, seed: 10 + i)).ToArray();
+        var networks = OnlineTeacherNetworks(data, k);
+        var teacherSpec = networks[0].Spec;
         try
         {
             var teachers = new NetworkTeachers(networks);
-            var options = new TrainerOptions { BatchSize = batchSize, Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, Mixup = 1 } };
+            var options = new TrainerOptions { BatchSize = batchSize, Augmentation = OnlineAugmentation() };
             var forwardSeconds = new List<double>();
             using var all = tensor(data.ReadAllPixels(), [data.Count, 1, 28, 28]);
             options.Seed = 3;

@@ -129,7 +129,7 @@ public static class Program
     private static Command Quantization(Option<string?> json, Option<bool> quick)
     {
         var model = new Option<string?>("--model") { Description = "The float student (default: the demo's out/demo/student.onnx, or the sample run's OUT/student.onnx)." };
-        var sampleOut = new Option<string?>("--sample-out") { Description = "A finished corrosion sample run's --out folder: its student on its images " +
+        var sampleOut = new Option<string?>("--sample-out") { Description = "A finished corrosion sample run's --out folder (a run on its synthetic images): its student on its images " +
             "(calibrated on its training split, tested on its test split) instead of the demo's on Fashion-MNIST." };
         var calibration = new Option<int>("--calibration-images") { Description = "Training images the int8 ranges are read from (--quick 64).", DefaultValueFactory = _ => 300 };
         var runs = new Option<int>("--runs") { Description = "Timed batch-1 calls per model and thread count (--quick 40).", DefaultValueFactory = _ => 1000 };
@@ -144,12 +144,16 @@ public static class Program
             QuantizationBenchmark.Report report;
             if (parse.GetValue(sampleOut) is { } folder)
             {
+                // Checked before anything is read: a folder without a finished run would otherwise get synthetic images drawn into it.
+                string path = parse.GetValue(model) ?? Path.Combine(folder, "student.onnx");
+                if (!File.Exists(path)) throw new FileNotFoundException($"--model: '{path}' does not exist; run the corrosion sample with --out {folder} first.", path);
+                if (!Samples.Images.SyntheticFolder.IsDrawn(Path.Combine(folder, "synthetic")))
+                    throw new FileNotFoundException($"--sample-out {folder} holds no synthetic images drawn by the corrosion sample ({Path.Combine(folder, "synthetic")}); " +
+                        "give the --out of a run on its synthetic images.");
                 // The sample's own splits, read as its run read them (its defaults, this --out).
                 Samples.Images.SampleSettings? settings = null;
                 Samples.Images.SampleSettings.Command(Samples.Corrosion.CorrosionSample.Definition, s => settings = s).Parse(["--out", folder]).Invoke();
                 var (_, _, train, _, test) = Samples.Images.SampleRunner.LoadSplits(Samples.Corrosion.CorrosionSample.Definition, settings!, Console.WriteLine, asDrawn: true);
-                string path = parse.GetValue(model) ?? Path.Combine(folder, "student.onnx");
-                if (!File.Exists(path)) throw new FileNotFoundException($"--model: '{path}' does not exist; run the corrosion sample with --out {folder} first.", path);
                 report = QuantizationBenchmark.Run(parse.GetValue(model) is null ? "corrosion sample student" : $"corrosion sample, {Path.GetFileName(path)}", path, train, q ? test.Take(64) : test, calibrationImages, timed, Console.WriteLine);
             }
             else

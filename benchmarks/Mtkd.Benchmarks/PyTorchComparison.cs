@@ -34,9 +34,7 @@ internal static class PyTorchComparison
         using var twin = TwinProcess.Start(data.Count, threads, seed: 1);
         log($"PyTorch twin: {twin.Banner}");
         const int teachers = 3;
-        var random = new Random(1);
-        var stored = data.WithColumn(TeacherColumns.Logits,
-            Enumerable.Range(0, data.Count * teachers * data.ClassCount).Select(_ => (float)(random.NextDouble() * 10 - 5)).ToArray(), teachers * data.ClassCount);
+        var stored = data.WithColumn(TeacherColumns.Logits, DistillationBenchmark.SyntheticLogits(data, teachers), teachers * data.ClassCount);
         var loops = new List<Loop>
         {
             Measure("(a) label-trained epoch", "labels", twin, data, rounds, log, options => new DistillationJob
@@ -48,13 +46,13 @@ internal static class PyTorchComparison
                 Data = stored, Trainer = options,
             }),
         };
-        // (c) Teachers of 13× the student's multiply-accumulates (cnn-small at width 32 against width 8), untrained: speed does not depend on weights.
-        var networks = Enumerable.Range(0, teachers).Select(i => NetworkTrainer.CreateNetwork(NetworkPresets.Get(NetworkPresets.CnnSmall, 32), data, seed: 10 + i)).ToArray();
+        // (c) The distillation benchmark's online teachers and augmentation.
+        var networks = DistillationBenchmark.OnlineTeacherNetworks(data, teachers);
         try
         {
             loops.Add(Measure("(c) online teaching, 3 teachers, shifts, flips, mixup", "online", twin, data, rounds, log, options =>
             {
-                options.Augmentation = new AugmentationOptions { ShiftPixels = 2, HorizontalFlip = true, Mixup = 1 };
+                options.Augmentation = DistillationBenchmark.OnlineAugmentation();
                 return new DistillationJob { Data = data, Teachers = new NetworkTeachers(networks), ConsistentTeaching = true, Trainer = options };
             }));
         }

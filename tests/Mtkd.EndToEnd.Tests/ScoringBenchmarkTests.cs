@@ -77,6 +77,9 @@ public sealed class ScoringBenchmarkTests
         Assert.InRange(report.GetProperty("AccuracyDropPoints").GetDouble(), -3, 3);
         Assert.True(File.Exists(Path.Combine(folder, "student.int8.onnx")));
         Assert.Equal(1, Mtkd.Benchmarks.Program.Main(["quantization", "--quick", "--model", Path.Combine(folder, "absent.onnx")]));
+        // A --sample-out that holds a student but no images the sample drew is refused before anything is drawn into it.
+        Assert.Equal(1, Mtkd.Benchmarks.Program.Main(["quantization", "--quick", "--sample-out", folder]));
+        Assert.False(Directory.Exists(Path.Combine(folder, "synthetic")));
         Directory.Delete(folder, recursive: true);
     }
 
